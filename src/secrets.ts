@@ -1,0 +1,29 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Client secrets, registration access tokens and initial access tokens are all 256-bit random
+ * values. They are stored only as SHA-256 digests: a slow KDF adds nothing against guessing a
+ * 256-bit random value and would cost every token request (PBKDF2-600k is ~100 ms per verify).
+ */
+export const SECRET_BYTES = 32;
+
+/** A new 256-bit secret, base64url without padding (43 characters). */
+export function generateSecret(): string {
+  return randomBytes(SECRET_BYTES).toString('base64url');
+}
+
+/** The stored form of a secret: hex SHA-256. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/**
+ * Compares a presented secret with a stored hash in constant time. Both sides are hashed to a
+ * fixed length first, so neither the content nor the length of the stored value leaks.
+ */
+export function verifySecret(presented: string, storedHash: string | undefined | null): boolean {
+  if (typeof presented !== 'string' || typeof storedHash !== 'string' || storedHash.length !== 64) return false;
+  const a = createHash('sha256').update(presented, 'utf8').digest();
+  const b = Buffer.from(storedHash, 'hex');
+  return b.length === a.length && timingSafeEqual(a, b);
+}

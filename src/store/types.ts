@@ -1,0 +1,122 @@
+/**
+ * The storage contract. One interface for every backend (memory, SQLite, PostgreSQL); the
+ * contract suite in test/stores/ runs against each of them.
+ *
+ * Rules every implementation keeps:
+ * - A resolved write is durable (for SQL stores: committed). `insertClient` resolving is what lets
+ *   the endpoint answer 201.
+ * - Timestamps are integer epoch seconds.
+ * - Secrets and tokens arrive already hashed (see src/secrets.ts); a store never sees a plaintext.
+ * - Records are returned as fresh objects; mutating one never changes the stored copy.
+ */
+
+/** Registered client metadata, in RFC 7591 wire names (snake_case). */
+export type ClientMetadata = Record<string, unknown>;
+
+/** How a client got in: the trust tier recorded on every client. */
+export type RegistrationVia =
+  | 'anonymous'
+  | 'initial_access_token'
+  | 'authenticated'
+  | 'software_statement'
+  | 'metadata_document'
+  | 'admin';
+
+export interface ClientRecord {
+  clientId: string;
+  /** Validated metadata as registered and echoed (redirect_uris byte for byte, defaults applied). */
+  metadata: ClientMetadata;
+  /** RFC 7591 §3.2.1 client_id_issued_at. */
+  clientIdIssuedAt: number;
+  /** SHA-256 of the client secret; absent for `none` and key-based clients. */
+  clientSecretHash?: string;
+  /** RFC 7591 §3.2.1: 0 means the secret never expires. */
+  clientSecretExpiresAt: number;
+  /** During secret renewal the previous secret stays valid until its overlap ends. */
+  previousSecretHash?: string;
+  previousSecretExpiresAt?: number;
+  /** SHA-256 of the RFC 7592 registration access token. */
+  registrationAccessTokenHash?: string;
+  registeredVia: RegistrationVia;
+  /** The principal, initial access token id or statement issuer that admitted the client. */
+  registeredBy?: string;
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt?: number;
+}
+
+export interface InitialAccessTokenRecord {
+  id: string;
+  tokenHash: string;
+  label?: string;
+  /** Uses left; null means unlimited. */
+  usesRemaining: number | null;
+  /** Epoch seconds; null means never. */
+  expiresAt: number | null;
+  createdAt: number;
+  revokedAt?: number;
+}
+
+export type AuditEventType =
+  | 'client.registered'
+  | 'client.read'
+  | 'client.updated'
+  | 'client.deleted'
+  | 'client.secret_renewed'
+  | 'registration.rejected'
+  | 'token.rejected'
+  | 'initial_access_token.created'
+  | 'initial_access_token.revoked';
+
+export interface AuditEvent {
+  type: AuditEventType;
+  at: number;
+  clientId?: string;
+  /** Who acted: principal, initial access token id, or 'anonymous'. */
+  actor?: string;
+  ip?: string;
+  /** Already redacted: never a secret, token or hash. */
+  detail?: Record<string, unknown>;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  id: number;
+}
+
+export interface ListClientsOptions {
+  limit?: number;
+  /** Return clients whose id sorts after this one (keyset pagination). */
+  after?: string;
+}
+
+export interface ClientStore {
+  /** Stores a new client. Rejects if the client_id exists. Resolves only once durable. */
+  insertClient(record: ClientRecord): Promise<void>;
+  findClient(clientId: string): Promise<ClientRecord | null>;
+  /**
+   * Replaces a client's record (RFC 7592 update, secret renewal, token rotation). When
+   * `expectedAccessTokenHash` is given the write happens only if the stored registration access
+   * token hash still equals it, so two concurrent rotations cannot both succeed.
+   * Resolves false when the client is gone or the expectation failed.
+   */
+  replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean>;
+  /** Resolves false when there was nothing to delete. */
+  deleteClient(clientId: string): Promise<boolean>;
+  /** Records that a client was used at `at`. Cheap; may be batched by the store. */
+  recordClientUse(clientId: string, at: number): Promise<void>;
+  listClients(options?: ListClientsOptions): Promise<ClientRecord[]>;
+
+  insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void>;
+  /**
+   * Atomically spends one use of the token with this hash, if it exists, is not revoked, not
+   * expired at `now` and has uses left. Resolves the record as it was after the spend, or null.
+   */
+  consumeInitialAccessToken(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null>;
+  listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]>;
+  revokeInitialAccessToken(id: string, at: number): Promise<boolean>;
+
+  appendAuditEvent(event: AuditEvent): Promise<void>;
+  listAuditEvents(options?: { clientId?: string; limit?: number }): Promise<StoredAuditEvent[]>;
+
+  close(): Promise<void>;
+}
