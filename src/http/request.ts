@@ -1,0 +1,98 @@
+import { RegistrationError, invalidMetadata } from '../errors.js';
+
+/**
+ * The request as the core needs it. A Web `Request` is adapted in web.ts; the node:http and
+ * Express adapters fill it straight from `IncomingMessage`, which skips building a Web Request
+ * on the hot path.
+ */
+export interface RawRequest {
+  method: string;
+  /** Absolute URL. */
+  url: string;
+  header(name: string): string | undefined;
+  body: AsyncIterable<Uint8Array> | null;
+  remoteAddress?: string;
+}
+
+/** JSON deeper than this is refused before parsing: no real client metadata nests past 3. */
+const MAX_JSON_DEPTH = 16;
+
+/** Keys that could reach an object's prototype chain if the parsed value were ever merged. */
+const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Reads and parses a JSON object body: Content-Type, size cap, depth cap, and prototype-poisoning
+ * keys, each answered with a JSON error (413 for size, 400 for the rest).
+ */
+export async function readJsonObject(request: RawRequest, maxBytes: number): Promise<Record<string, unknown>> {
+  const contentType = request.header('content-type');
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new RegistrationError('invalid_request',
+      `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`);
+  }
+  const declared = Number(request.header('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+
+  const text = await readText(request.body, maxBytes);
+  if (text.trim().length === 0) throw invalidMetadata('Request body must be a JSON object, got an empty body');
+  if (exceedsDepth(text, MAX_JSON_DEPTH)) {
+    throw invalidMetadata(`Request body JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key, v) => (POISON_KEYS.has(key) ? undefined : v));
+  } catch (error) {
+    throw invalidMetadata(`Request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidMetadata(`Request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function tooLarge(maxBytes: number): RegistrationError {
+  return new RegistrationError('invalid_request', `Request body is larger than ${maxBytes} bytes`, { status: 413 });
+}
+
+async function readText(body: AsyncIterable<Uint8Array> | null, maxBytes: number): Promise<string> {
+  if (!body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    throw invalidMetadata('Request body is not valid UTF-8');
+  }
+}
+
+/** Counts bracket depth outside strings, so hostile nesting never reaches the parser. */
+function exceedsDepth(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** The bearer token from an Authorization header (RFC 6750 §2.1), or undefined. */
+export function bearerToken(request: RawRequest): string | undefined {
+  const header = request.header('authorization');
+  if (!header) return undefined;
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  return match?.[1];
+}

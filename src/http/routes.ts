@@ -1,0 +1,97 @@
+import { RegistrationError, isRegistrationError } from '../errors.js';
+import type { Policy } from '../policy.js';
+import { registerClient } from '../registration/register.js';
+import { deleteClient, readClient, renewClientSecret, updateClient } from '../registration/manage.js';
+import type { RawRequest } from './request.js';
+import { corsHeaders, emptyResult, errorResult, type HttpResult } from './response.js';
+
+/**
+ * Maps method and path to a step list: the collection (`{registrationPath}`, with or without a
+ * trailing slash) takes POST; `{registrationPath}/{client_id}` is the RFC 7592 client
+ * configuration endpoint; `{...}/{client_id}/secret` renews a secret (extension).
+ */
+export async function dispatch(policy: Policy, request: RawRequest): Promise<HttpResult> {
+  const method = request.method.toUpperCase();
+  const origin = request.header('origin');
+  let result: HttpResult;
+  try {
+    result = await route(policy, request, method);
+  } catch (error) {
+    result = errorResult(toRegistrationError(policy, error));
+  }
+  Object.assign(result.headers, corsHeaders(policy, origin, method === 'OPTIONS'));
+  return result;
+}
+
+async function route(policy: Policy, request: RawRequest, method: string): Promise<HttpResult> {
+  const target = resolveTarget(policy, request.url);
+  if (method === 'OPTIONS') return emptyResult(204, { Allow: allowFor(target) });
+  switch (target.kind) {
+    case 'collection':
+      if (method === 'POST') return registerClient(policy, request);
+      throw methodNotAllowed(method, target);
+    case 'client':
+      if (method === 'GET') return readClient(policy, request, target.clientId);
+      if (method === 'PUT') return updateClient(policy, request, target.clientId);
+      if (method === 'DELETE') return deleteClient(policy, request, target.clientId);
+      throw methodNotAllowed(method, target);
+    case 'secret':
+      if (method === 'POST') return renewClientSecret(policy, request, target.clientId);
+      throw methodNotAllowed(method, target);
+    case 'none':
+      throw new RegistrationError('not_found', 'No registration resource at this path');
+  }
+}
+
+type Target =
+  | { kind: 'collection' }
+  | { kind: 'client'; clientId: string }
+  | { kind: 'secret'; clientId: string }
+  | { kind: 'none' };
+
+function resolveTarget(policy: Policy, url: string): Target {
+  const pathname = new URL(url).pathname;
+  const base = policy.registrationPath === '/' ? '' : policy.registrationPath;
+  if (pathname === base || pathname === `${base}/`) return { kind: 'collection' };
+  if (!pathname.startsWith(`${base}/`)) return { kind: 'none' };
+  const segments = pathname.slice(base.length + 1).split('/');
+  let clientId: string;
+  try {
+    clientId = decodeURIComponent(segments[0] ?? '');
+  } catch {
+    return { kind: 'none' };
+  }
+  if (clientId === '') return { kind: 'none' };
+  if (segments.length === 1) return { kind: 'client', clientId };
+  if (segments.length === 2 && segments[1] === 'secret') return { kind: 'secret', clientId };
+  return { kind: 'none' };
+}
+
+function allowFor(target: Target): string {
+  switch (target.kind) {
+    case 'collection': return 'POST, OPTIONS';
+    case 'client': return 'GET, PUT, DELETE, OPTIONS';
+    case 'secret': return 'POST, OPTIONS';
+    case 'none': return 'OPTIONS';
+  }
+}
+
+function methodNotAllowed(method: string, target: Target): RegistrationError {
+  return new RegistrationError('method_not_allowed', `Method ${method} is not allowed here`, {
+    headers: { Allow: allowFor(target) },
+  });
+}
+
+/**
+ * Anything that is not a RegistrationError is a server fault: it is answered as a generic JSON
+ * 500 (no stack, no message that could leak internals) and reported through `onError`.
+ */
+function toRegistrationError(policy: Policy, error: unknown): RegistrationError {
+  if (isRegistrationError(error)) return error;
+  try {
+    policy.onError(error);
+  } catch {
+    // Reporting must not turn one failure into two.
+  }
+  return new RegistrationError('server_error', 'The registration could not be completed', { cause: error });
+}
