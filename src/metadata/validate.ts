@@ -1,4 +1,4 @@
-import { importJWK } from 'jose';
+import { createPublicKey, type JsonWebKeyInput } from 'node:crypto';
 import { invalidMetadata, invalidRedirectUri } from '../errors.js';
 import type { Policy, Tier } from '../policy.js';
 import type { ClientMetadata } from '../store/types.js';
@@ -28,7 +28,7 @@ export async function validateClientMetadata(
   const applicationType = resolveApplicationType(known, redirectKinds, grantTypes);
   const authMethod = resolveAuthMethod(known, policy);
   checkKeys(known, authMethod);
-  if (known.jwks !== undefined) await checkJwkSet(known.jwks);
+  if (known.jwks !== undefined) checkJwkSet(known.jwks);
   checkPostLogoutRedirectUris(known, policy);
 
   // Echo order: the fields that shape the client first, then everything else as sent.
@@ -229,8 +229,11 @@ function checkKeys(known: Record<string, unknown>, authMethod: string): void {
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const MAX_JWKS_KEYS = 16;
 
-/** RFC 7517: each key must be a well-formed public JWK; jose parses it to prove it. */
-async function checkJwkSet(jwks: unknown): Promise<void> {
+/**
+ * RFC 7517: each key must be a well-formed public JWK. Node's key parser proves it without
+ * needing an `alg`, which most published key sets omit.
+ */
+function checkJwkSet(jwks: unknown): void {
   const keys = (jwks as { keys: unknown[] }).keys;
   if (keys.length === 0) throw invalidMetadata('jwks must contain at least one key');
   if (keys.length > MAX_JWKS_KEYS) throw invalidMetadata(`jwks must contain at most ${MAX_JWKS_KEYS} keys`);
@@ -244,7 +247,7 @@ async function checkJwkSet(jwks: unknown): Promise<void> {
       throw invalidMetadata(`jwks.keys[${i}] must be a public key; private or symmetric key material is not accepted`);
     }
     try {
-      await importJWK(jwk as Parameters<typeof importJWK>[0], typeof jwk.alg === 'string' ? jwk.alg : undefined);
+      createPublicKey({ key: jwk, format: 'jwk' } as JsonWebKeyInput);
     } catch (error) {
       throw invalidMetadata(`jwks.keys[${i}] is not a valid JWK: ${(error as Error).message}`);
     }

@@ -1,0 +1,204 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { memoryStore } from '../../src/store/memory.js';
+import { isAcceptedSecret } from '../../src/index.js';
+import { makeRegistration, register, send, bearer, mcpClient, BASE } from '../support/registration.js';
+
+const confidential = {
+  client_name: 'Web App',
+  redirect_uris: ['https://app.example/cb'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'read',
+};
+
+async function registered(options = {}) {
+  const store = memoryStore();
+  const dcr = makeRegistration({ store, ...options });
+  const res = await register(dcr, confidential);
+  assert.equal(res.status, 201, res.text);
+  const path = new URL(res.body.registration_client_uri).pathname;
+  return { dcr, store, res, body: res.body, path, token: res.body.registration_access_token as string };
+}
+
+describe('RFC 7592: registration access token and client configuration endpoint', () => {
+  it('returns an absolute registration_client_uri and a 256-bit token stored as a hash', async () => {
+    const { body, store } = await registered();
+    assert.equal(body.registration_client_uri, `${BASE}/register/${body.client_id}`);
+    assert.equal(Buffer.from(body.registration_access_token, 'base64url').length, 32);
+    const stored = await store.findClient(body.client_id);
+    assert.equal(stored!.registrationAccessTokenHash, createHash('sha256').update(body.registration_access_token).digest('hex'));
+  });
+
+  it('GET returns the current registration without a secret', async () => {
+    const { dcr, path, token, body } = await registered();
+    const res = await send(dcr, 'GET', path, undefined, bearer(token));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.body.client_id, body.client_id);
+    assert.equal(res.body.client_secret, undefined);
+    assert.equal(res.body.registration_access_token, undefined);
+    assert.equal(res.body.client_secret_expires_at, 0);
+    assert.deepEqual(res.body.redirect_uris, confidential.redirect_uris);
+  });
+
+  for (const [name, headers] of [
+    ['no token', {}],
+    ['a wrong token', bearer('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')],
+    ['a malformed Authorization header', { authorization: 'Basic abc' }],
+  ] as const) {
+    it(`answers ${name} with 401 invalid_token and WWW-Authenticate`, async () => {
+      const { dcr, path } = await registered();
+      const res = await send(dcr, 'GET', path, undefined, headers);
+      assert.equal(res.status, 401);
+      assert.equal(res.body.error, 'invalid_token');
+      assert.match(res.headers.get('www-authenticate')!, /^Bearer error="invalid_token"/);
+    });
+  }
+
+  it("refuses another client's token", async () => {
+    const { dcr, path } = await registered();
+    const other = await register(dcr, mcpClient);
+    const res = await send(dcr, 'GET', path, undefined, bearer(other.body.registration_access_token));
+    assert.equal(res.status, 401);
+  });
+
+  it('PUT replaces the registration, resets omitted fields and rotates the token', async () => {
+    const { dcr, path, token, body } = await registered();
+    const update = { client_id: body.client_id, redirect_uris: ['https://app.example/new'], token_endpoint_auth_method: 'client_secret_basic' };
+    const res = await send(dcr, 'PUT', path, update, bearer(token));
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body.redirect_uris, ['https://app.example/new']);
+    assert.equal(res.body.client_name, undefined, 'omitted fields are reset');
+    assert.equal(res.body.scope, undefined);
+    assert.deepEqual(res.body.grant_types, ['authorization_code'], 'defaults re-applied');
+    assert.equal(res.body.client_secret, undefined, 'the secret is kept, not re-issued');
+    assert.notEqual(res.body.registration_access_token, token);
+    const old = await send(dcr, 'GET', path, undefined, bearer(token));
+    assert.equal(old.status, 401, 'the old token stops working');
+    const fresh = await send(dcr, 'GET', path, undefined, bearer(res.body.registration_access_token));
+    assert.equal(fresh.status, 200);
+  });
+
+  it('keeps the token when rotation is switched off', async () => {
+    const { dcr, path, token, body } = await registered({ rotateRegistrationAccessToken: false });
+    const res = await send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id }, bearer(token));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.registration_access_token, undefined);
+    assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).status, 200);
+  });
+
+  const forbidden: Array<[string, (id: string) => Record<string, unknown>, RegExp]> = [
+    ['a missing client_id', () => ({ ...confidential }), /client_id/],
+    ['a different client_id', () => ({ ...confidential, client_id: 'someone-else' }), /client_id/],
+    ['registration_access_token', (id) => ({ ...confidential, client_id: id, registration_access_token: 'x' }), /registration_access_token/],
+    ['registration_client_uri', (id) => ({ ...confidential, client_id: id, registration_client_uri: 'https://x' }), /registration_client_uri/],
+    ['client_secret_expires_at', (id) => ({ ...confidential, client_id: id, client_secret_expires_at: 0 }), /client_secret_expires_at/],
+    ['client_id_issued_at', (id) => ({ ...confidential, client_id: id, client_id_issued_at: 1 }), /client_id_issued_at/],
+    ['a wrong client_secret', (id) => ({ ...confidential, client_id: id, client_secret: 'wrong' }), /client_secret/],
+  ];
+  for (const [name, makeBody, message] of forbidden) {
+    it(`PUT refuses ${name} and changes nothing`, async () => {
+      const { dcr, path, token, body } = await registered();
+      const res = await send(dcr, 'PUT', path, makeBody(body.client_id), bearer(token));
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.body.error, 'invalid_client_metadata');
+      assert.match(res.body.error_description, message);
+      const still = await send(dcr, 'GET', path, undefined, bearer(token));
+      assert.equal(still.status, 200);
+      assert.equal(still.body.client_name, 'Web App');
+    });
+  }
+
+  it('PUT accepts the matching client_secret', async () => {
+    const { dcr, path, token, body } = await registered();
+    const res = await send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id, client_secret: body.client_secret }, bearer(token));
+    assert.equal(res.status, 200, res.text);
+  });
+
+  it('PUT validates like registration', async () => {
+    const { dcr, path, token, body } = await registered();
+    const res = await send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id, redirect_uris: ['http://evil.example/cb'] }, bearer(token));
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error, 'invalid_redirect_uri');
+  });
+
+  it('PUT from public to confidential issues a first secret', async () => {
+    const dcr = makeRegistration();
+    const reg = await register(dcr, mcpClient);
+    const path = new URL(reg.body.registration_client_uri).pathname;
+    const res = await send(dcr, 'PUT', path, { ...mcpClient, client_id: reg.body.client_id, token_endpoint_auth_method: 'client_secret_post' }, bearer(reg.body.registration_access_token));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(typeof res.body.client_secret, 'string');
+    assert.equal(res.body.client_secret_expires_at, 0);
+  });
+
+  it('concurrent updates with the same token: exactly one wins', async () => {
+    const { dcr, path, token, body } = await registered();
+    const results = await Promise.all(Array.from({ length: 5 }, () =>
+      send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id }, bearer(token))));
+    assert.equal(results.filter((r) => r.status === 200).length, 1);
+    assert.ok(results.filter((r) => r.status !== 200).every((r) => r.status === 401));
+  });
+
+  it('DELETE answers 204, after which the client reads as 401', async () => {
+    const { dcr, path, token, store, body } = await registered();
+    const res = await send(dcr, 'DELETE', path, undefined, bearer(token));
+    assert.equal(res.status, 204);
+    assert.equal(res.text, '');
+    assert.equal(await store.findClient(body.client_id), null);
+    assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).status, 401);
+    assert.equal((await send(dcr, 'DELETE', path, undefined, bearer(token))).status, 401);
+  });
+
+  it('answers PATCH with 405 and Allow', async () => {
+    const { dcr, path, token } = await registered();
+    const res = await send(dcr, 'PATCH', path, {}, bearer(token));
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'GET, PUT, DELETE, OPTIONS');
+  });
+});
+
+describe('Secret renewal (extension): POST {registration_client_uri}/secret', () => {
+  it('issues a new secret; the old one works during the overlap, then stops', async () => {
+    let now = 1_700_000_000;
+    const { dcr, path, token, body, store } = await registered({ secretRenewalOverlap: 60, now: () => now });
+    const res = await send(dcr, 'POST', `${path}/secret`, undefined, bearer(token));
+    assert.equal(res.status, 200, res.text);
+    assert.notEqual(res.body.client_secret, body.client_secret);
+    assert.equal(res.body.client_secret_expires_at, 0);
+    const record = (await store.findClient(body.client_id))!;
+    assert.ok(isAcceptedSecret(record, res.body.client_secret, now));
+    assert.ok(isAcceptedSecret(record, body.client_secret, now), 'old secret valid during the overlap');
+    now += 61;
+    assert.ok(!isAcceptedSecret(record, body.client_secret, now), 'old secret invalid after the overlap');
+    assert.ok(isAcceptedSecret(record, res.body.client_secret, now));
+  });
+
+  it('without an overlap the old secret stops at once', async () => {
+    const { dcr, path, token, body, store } = await registered();
+    const res = await send(dcr, 'POST', `${path}/secret`, undefined, bearer(token));
+    const record = (await store.findClient(body.client_id))!;
+    assert.ok(!isAcceptedSecret(record, body.client_secret, Math.floor(Date.now() / 1000)));
+    assert.ok(isAcceptedSecret(record, res.body.client_secret, Math.floor(Date.now() / 1000)));
+  });
+
+  it('refuses a public client, which has no secret', async () => {
+    const dcr = makeRegistration();
+    const reg = await register(dcr, mcpClient);
+    const path = new URL(reg.body.registration_client_uri).pathname;
+    const res = await send(dcr, 'POST', `${path}/secret`, undefined, bearer(reg.body.registration_access_token));
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error, 'invalid_client_metadata');
+  });
+
+  it('an expired secret is refused', async () => {
+    let now = 1_700_000_000;
+    const { body, store } = await registered({ clientSecretTtl: 10, now: () => now });
+    const record = (await store.findClient(body.client_id))!;
+    assert.ok(isAcceptedSecret(record, body.client_secret, now));
+    now += 10;
+    assert.ok(!isAcceptedSecret(record, body.client_secret, now));
+  });
+});
