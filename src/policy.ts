@@ -1,5 +1,8 @@
 import type { ClientStore, ClientMetadata, ClientRecord, AuditEvent, RegistrationVia } from './store/types.js';
 import { GRANT } from './metadata/grant-types.js';
+import { createFetchCache } from './net/fetch-cache.js';
+import type { SafeFetchOptions } from './net/safe-fetch.js';
+import { createStatementVerifier, type SoftwareStatementOptions, type StatementVerifier } from './registration/software-statement.js';
 
 /**
  * Everything a deployment can set, named after django-oauth-toolkit-dcr's settings where it has
@@ -56,6 +59,13 @@ export interface RegistrationOptions {
   rotateRegistrationAccessToken?: boolean;
   /** Seconds the previous client secret stays valid after a renewal. Default 0 (none). */
   secretRenewalOverlap?: number;
+  /** RFC 7591 §2.3: trusted software statement issuers. Without this, statements are refused. */
+  softwareStatements?: SoftwareStatementOptions;
+  /**
+   * Options for every outbound fetch (sector_identifier_uri, statement issuers' jwks_uri), all
+   * through safe-fetch. Only tests should loosen the address rules here.
+   */
+  outboundFetch?: SafeFetchOptions;
   /** Clock in epoch seconds; for tests. */
   now?: () => number;
 }
@@ -103,6 +113,9 @@ export interface Policy {
   tiers: Readonly<Record<RegistrationVia, Tier>>;
   rotateRegistrationAccessToken: boolean;
   secretRenewalOverlap: number;
+  statements?: StatementVerifier;
+  /** Fetches a JSON document on a client's behalf, through safe-fetch, cached. */
+  fetchJson: (url: string) => Promise<unknown>;
   now: () => number;
 }
 
@@ -117,7 +130,9 @@ const TIER_NAMES: RegistrationVia[] = [
 
 /** RFC 9700 §2.1.2 and §2.4: no implicit and no password grant unless a deployment opts in. */
 export const DEFAULT_ALLOWED_GRANT_TYPES = [GRANT.authorizationCode, GRANT.refreshToken];
-export const SUPPORTED_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const;
+/** Methods a deployment may enable. private_key_jwt is opt-in: the token endpoint must verify client assertions. */
+export const SUPPORTED_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export const DEFAULT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'];
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 function fail(message: string): never {
@@ -154,7 +169,7 @@ export function resolvePolicy(options: RegistrationOptions): Policy {
 
   const allowedGrantTypes = stringList('allowedGrantTypes', options.allowedGrantTypes ?? DEFAULT_ALLOWED_GRANT_TYPES);
 
-  const methods = stringList('tokenEndpointAuthMethods', options.tokenEndpointAuthMethods ?? [...SUPPORTED_AUTH_METHODS]);
+  const methods = stringList('tokenEndpointAuthMethods', options.tokenEndpointAuthMethods ?? DEFAULT_AUTH_METHODS);
   for (const m of methods) {
     if (!(SUPPORTED_AUTH_METHODS as readonly string[]).includes(m)) {
       fail(`tokenEndpointAuthMethods: ${m} is not supported (supported: ${SUPPORTED_AUTH_METHODS.join(', ')})`);
@@ -193,6 +208,9 @@ export function resolvePolicy(options: RegistrationOptions): Policy {
   }
   if (options.authenticate !== undefined && typeof options.authenticate !== 'function') fail('authenticate must be a function');
 
+  const outboundFetch = options.outboundFetch ?? {};
+  const documents = createFetchCache({ maxEntries: 500 });
+
   const schemes = options.allowedRedirectUriSchemes;
   return {
     store,
@@ -219,6 +237,8 @@ export function resolvePolicy(options: RegistrationOptions): Policy {
     tiers,
     rotateRegistrationAccessToken: options.rotateRegistrationAccessToken ?? true,
     secretRenewalOverlap: overlap,
+    statements: options.softwareStatements ? createStatementVerifier(options.softwareStatements, outboundFetch) : undefined,
+    fetchJson: (url) => documents.json(url, outboundFetch),
     now: options.now ?? (() => Math.floor(Date.now() / 1000)),
   };
 }

@@ -1,5 +1,6 @@
 import { createPublicKey, type JsonWebKeyInput } from 'node:crypto';
 import { invalidMetadata, invalidRedirectUri } from '../errors.js';
+import { SafeFetchError } from '../net/safe-fetch.js';
 import type { Policy, Tier } from '../policy.js';
 import type { ClientMetadata } from '../store/types.js';
 import { CLIENT_FIELDS, SERVER_ASSIGNED_FIELDS, type FieldRule } from './fields.js';
@@ -30,6 +31,8 @@ export async function validateClientMetadata(
   checkKeys(known, authMethod);
   if (known.jwks !== undefined) checkJwkSet(known.jwks);
   checkPostLogoutRedirectUris(known, policy);
+  checkSigningAlgorithms(known);
+  await checkSectorIdentifier(known, policy);
 
   // Echo order: the fields that shape the client first, then everything else as sent.
   if (known.redirect_uris !== undefined) out.redirect_uris = known.redirect_uris;
@@ -200,6 +203,49 @@ function checkPostLogoutRedirectUris(known: Record<string, unknown>, policy: Pol
   const uris = known.post_logout_redirect_uris as string[] | undefined;
   const rules = { requireHttps: policy.requireHttpsRedirectUris, allowedSchemes: policy.allowedRedirectUriSchemes };
   for (const uri of uris ?? []) classifyRedirectUri(uri, rules);
+}
+
+/**
+ * OIDC DCR §5 / OIDC Core §8.1: the document at sector_identifier_uri is a JSON array that must
+ * list every redirect URI. A pairwise client whose redirects span several hosts needs one.
+ */
+async function checkSectorIdentifier(known: Record<string, unknown>, policy: Policy): Promise<void> {
+  const uris = (known.redirect_uris as string[] | undefined) ?? [];
+  const sector = known.sector_identifier_uri as string | undefined;
+  if (sector === undefined) {
+    if (known.subject_type === 'pairwise' && new Set(uris.map(hostOf)).size > 1) {
+      throw invalidMetadata('subject_type pairwise with redirect URIs on several hosts requires sector_identifier_uri (OIDC Core §8.1)');
+    }
+    return;
+  }
+  let listed: unknown;
+  try {
+    listed = await policy.fetchJson(sector);
+  } catch (error) {
+    const reason = error instanceof SafeFetchError ? error.reason : 'fetch failed';
+    throw invalidMetadata(`sector_identifier_uri could not be fetched (${reason}): ${sector}`);
+  }
+  if (!Array.isArray(listed) || listed.some((u) => typeof u !== 'string')) {
+    throw invalidMetadata(`sector_identifier_uri must return a JSON array of URIs: ${sector}`);
+  }
+  for (const uri of uris) {
+    if (!listed.includes(uri)) throw invalidRedirectUri(`Redirect URI is not listed at sector_identifier_uri: ${uri}`);
+  }
+}
+
+function hostOf(uri: string): string {
+  try {
+    return new URL(uri).host;
+  } catch {
+    return uri;
+  }
+}
+
+/** OIDC DCR §2: `none` is never acceptable for authenticating to the token endpoint. */
+function checkSigningAlgorithms(known: Record<string, unknown>): void {
+  if (known.token_endpoint_auth_signing_alg === 'none') {
+    throw invalidMetadata("token_endpoint_auth_signing_alg must not be 'none' (OIDC DCR §2)");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ import type { RegistrationVia } from '../store/types.js';
 
 /**
  * Who may register (RFC 7591 §3: "The client registration endpoint MAY be an OAuth 2.0 protected
- * resource ... accept an initial access token"). The modes combine per deployment:
- * an `authenticate` hook, initial access tokens presented as bearer tokens, and open registration.
+ * resource ... accept an initial access token"). The modes combine per deployment, first match
+ * wins: an `authenticate` hook, an initial access token presented as a bearer token, a verified
+ * software statement, then open registration.
  */
 export interface Admission {
   via: RegistrationVia;
@@ -16,7 +17,12 @@ export interface Admission {
   initialAccessTokenHash?: string;
 }
 
-export async function admitRegistration(policy: Policy, request: RequestContext, bearer: string | undefined): Promise<Admission> {
+export async function admitRegistration(
+  policy: Policy,
+  request: RequestContext,
+  bearer: string | undefined,
+  statementIssuer?: string,
+): Promise<Admission> {
   if (policy.authenticate) {
     const principal = await policy.authenticate(request);
     if (principal) return { via: 'authenticated', by: String(principal) };
@@ -24,6 +30,8 @@ export async function admitRegistration(policy: Policy, request: RequestContext,
   if (bearer !== undefined) {
     return { via: 'initial_access_token', initialAccessTokenHash: hashSecret(bearer) };
   }
+  // A verified software statement (RFC 7591 §2.3) vouches for the software on its own.
+  if (statementIssuer !== undefined) return { via: 'software_statement', by: statementIssuer };
   if (policy.openRegistration) return { via: 'anonymous' };
   throw new RegistrationError('invalid_token', 'An initial access token is required to register a client');
 }

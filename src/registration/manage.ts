@@ -7,7 +7,8 @@ import { bearerToken, readJsonObject, type RawRequest } from '../http/request.js
 import { emptyResult, jsonResult, type HttpResult } from '../http/response.js';
 import { clientInformation, needsClientSecret } from './client-response.js';
 import { emitEvent } from './events.js';
-import { contextOf, runValidateHook } from './register.js';
+import { contextOf, runValidateHook, verifySoftwareStatement } from './register.js';
+import { mergeStatement } from './software-statement.js';
 import { isCurrentSecret } from './client-auth.js';
 
 /**
@@ -54,12 +55,11 @@ export async function updateClient(policy: Policy, request: RawRequest, clientId
   if (body.client_secret !== undefined && (typeof body.client_secret !== 'string' || !isCurrentSecret(record, body.client_secret, policy.now()))) {
     throw invalidMetadata('client_secret does not match the current client secret (RFC 7592 §2.2)');
   }
-  if (body.software_statement !== undefined) {
-    throw new RegistrationError('unapproved_software_statement', 'Software statements are not accepted by this server');
-  }
+  const statement = await verifySoftwareStatement(policy, body);
 
   const ctx = { ...contextOf(request), registeredVia: record.registeredVia, registeredBy: record.registeredBy };
-  const validated = await validateClientMetadata(body, policy, policy.tiers[record.registeredVia]);
+  const validated = await validateClientMetadata(statement ? mergeStatement(body, statement) : body, policy, policy.tiers[record.registeredVia]);
+  if (statement) validated.software_statement = body.software_statement;
   const metadata = await runValidateHook(policy, validated, ctx);
 
   const now = policy.now();

@@ -7,6 +7,7 @@ import type { ClientMetadata, ClientRecord } from '../store/types.js';
 import { admitRegistration, spendInitialAccessToken, type Admission } from './access.js';
 import { clientInformation, needsClientSecret } from './client-response.js';
 import { emitEvent } from './events.js';
+import { mergeStatement, type VerifiedStatement } from './software-statement.js';
 import { bearerToken, readJsonObject, type RawRequest } from '../http/request.js';
 import { jsonResult, type HttpResult } from '../http/response.js';
 
@@ -14,12 +15,14 @@ import { jsonResult, type HttpResult } from '../http/response.js';
  * RFC 7591 §3.1-3.2: the client registration request, as a list of small steps.
  */
 export async function registerClient(policy: Policy, request: RawRequest): Promise<HttpResult> {
-  const admission = await admitRegistration(policy, request, bearerToken(request));
   const body = await readJsonObject(request, policy.maxBodyBytes);
-  rejectSoftwareStatement(body);
+  const statement = await verifySoftwareStatement(policy, body);
+  const admission = await admitRegistration(policy, request, bearerToken(request), statement?.issuer);
   const ctx: RegistrationContext = { ...contextOf(request), registeredVia: admission.via, registeredBy: admission.by };
 
-  const validated = await validateClientMetadata(body, policy, policy.tiers[admission.via]);
+  const validated = await validateClientMetadata(statement ? mergeStatement(body, statement) : body, policy, policy.tiers[admission.via]);
+  // RFC 7591 §3.2.1: a statement used in the registration is returned unmodified.
+  if (statement) validated.software_statement = body.software_statement;
   const metadata = await runValidateHook(policy, validated, ctx);
   const admitted = await spendInitialAccessToken(policy, admission);
   ctx.registeredVia = admitted.via;
@@ -40,11 +43,20 @@ export async function registerClient(policy: Policy, request: RawRequest): Promi
   return jsonResult(201, clientInformation(policy, stored, request.url, { clientSecret, registrationAccessToken }));
 }
 
-/** Software statements (RFC 7591 §2.3) are refused until trusted issuers are configured. */
-function rejectSoftwareStatement(body: Record<string, unknown>): void {
-  if (body.software_statement !== undefined) {
+/**
+ * RFC 7591 §2.3 / §3.1.1: verifies a statement when one is sent. Without trusted issuers every
+ * statement is unapproved; with `required`, a registration without one is refused.
+ */
+export async function verifySoftwareStatement(policy: Policy, body: Record<string, unknown>): Promise<VerifiedStatement | undefined> {
+  const statement = body.software_statement;
+  if (statement === undefined || statement === null) {
+    if (policy.statements?.required) throw new RegistrationError('invalid_software_statement', 'A software statement is required to register');
+    return undefined;
+  }
+  if (!policy.statements) {
     throw new RegistrationError('unapproved_software_statement', 'Software statements are not accepted by this server');
   }
+  return policy.statements.verify(statement);
 }
 
 export function contextOf(request: RawRequest): RegistrationContext {
