@@ -50,7 +50,13 @@ type Target =
   | { kind: 'none' };
 
 function resolveTarget(policy: Policy, url: string): Target {
-  const pathname = new URL(url).pathname;
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    // A Host header no URL can be built from, say; the client's fault, not ours.
+    throw new RegistrationError('invalid_request', 'The request URL is malformed');
+  }
   const base = policy.registrationPath === '/' ? '' : policy.registrationPath;
   if (pathname === base || pathname === `${base}/`) return { kind: 'collection' };
   if (!pathname.startsWith(`${base}/`)) return { kind: 'none' };
