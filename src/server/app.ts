@@ -1,0 +1,50 @@
+import express, { type RequestHandler } from 'express';
+import { expressRegistration } from '../http/express.js';
+import type { ServerContext } from './context.js';
+import { renderHomePage } from './pages/home.js';
+import { PAGE_HEADERS } from './pages/layout.js';
+import { authorizeRoutes } from './routes/authorize.js';
+import { jsonErrorHandler, notFound } from './routes/json-errors.js';
+import { metadataRoutes } from './routes/metadata.js';
+import { revocationRoutes } from './routes/revoke.js';
+import { tokenRoutes } from './routes/token.js';
+import { userinfoRoutes } from './routes/userinfo.js';
+
+/** The Express application: routes by concern, and JSON for anything that is not a page. */
+export function createApp(context: ServerContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLog(context));
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+
+  // RFC 7591 / RFC 7592, mounted before any body parser (the core reads its own body).
+  app.use('/register', expressRegistration(context.registration));
+  app.use(metadataRoutes(context));
+  app.use(authorizeRoutes(context));
+  app.use(tokenRoutes(context));
+  app.use(revocationRoutes(context));
+  app.use(userinfoRoutes(context));
+  app.get('/', (_req, res) => {
+    res.status(200).set(PAGE_HEADERS).send(renderHomePage(context.issuer));
+  });
+
+  app.use(notFound);
+  app.use(jsonErrorHandler(context.logger));
+  return app;
+}
+
+/** One log line per request: method, path without the query (it holds codes and state), status, time. */
+function requestLog(context: ServerContext): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      context.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}
