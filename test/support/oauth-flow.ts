@@ -149,3 +149,40 @@ export async function tokenRequest(
   }
   return { status: response.status, body, headers: response.headers };
 }
+
+/** Authorization URL for a client, with PKCE and state, as a browser would be sent to it. */
+export function authorizationUrl(baseUrl: string, params: Record<string, string>): URL {
+  const url = new URL(`${baseUrl}/authorize`);
+  url.search = new URLSearchParams({ response_type: 'code', ...params }).toString();
+  return url;
+}
+
+/**
+ * The whole authorization code flow for a registered client, through the login and consent pages:
+ * resolves the token response, and the code and verifier used.
+ */
+export async function obtainTokens(
+  baseUrl: string,
+  client: Record<string, any>,
+  options: { redirectUri?: string; scope?: string; basic?: boolean } = {},
+): Promise<{ code: string; verifier: string; redirectUri: string; tokens: Record<string, any> }> {
+  const redirectUri = options.redirectUri ?? (client.redirect_uris as string[])[0]!;
+  const { verifier, challenge } = pkcePair();
+  const back = await new BrowserlessUser().authorize(authorizationUrl(baseUrl, {
+    client_id: client.client_id,
+    redirect_uri: redirectUri,
+    state: 'state-1',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...(options.scope ? { scope: options.scope } : {}),
+  }));
+  const code = back.searchParams.get('code');
+  if (!code) throw new Error(`no code in ${back.href}`);
+  const params: Record<string, string> = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri };
+  const confidential = typeof client.client_secret === 'string';
+  if (!confidential) params.client_id = client.client_id;
+  else if (!options.basic) Object.assign(params, { client_id: client.client_id, client_secret: client.client_secret });
+  const response = await tokenRequest(baseUrl, params, confidential && options.basic ? { id: client.client_id, secret: client.client_secret } : undefined);
+  if (response.status !== 200) throw new Error(`token exchange failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { code, verifier, redirectUri, tokens: response.body };
+}

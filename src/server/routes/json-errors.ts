@@ -61,9 +61,10 @@ export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
     }
     const status = httpStatusOf(error);
     if (status !== undefined && status >= 400 && status < 500) {
-      // body-parser and router errors: malformed, too large, wrong charset...
+      // body-parser and router errors (malformed, wrong charset or encoding, too large): an
+      // RFC 6749 §5.2 invalid_request, 400, except that "too large" keeps its 413.
       const description = error instanceof Error && (error as { expose?: boolean }).expose !== false ? error.message : 'Malformed request';
-      sendJsonError(res, status, 'invalid_request', description);
+      sendJsonError(res, status === 413 ? 413 : 400, 'invalid_request', description);
       return;
     }
     logger.error({ err: error }, 'unhandled error');

@@ -14,11 +14,27 @@ export const FORM_BODY = express.urlencoded({ extended: false, limit: '32kb', pa
  */
 export function tokenRoutes(context: ServerContext): Router {
   const router = Router();
+  const supportedGrants = new Set(context.registration.serverMetadata().grant_types_supported);
   router.all('/token', apiCors);
   router.post('/token', FORM_BODY, async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      sendJsonError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded (RFC 6749 §4.1.3)');
+      return;
+    }
     const repeated = findRepeatedParameter(req.body as Record<string, unknown> | undefined, req.query);
     if (repeated) {
       sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
+      return;
+    }
+    // RFC 6749 §5.2: a grant this server does not run is unsupported_grant_type, whoever asks
+    // (the library would first try to authenticate the client, for a grant it will never run).
+    const grantType = (req.body as Record<string, unknown> | undefined)?.grant_type;
+    if (typeof grantType !== 'string' || grantType === '') {
+      sendJsonError(res, 400, 'invalid_request', 'The grant_type parameter is missing');
+      return;
+    }
+    if (!supportedGrants.has(grantType)) {
+      sendJsonError(res, 400, 'unsupported_grant_type', `The ${grantType} grant is not supported by this server`);
       return;
     }
     // RFC 8707 §2.2: a resource this server does not serve is invalid_target.
