@@ -1,7 +1,8 @@
-import express, { Router } from 'express';
+import express, { Router, type Request } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { matchResource } from '../authorization-request.js';
 import type { ServerContext } from '../context.js';
+import { readClientCredentials, type ClientCredentials } from './client-credentials.js';
 import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
 
 export const FORM_BODY = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
@@ -43,12 +44,12 @@ export function tokenRoutes(context: ServerContext): Router {
       sendJsonError(res, 400, 'invalid_target', 'The requested resource is not served by this authorization server');
       return;
     }
-    const request = new OAuth2Server.Request({
-      headers: req.headers as Record<string, string>,
-      method: req.method,
-      query: req.query as Record<string, string>,
-      body: req.body ?? {},
-    });
+    const credentials = readClientCredentials(req);
+    if (credentials.kind === 'invalid') {
+      sendJsonError(res, 400, 'invalid_request', credentials.description);
+      return;
+    }
+    const request = new OAuth2Server.Request(libraryRequest(req, credentials));
     const response = new OAuth2Server.Response();
     try {
       await context.oauth.token(request, response);
@@ -62,4 +63,21 @@ export function tokenRoutes(context: ServerContext): Router {
     sendJsonError(res, 405, 'invalid_request', 'Use POST at the token endpoint', { Allow: 'POST, OPTIONS' });
   });
   return router;
+}
+
+/**
+ * The request as the library should see it. HTTP Basic credentials are form-urlencoded before
+ * base64 (RFC 6749 §2.3.1), and RFC-following clients (openid-client) encode every "-" of a UUID
+ * client_id as %2D; the library's Basic parser does not decode them. So the credentials are
+ * decoded here and handed over as body parameters, which the library reads the same way.
+ */
+function libraryRequest(req: Request, credentials: ClientCredentials) {
+  const headers = { ...req.headers } as Record<string, string>;
+  const body = { ...((req.body ?? {}) as Record<string, string>) };
+  if (credentials.kind === 'credentials' && headers.authorization !== undefined) {
+    delete headers.authorization;
+    body.client_id = credentials.clientId;
+    if (credentials.clientSecret !== undefined) body.client_secret = credentials.clientSecret;
+  }
+  return { headers, method: req.method, query: req.query as Record<string, string>, body };
 }
