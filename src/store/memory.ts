@@ -1,0 +1,175 @@
+import { ClientExistsError, StoreClosedError } from './sql/errors.js';
+import { checkListLimit } from './sql/list-limit.js';
+import type {
+  AuditEvent,
+  ClientRecord,
+  ClientStore,
+  InitialAccessTokenRecord,
+  ListClientsOptions,
+  StoredAuditEvent,
+} from './types.js';
+
+export { ClientExistsError, StoreClosedError } from './sql/errors.js';
+
+/**
+ * ClientStore in process memory, for tests and benchmarks. Nothing survives the process.
+ *
+ * It keeps the same rules as the SQL stores so the contract suite holds for all of them: records
+ * are copied in and out, each method body runs without an await (so a consume is atomic), client
+ * ids list in code point order, and lastUsedAt only moves forward through recordClientUse.
+ */
+export class MemoryClientStore implements ClientStore {
+  readonly #clients = new Map<string, ClientRecord>();
+  readonly #tokens = new Map<string, InitialAccessTokenRecord>();
+  readonly #tokenIdsByHash = new Map<string, string>();
+  readonly #auditEvents: StoredAuditEvent[] = [];
+  #nextAuditId = 1;
+  #closed = false;
+
+  async insertClient(record: ClientRecord): Promise<void> {
+    this.#checkOpen();
+    if (this.#clients.has(record.clientId)) throw new ClientExistsError(record.clientId);
+    this.#clients.set(record.clientId, copyDefined(record));
+  }
+
+  async findClient(clientId: string): Promise<ClientRecord | null> {
+    this.#checkOpen();
+    const record = this.#clients.get(clientId);
+    return record ? structuredClone(record) : null;
+  }
+
+  async replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean> {
+    this.#checkOpen();
+    const stored = this.#clients.get(record.clientId);
+    if (!stored) return false;
+    if (expectedAccessTokenHash !== undefined && stored.registrationAccessTokenHash !== expectedAccessTokenHash) {
+      return false;
+    }
+    const replacement = copyDefined(record);
+    // As in the SQL stores: lastUsedAt belongs to recordClientUse, a replace never moves it.
+    if (stored.lastUsedAt === undefined) delete replacement.lastUsedAt;
+    else replacement.lastUsedAt = stored.lastUsedAt;
+    this.#clients.set(record.clientId, replacement);
+    return true;
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    this.#checkOpen();
+    return this.#clients.delete(clientId);
+  }
+
+  async recordClientUse(clientId: string, at: number): Promise<void> {
+    this.#checkOpen();
+    const stored = this.#clients.get(clientId);
+    if (stored && (stored.lastUsedAt === undefined || at > stored.lastUsedAt)) stored.lastUsedAt = at;
+  }
+
+  async listClients(options: ListClientsOptions = {}): Promise<ClientRecord[]> {
+    this.#checkOpen();
+    const limit = checkListLimit(options.limit);
+    const after = options.after;
+    const ids = [...this.#clients.keys()]
+      .filter((id) => after === undefined || compareCodePoints(id, after) > 0)
+      .sort(compareCodePoints)
+      .slice(0, limit);
+    return ids.map((id) => structuredClone(this.#clients.get(id)!));
+  }
+
+  async insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void> {
+    this.#checkOpen();
+    // The SQL stores reject both through their primary key and unique index.
+    if (this.#tokens.has(record.id) || this.#tokenIdsByHash.has(record.tokenHash)) {
+      throw new Error(`initial access token ${JSON.stringify(record.id)} already exists`);
+    }
+    this.#tokens.set(record.id, copyDefined(record));
+    this.#tokenIdsByHash.set(record.tokenHash, record.id);
+  }
+
+  async consumeInitialAccessToken(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null> {
+    this.#checkOpen();
+    const id = this.#tokenIdsByHash.get(tokenHash);
+    const token = id === undefined ? undefined : this.#tokens.get(id);
+    if (!token || token.revokedAt !== undefined) return null;
+    if (token.expiresAt !== null && token.expiresAt <= now) return null;
+    if (token.usesRemaining !== null) {
+      if (token.usesRemaining <= 0) return null;
+      token.usesRemaining -= 1;
+    }
+    return structuredClone(token);
+  }
+
+  async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
+    this.#checkOpen();
+    return [...this.#tokens.values()]
+      .sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id))
+      .map((token) => structuredClone(token));
+  }
+
+  async revokeInitialAccessToken(id: string, at: number): Promise<boolean> {
+    this.#checkOpen();
+    const token = this.#tokens.get(id);
+    if (!token || token.revokedAt !== undefined) return false;
+    token.revokedAt = at;
+    return true;
+  }
+
+  async appendAuditEvent(event: AuditEvent): Promise<void> {
+    this.#checkOpen();
+    this.#auditEvents.push({ ...copyDefined(event), id: this.#nextAuditId++ });
+  }
+
+  /** The newest `limit` (default 100) events, oldest first (insertion order). */
+  async listAuditEvents(options: { clientId?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
+    this.#checkOpen();
+    const limit = checkListLimit(options.limit);
+    if (limit === 0) return [];
+    const { clientId } = options;
+    const events = clientId === undefined ? this.#auditEvents : this.#auditEvents.filter((e) => e.clientId === clientId);
+    return events.slice(-limit).map((event) => structuredClone(event));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreClosedError();
+  }
+}
+
+export function memoryStore(): MemoryClientStore {
+  return new MemoryClientStore();
+}
+
+/**
+ * A deep copy without top-level `undefined` properties: an optional field given as undefined is
+ * stored as absent, as the SQL stores do (NULL, then left out when read back).
+ */
+function copyDefined<T extends object>(value: T): T {
+  const copy = structuredClone(value);
+  for (const key of Object.keys(copy) as Array<keyof T>) {
+    if (copy[key] === undefined) delete copy[key];
+  }
+  return copy;
+}
+
+/**
+ * Orders strings by Unicode code point, as SQLite's BINARY and PostgreSQL's "C" collations do on
+ * UTF-8. JavaScript's `<` compares UTF-16 units, which puts characters above U+FFFF (surrogates,
+ * 0xD800-0xDFFF) before U+E000-U+FFFF; the first differing unit decides, so remapping it suffices.
+ */
+function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
+}

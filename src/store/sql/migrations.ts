@@ -1,0 +1,171 @@
+import { Kysely, Migrator, PostgresAdapter, SqliteAdapter, sql } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely';
+import type { SqlDialectName } from './schema.js';
+
+/** Kysely's bookkeeping tables, renamed so that everything this library owns starts with `dcr_`. */
+export const MIGRATION_TABLE = 'dcr_migrations';
+const MIGRATION_LOCK_TABLE = 'dcr_migrations_lock';
+
+/**
+ * The schema history, oldest first. Names sort in application order. A released migration is never
+ * edited, only followed by a new one, and migrations only add (tables, nullable columns, indexes),
+ * so code one version behind keeps working during a rolling upgrade. Each builder gets the dialect
+ * because a few column definitions differ (identity columns, collation).
+ */
+const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: SqlDialectName) => Migration]> = [
+  ['0001_initial', initialSchema],
+];
+
+/** Every migration name, in order: lets a store see cheaply that a database is up to date. */
+export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
+
+function initialSchema(dialect: SqlDialectName): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('dcr_clients')
+        // Keyset pagination compares client ids. PostgreSQL would otherwise use the database's
+        // locale collation; "C" compares bytes, like SQLite's default BINARY collation, so every
+        // backend lists clients in the same (code point) order.
+        .addColumn('client_id', 'text', (col) =>
+          (dialect === 'postgres' ? col.modifyFront(sql`collate "C"`) : col).primaryKey(),
+        )
+        .addColumn('metadata', 'text', (col) => col.notNull())
+        .addColumn('client_id_issued_at', 'bigint', (col) => col.notNull())
+        .addColumn('client_secret_hash', 'text')
+        .addColumn('client_secret_expires_at', 'bigint', (col) => col.notNull())
+        .addColumn('previous_secret_hash', 'text')
+        .addColumn('previous_secret_expires_at', 'bigint')
+        .addColumn('registration_access_token_hash', 'text')
+        .addColumn('registered_via', 'text', (col) => col.notNull())
+        .addColumn('registered_by', 'text')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('updated_at', 'bigint', (col) => col.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+
+      await db.schema
+        .createTable('dcr_initial_access_tokens')
+        .addColumn('id', 'text', (col) =>
+          // Listed by created_at then id; "C" keeps ties in the same order as on SQLite.
+          (dialect === 'postgres' ? col.modifyFront(sql`collate "C"`) : col).primaryKey(),
+        )
+        .addColumn('token_hash', 'text', (col) => col.notNull().unique())
+        .addColumn('label', 'text')
+        .addColumn('uses_remaining', 'integer')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+
+      await db.schema
+        .createTable('dcr_audit_events')
+        .addColumn('id', dialect === 'postgres' ? 'bigint' : 'integer', (col) =>
+          // SQLite: AUTOINCREMENT so ids of pruned events are never handed out again.
+          dialect === 'postgres' ? col.generatedAlwaysAsIdentity().primaryKey() : col.primaryKey().autoIncrement(),
+        )
+        .addColumn('type', 'text', (col) => col.notNull())
+        .addColumn('at', 'bigint', (col) => col.notNull())
+        .addColumn('client_id', 'text')
+        .addColumn('actor', 'text')
+        .addColumn('ip', 'text')
+        .addColumn('detail', 'text')
+        .execute();
+
+      await db.schema
+        .createIndex('dcr_audit_events_client_id')
+        .on('dcr_audit_events')
+        .columns(['client_id', 'id'])
+        .execute();
+    },
+  };
+}
+
+export interface MigrateOptions {
+  /** Detected from the Kysely instance when omitted. */
+  dialect?: SqlDialectName;
+  /** PostgreSQL only: the schema holding the tables (created when missing). */
+  schema?: string;
+}
+
+/**
+ * Brings the schema up to date and resolves the names of the migrations it applied.
+ *
+ * Several processes may start at once (two instances of the server, or the CLI next to a server),
+ * so the run is serialised by the database itself: on PostgreSQL with an advisory lock keyed on the
+ * schema, taken before the schema and Kysely's bookkeeping tables are created (their
+ * `create ... if not exists` is not race-free there); on SQLite with `BEGIN IMMEDIATE`, which holds
+ * the file's write lock for the whole run (Kysely runs SQLite migrations without a transaction).
+ */
+export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions = {}): Promise<string[]> {
+  const dialect = options.dialect ?? detectDialect(db);
+  const schema = options.schema;
+  return db.connection().execute(async (connection) => {
+    if (dialect === 'postgres') {
+      const lockKey = `oauth-dcr migrations ${schema ?? ''}`;
+      await sql`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`.execute(connection);
+      try {
+        if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(connection);
+        return await runMigrator(connection, dialect, schema);
+      } finally {
+        await sql`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`.execute(connection);
+      }
+    }
+    await sql`begin immediate`.execute(connection);
+    try {
+      const applied = await runMigrator(connection, dialect, undefined);
+      await sql`commit`.execute(connection);
+      return applied;
+    } catch (error) {
+      await sql`rollback`.execute(connection).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/**
+ * Opens without migrating when every migration this code knows is applied: no lock is taken on a
+ * normal start, and during a rolling upgrade an older instance still starts against a schema a
+ * newer one has extended (migrations only add). Otherwise runs migrateToLatest.
+ */
+export async function ensureMigrated(db: Kysely<any>, options: MigrateOptions = {}): Promise<void> {
+  if (await isUpToDate(db, options.schema)) return;
+  await migrateToLatest(db, options);
+}
+
+async function isUpToDate(db: Kysely<any>, schema: string | undefined): Promise<boolean> {
+  try {
+    const table = schema ? db.withSchema(schema) : db;
+    const rows = await table.selectFrom(MIGRATION_TABLE).select('name').execute();
+    const applied = new Set(rows.map((row: { name: string }) => row.name));
+    return MIGRATION_NAMES.every((name) => applied.has(name));
+  } catch {
+    return false; // no bookkeeping table yet; a real connection problem resurfaces in migrateToLatest
+  }
+}
+
+async function runMigrator(db: Kysely<any>, dialect: SqlDialectName, schema: string | undefined): Promise<string[]> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      return Object.fromEntries(MIGRATIONS.map(([name, build]) => [name, build(dialect)]));
+    },
+  };
+  const migrator = new Migrator({
+    // The schema is applied here too, so a caller's plain Kysely instance still migrates the right one.
+    db: schema ? db.withSchema(schema) : db,
+    provider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return results.filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+function detectDialect(db: Kysely<any>): SqlDialectName {
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  if (adapter instanceof SqliteAdapter) return 'sqlite';
+  throw new TypeError('migrateToLatest supports SQLite and PostgreSQL Kysely instances only');
+}

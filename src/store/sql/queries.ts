@@ -1,0 +1,138 @@
+import { sql } from 'kysely';
+import type { CompiledQuery, Insertable, Kysely, Selectable } from 'kysely';
+import type { AuditEventsTable, ClientsTable, Database, InitialAccessTokensTable } from './schema.js';
+
+/*
+ * Every statement the SQL stores run, written once for both dialects. Each function returns a
+ * compiled query rather than executing it, so that a store decides how to run it: PostgreSQL hands
+ * it to Kysely, SQLite runs writes through its group commit on prepared statements.
+ */
+
+type Db = Kysely<Database>;
+
+/** A duplicate id is reported by "no row inserted", not by parsing a driver's error text. */
+export function insertClient(db: Db, row: Insertable<ClientsTable>): CompiledQuery {
+  return db
+    .insertInto('dcr_clients')
+    .values(row)
+    .onConflict((conflict) => conflict.column('client_id').doNothing())
+    .compile();
+}
+
+export function selectClient(db: Db, clientId: string): CompiledQuery<Selectable<ClientsTable>> {
+  return db.selectFrom('dcr_clients').selectAll().where('client_id', '=', clientId).compile();
+}
+
+export function selectClients(
+  db: Db,
+  options: { limit: number; after: string | undefined },
+): CompiledQuery<Selectable<ClientsTable>> {
+  let query = db.selectFrom('dcr_clients').selectAll().orderBy('client_id').limit(options.limit);
+  if (options.after !== undefined) query = query.where('client_id', '>', options.after);
+  return query.compile();
+}
+
+/**
+ * Compare-and-set on the registration access token hash when `expectedAccessTokenHash` is given.
+ * `last_used_at` is left alone: only recordClientUse moves it (forward), so a replace built from an
+ * older read cannot move it back.
+ */
+export function updateClient(
+  db: Db,
+  row: Insertable<ClientsTable>,
+  expectedAccessTokenHash: string | undefined,
+): CompiledQuery {
+  const { client_id: clientId, last_used_at: _lastUsedAt, ...columns } = row;
+  let query = db.updateTable('dcr_clients').set(columns).where('client_id', '=', clientId);
+  if (expectedAccessTokenHash !== undefined) {
+    query = query.where('registration_access_token_hash', '=', expectedAccessTokenHash);
+  }
+  return query.compile();
+}
+
+export function deleteClient(db: Db, clientId: string): CompiledQuery {
+  return db.deleteFrom('dcr_clients').where('client_id', '=', clientId).compile();
+}
+
+/** Moves last_used_at forward only, so late or reordered flushes never move it back. */
+export function touchClient(db: Db, clientId: string, at: number): CompiledQuery {
+  return db
+    .updateTable('dcr_clients')
+    .set({ last_used_at: at })
+    .where('client_id', '=', clientId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+    .compile();
+}
+
+/** The same as touchClient for many clients in one statement (one round trip on PostgreSQL). */
+export function touchClients(db: Db, uses: ReadonlyArray<readonly [clientId: string, at: number]>): CompiledQuery {
+  // The explicit cast types the parameters: PostgreSQL would otherwise infer text for a CASE
+  // whose branches are all parameters.
+  const usedAt = sql<number>`case client_id ${sql.join(
+    uses.map(([clientId, at]) => sql`when ${clientId} then cast(${at} as bigint)`),
+    sql` `,
+  )} end`;
+  return db
+    .updateTable('dcr_clients')
+    .set({ last_used_at: usedAt })
+    .where(
+      'client_id',
+      'in',
+      uses.map(([clientId]) => clientId),
+    )
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', usedAt)]))
+    .compile();
+}
+
+export function insertInitialAccessToken(db: Db, row: Insertable<InitialAccessTokensTable>): CompiledQuery {
+  return db.insertInto('dcr_initial_access_tokens').values(row).compile();
+}
+
+/**
+ * Spends one use in a single statement, so the database's row lock makes it atomic: concurrent
+ * callers (other connections, other processes) each see the row after the previous spend.
+ * NULL uses stay NULL (unlimited), since NULL - 1 is NULL.
+ */
+export function consumeInitialAccessToken(
+  db: Db,
+  tokenHash: string,
+  now: number,
+): CompiledQuery<Selectable<InitialAccessTokensTable>> {
+  return db
+    .updateTable('dcr_initial_access_tokens')
+    .set((eb) => ({ uses_remaining: eb('uses_remaining', '-', 1) }))
+    .where('token_hash', '=', tokenHash)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .where((eb) => eb.or([eb('uses_remaining', 'is', null), eb('uses_remaining', '>', 0)]))
+    .returningAll()
+    .compile();
+}
+
+export function selectInitialAccessTokens(db: Db): CompiledQuery<Selectable<InitialAccessTokensTable>> {
+  return db.selectFrom('dcr_initial_access_tokens').selectAll().orderBy('created_at').orderBy('id').compile();
+}
+
+/** Revoking twice reports false the second time: nothing changed. */
+export function revokeInitialAccessToken(db: Db, id: string, at: number): CompiledQuery {
+  return db
+    .updateTable('dcr_initial_access_tokens')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .compile();
+}
+
+export function insertAuditEvent(db: Db, row: Insertable<AuditEventsTable>): CompiledQuery {
+  return db.insertInto('dcr_audit_events').values(row).compile();
+}
+
+/** The newest `limit` events, newest first; the store reverses them into insertion order. */
+export function selectLatestAuditEvents(
+  db: Db,
+  options: { clientId: string | undefined; limit: number },
+): CompiledQuery<Selectable<AuditEventsTable>> {
+  let query = db.selectFrom('dcr_audit_events').selectAll().orderBy('id', 'desc').limit(options.limit);
+  if (options.clientId !== undefined) query = query.where('client_id', '=', options.clientId);
+  return query.compile();
+}

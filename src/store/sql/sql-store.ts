@@ -1,0 +1,220 @@
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type {
+  AuditEvent,
+  ClientRecord,
+  ClientStore,
+  InitialAccessTokenRecord,
+  ListClientsOptions,
+  StoredAuditEvent,
+} from '../types.js';
+import { ClientUseRecorder } from './client-uses.js';
+import { ClientExistsError, StoreClosedError } from './errors.js';
+import { checkListLimit } from './list-limit.js';
+import * as queries from './queries.js';
+import {
+  auditEventToRow,
+  clientToRow,
+  initialAccessTokenToRow,
+  rowToAuditEvent,
+  rowToClient,
+  rowToInitialAccessToken,
+} from './rows.js';
+import type { Database, SqlDialectName } from './schema.js';
+
+export interface SqlStoreOptions {
+  /** Run the migrations when the store opens (default true). `oauth-dcr migrate` can do it instead. */
+  migrate?: boolean;
+  /** How often recorded client uses are written, in milliseconds (default 1000). */
+  flushIntervalMs?: number;
+  /** Failures of background work (client-use flushes, which are retried). Default: a process warning. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * ClientStore over Kysely, shared by the SQLite and PostgreSQL stores. A dialect supplies how a
+ * compiled query is read or written, how pending client uses are written, and how to let go of
+ * its connection.
+ */
+export abstract class SqlClientStore implements ClientStore {
+  abstract readonly dialect: SqlDialectName;
+  /** The store's connection; the reference server adds its own tables through it. */
+  readonly db: Kysely<Database>;
+  /**
+   * Settles once the schema is usable (migrations applied). Every method waits for it, so a store
+   * is usable as soon as it is created; await it at start-up to fail fast on a bad database.
+   */
+  readonly ready: Promise<void>;
+  readonly #uses: ClientUseRecorder;
+  #closing: Promise<void> | undefined;
+  /** Operations started before close(); close() waits for them before releasing the connection. */
+  #active = 0;
+  #onIdle: (() => void) | undefined;
+
+  protected constructor(db: Kysely<Database>, ready: Promise<void>, options: SqlStoreOptions) {
+    this.db = db;
+    this.ready = ready;
+    // Without a caller awaiting `ready`, a failed migration would be an unhandled rejection; the
+    // error still reaches every method call.
+    ready.catch(() => undefined);
+    const onError = options.onError ?? ((error: unknown) => process.emitWarning(toError(error)));
+    this.#uses = new ClientUseRecorder(
+      async (uses) => {
+        await this.ready;
+        await this.writeClientUses(uses);
+      },
+      { intervalMs: options.flushIntervalMs ?? 1000, onError },
+    );
+  }
+
+  /** Runs a query that changes nothing. */
+  protected abstract read<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+  /** Runs a single-statement write; resolves once it is committed. */
+  protected abstract write<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+  /** Writes coalesced client uses (see queries.touchClient / touchClients). */
+  protected abstract writeClientUses(uses: Array<[clientId: string, at: number]>): Promise<void>;
+  /** Lets go of the connection once every operation has finished. */
+  protected abstract release(): Promise<void>;
+
+  insertClient(record: ClientRecord): Promise<void> {
+    return this.#run(async () => {
+      const result = await this.write(queries.insertClient(this.db, clientToRow(record)));
+      if (!changedRows(result)) throw new ClientExistsError(record.clientId);
+    });
+  }
+
+  findClient(clientId: string): Promise<ClientRecord | null> {
+    return this.#run(async () => {
+      const { rows } = await this.read(queries.selectClient(this.db, clientId));
+      return rows[0] ? this.#withPendingUse(rowToClient(rows[0])) : null;
+    });
+  }
+
+  replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean> {
+    return this.#run(async () =>
+      changedRows(await this.write(queries.updateClient(this.db, clientToRow(record), expectedAccessTokenHash))),
+    );
+  }
+
+  deleteClient(clientId: string): Promise<boolean> {
+    return this.#run(async () => {
+      this.#uses.forget(clientId);
+      return changedRows(await this.write(queries.deleteClient(this.db, clientId)));
+    });
+  }
+
+  async recordClientUse(clientId: string, at: number): Promise<void> {
+    if (this.#closing) throw new StoreClosedError();
+    this.#uses.record(clientId, at);
+  }
+
+  /**
+   * Runs one write statement of the caller's (e.g. the reference server's token tables, built on
+   * `db`) the way this store runs its own: on SQLite it joins the group commit, so it shares an
+   * fsync with concurrent writes. Resolves once committed.
+   */
+  executeWrite<R>(query: Compilable<R> | CompiledQuery<R>): Promise<QueryResult<R>> {
+    return this.#run(() => this.write('compile' in query ? query.compile() : query));
+  }
+
+  /** Writes recorded client uses now instead of at the next interval. */
+  flushClientUses(): Promise<void> {
+    return this.#run(() => this.#uses.flush());
+  }
+
+  listClients(options: ListClientsOptions = {}): Promise<ClientRecord[]> {
+    return this.#run(async () => {
+      const limit = checkListLimit(options.limit);
+      const { rows } = await this.read(queries.selectClients(this.db, { limit, after: options.after }));
+      return rows.map((row) => this.#withPendingUse(rowToClient(row)));
+    });
+  }
+
+  insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void> {
+    return this.#run(async () => {
+      await this.write(queries.insertInitialAccessToken(this.db, initialAccessTokenToRow(record)));
+    });
+  }
+
+  consumeInitialAccessToken(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null> {
+    return this.#run(async () => {
+      const { rows } = await this.write(queries.consumeInitialAccessToken(this.db, tokenHash, now));
+      return rows[0] ? rowToInitialAccessToken(rows[0]) : null;
+    });
+  }
+
+  listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
+    return this.#run(async () => {
+      const { rows } = await this.read(queries.selectInitialAccessTokens(this.db));
+      return rows.map(rowToInitialAccessToken);
+    });
+  }
+
+  revokeInitialAccessToken(id: string, at: number): Promise<boolean> {
+    return this.#run(async () => changedRows(await this.write(queries.revokeInitialAccessToken(this.db, id, at))));
+  }
+
+  appendAuditEvent(event: AuditEvent): Promise<void> {
+    return this.#run(async () => {
+      await this.write(queries.insertAuditEvent(this.db, auditEventToRow(event)));
+    });
+  }
+
+  /** The newest `limit` (default 100) events, oldest first (insertion order). */
+  listAuditEvents(options: { clientId?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
+    return this.#run(async () => {
+      const limit = checkListLimit(options.limit);
+      const { rows } = await this.read(
+        queries.selectLatestAuditEvents(this.db, { clientId: options.clientId, limit }),
+      );
+      return rows.reverse().map(rowToAuditEvent);
+    });
+  }
+
+  /**
+   * Refuses new calls, waits for those in flight, writes pending client uses, then releases the
+   * connection. Rejects if those last uses could not be written.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#uses.stop();
+    if (this.#active > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    let failure: unknown;
+    const opened = await this.ready.then(
+      () => true,
+      () => false,
+    );
+    if (opened) await this.#uses.flush().catch((error: unknown) => (failure = error));
+    await this.release();
+    if (failure !== undefined) throw failure;
+  }
+
+  async #run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#closing) throw new StoreClosedError();
+    this.#active++;
+    try {
+      await this.ready;
+      return await operation();
+    } finally {
+      if (--this.#active === 0) this.#onIdle?.();
+    }
+  }
+
+  /** Reads through this store see its own recorded uses before they are flushed. */
+  #withPendingUse(record: ClientRecord): ClientRecord {
+    const at = this.#uses.latest(record.clientId);
+    if (at !== undefined && (record.lastUsedAt === undefined || at > record.lastUsedAt)) record.lastUsedAt = at;
+    return record;
+  }
+}
+
+function changedRows(result: QueryResult<unknown>): boolean {
+  return result.numAffectedRows !== undefined && result.numAffectedRows > 0n;
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

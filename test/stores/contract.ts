@@ -1,0 +1,610 @@
+/**
+ * The ClientStore contract, as tests. Every store runs this same suite (test/stores/*.test.ts), so
+ * the registration code can rely on one behaviour whatever the backend.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import type {
+  AuditEvent,
+  ClientRecord,
+  ClientStore,
+  InitialAccessTokenRecord,
+} from '../../src/store/types.js';
+
+export interface StoreContractOptions {
+  /** Runs once after the suite: drop schemas, remove temporary files. */
+  cleanup?: () => Promise<void>;
+  /**
+   * Opens another store over the same storage as `store` (which may be open or already closed):
+   * a second process or server instance. Stores without shared storage (memory) leave it out and
+   * the tests that need it are skipped.
+   */
+  openAnother?: (store: ClientStore) => Promise<ClientStore>;
+}
+
+const T0 = 1_700_000_000;
+/** After 2038: catches 32-bit timestamp columns and BIGINT values coming back as strings. */
+const YEAR_2100 = 4_102_444_800;
+
+function randomId(prefix = 'client'): string {
+  return `${prefix}-${randomBytes(9).toString('base64url')}`;
+}
+
+function hash(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** A client with only the required fields. */
+function minimalClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    clientId: randomId(),
+    metadata: { redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none' },
+    clientIdIssuedAt: T0,
+    clientSecretExpiresAt: 0,
+    registeredVia: 'anonymous',
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+/** A client with every field set, and metadata that is easy to mangle. */
+function fullClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    clientId: randomId(),
+    metadata: {
+      redirect_uris: ['https://app.example/cb?b=2&a=1', 'cursor://anysphere.cursor-retrieval/oauth/callback', 'http://127.0.0.1:33418/'],
+      client_name: 'Example',
+      'client_name#ja-Jpan-JP': 'クライアント名',
+      'client_name#en-US': 'Example (US)',
+      grant_types: ['authorization_code', 'refresh_token'],
+      contacts: [],
+      jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', use: 'sig', key_ops: ['verify'] }] },
+      nested: [[1, 2.5, -3], [true, false, null], [{ deep: ['x'] }], []],
+      empty_object: {},
+      emoji: '🔐 \u00e9\u0301',
+      software_version: '1.0.0',
+    },
+    clientIdIssuedAt: T0,
+    clientSecretHash: hash(),
+    clientSecretExpiresAt: YEAR_2100,
+    previousSecretHash: hash(),
+    previousSecretExpiresAt: YEAR_2100 - 1,
+    registrationAccessTokenHash: hash(),
+    registeredVia: 'initial_access_token',
+    registeredBy: 'iat-1',
+    createdAt: T0,
+    updatedAt: T0 + 1,
+    lastUsedAt: T0 + 2,
+    ...overrides,
+  };
+}
+
+function token(overrides: Partial<InitialAccessTokenRecord> = {}): InitialAccessTokenRecord {
+  return {
+    id: randomId('iat'),
+    tokenHash: hash(),
+    usesRemaining: 3,
+    expiresAt: null,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+/** The order SQLite's BINARY and PostgreSQL's "C" collation give: UTF-8 bytes, i.e. code points. */
+function byCodePoint(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+const OPTIONAL_CLIENT_FIELDS = [
+  'clientSecretHash',
+  'previousSecretHash',
+  'previousSecretExpiresAt',
+  'registrationAccessTokenHash',
+  'registeredBy',
+  'lastUsedAt',
+] as const;
+
+const isClientExists = { name: 'ClientExistsError', code: 'client_exists' };
+const isStoreClosed = { name: 'StoreClosedError', code: 'store_closed' };
+
+export function clientStoreContract(
+  name: string,
+  makeStore: () => Promise<ClientStore>,
+  options: StoreContractOptions = {},
+): void {
+  const { openAnother, cleanup } = options;
+  const needsSharedStorage = openAnother ? {} : { skip: 'no shared storage' };
+
+  /** Runs `body` with a fresh store, closed afterwards whatever happens. */
+  async function withStore(body: (store: ClientStore) => Promise<void>): Promise<void> {
+    const store = await makeStore();
+    try {
+      await body(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  describe(`ClientStore contract: ${name}`, () => {
+    if (cleanup) after(cleanup);
+
+    describe('clients', () => {
+      it('finds a client as inserted, metadata and every field exactly', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          assert.deepStrictEqual(await store.findClient(record.clientId), record);
+        }));
+
+      it('leaves absent optional fields absent, never null or undefined', () =>
+        withStore(async (store) => {
+          const record = minimalClient();
+          await store.insertClient(record);
+          const found = await store.findClient(record.clientId);
+          assert.deepStrictEqual(found, record);
+          for (const field of OPTIONAL_CLIENT_FIELDS) assert.equal(field in found!, false, field);
+          const listed = (await store.listClients()).find((c) => c.clientId === record.clientId);
+          for (const field of OPTIONAL_CLIENT_FIELDS) assert.equal(field in listed!, false, field);
+        }));
+
+      it('stores an optional field given as undefined as absent', () =>
+        withStore(async (store) => {
+          const record = { ...minimalClient(), clientSecretHash: undefined, registeredBy: undefined };
+          await store.insertClient(record);
+          const found = await store.findClient(record.clientId);
+          assert.equal('clientSecretHash' in found!, false);
+          assert.equal('registeredBy' in found!, false);
+        }));
+
+      it('returns integer timestamps as numbers, also after 2038', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          const found = await store.findClient(record.clientId);
+          assert.equal(found!.clientSecretExpiresAt, YEAR_2100);
+          for (const key of ['clientIdIssuedAt', 'clientSecretExpiresAt', 'previousSecretExpiresAt', 'createdAt', 'updatedAt', 'lastUsedAt'] as const) {
+            assert.equal(typeof found![key], 'number', key);
+          }
+        }));
+
+      it('finds nothing for an unknown client id', () =>
+        withStore(async (store) => {
+          assert.equal(await store.findClient('no-such-client'), null);
+        }));
+
+      it('rejects a duplicate client id and keeps the first client', () =>
+        withStore(async (store) => {
+          const first = fullClient();
+          await store.insertClient(first);
+          await assert.rejects(store.insertClient(minimalClient({ clientId: first.clientId })), isClientExists);
+          assert.deepStrictEqual(await store.findClient(first.clientId), first);
+        }));
+
+      it('copies records in and out: mutating one never changes the stored client', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          const expected = structuredClone(record);
+          await store.insertClient(record);
+          (record.metadata.redirect_uris as string[]).push('https://evil.example/');
+          record.metadata.client_name = 'changed';
+          record.clientSecretHash = 'changed';
+
+          const found = await store.findClient(record.clientId);
+          assert.deepStrictEqual(found, expected);
+          (found!.metadata.redirect_uris as string[]).length = 0;
+          (found!.metadata.jwks as { keys: unknown[] }).keys.pop();
+          found!.registeredVia = 'admin';
+          const [listed] = await store.listClients({ limit: 1 });
+          listed!.metadata.client_name = 'changed again';
+
+          assert.deepStrictEqual(await store.findClient(record.clientId), expected);
+        }));
+
+      it('inserts 50 clients concurrently, all distinct and readable', () =>
+        withStore(async (store) => {
+          const records = Array.from({ length: 50 }, () => fullClient());
+          await Promise.all(records.map((record) => store.insertClient(record)));
+          const found = await Promise.all(records.map((record) => store.findClient(record.clientId)));
+          assert.deepStrictEqual(found, records);
+          assert.equal((await store.listClients({ limit: 1000 })).length, 50);
+        }));
+
+      it('rejects only the duplicate among concurrent inserts', () =>
+        withStore(async (store) => {
+          const records = Array.from({ length: 20 }, () => minimalClient());
+          const duplicate = minimalClient({ clientId: records[7]!.clientId, registeredBy: 'second' });
+          const outcomes = await Promise.allSettled([...records, duplicate].map((record) => store.insertClient(record)));
+          assert.deepEqual(
+            outcomes.map((outcome) => outcome.status),
+            [...records.map(() => 'fulfilled'), 'rejected'],
+          );
+          assert.equal((outcomes[20] as PromiseRejectedResult).reason.code, 'client_exists');
+          for (const record of records) assert.deepStrictEqual(await store.findClient(record.clientId), record);
+        }));
+    });
+
+    describe('replaceClient', () => {
+      it('replaces a client when no token hash is expected', () =>
+        withStore(async (store) => {
+          const record = minimalClient();
+          await store.insertClient(record);
+          // The stored client was never used; a replace does not set lastUsedAt (recordClientUse does).
+          const replacement = fullClient({ clientId: record.clientId, updatedAt: T0 + 10 });
+          delete replacement.lastUsedAt;
+          assert.equal(await store.replaceClient(replacement), true);
+          assert.deepStrictEqual(await store.findClient(record.clientId), replacement);
+        }));
+
+      it('replaces a client when the expected token hash matches (rotation)', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          const rotated = { ...record, registrationAccessTokenHash: hash(), updatedAt: T0 + 20 };
+          assert.equal(await store.replaceClient(rotated, record.registrationAccessTokenHash), true);
+          assert.deepStrictEqual(await store.findClient(record.clientId), rotated);
+        }));
+
+      it('changes nothing when the expected token hash is stale', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          const attempt = { ...record, metadata: { client_name: 'late' }, registrationAccessTokenHash: hash() };
+          assert.equal(await store.replaceClient(attempt, hash()), false);
+          assert.deepStrictEqual(await store.findClient(record.clientId), record);
+        }));
+
+      it('changes nothing when a hash is expected but the client has none', () =>
+        withStore(async (store) => {
+          const record = minimalClient();
+          await store.insertClient(record);
+          assert.equal(await store.replaceClient({ ...record, registeredBy: 'x' }, hash()), false);
+          assert.deepStrictEqual(await store.findClient(record.clientId), record);
+        }));
+
+      it('lets only one of two concurrent rotations from the same token win', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          const a = { ...record, registrationAccessTokenHash: hash() };
+          const b = { ...record, registrationAccessTokenHash: hash() };
+          const results = await Promise.all([
+            store.replaceClient(a, record.registrationAccessTokenHash),
+            store.replaceClient(b, record.registrationAccessTokenHash),
+          ]);
+          assert.deepEqual(results.filter(Boolean).length, 1);
+          const winner = results[0] ? a : b;
+          assert.equal((await store.findClient(record.clientId))!.registrationAccessTokenHash, winner.registrationAccessTokenHash);
+        }));
+
+      it('reports false for a client that does not exist, and creates nothing', () =>
+        withStore(async (store) => {
+          const record = minimalClient();
+          assert.equal(await store.replaceClient(record), false);
+          assert.equal(await store.findClient(record.clientId), null);
+        }));
+    });
+
+    describe('deleteClient', () => {
+      it('deletes a client; a second delete and a missing client report false', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          assert.equal(await store.deleteClient(record.clientId), true);
+          assert.equal(await store.findClient(record.clientId), null);
+          assert.equal(await store.deleteClient(record.clientId), false);
+          assert.equal(await store.deleteClient('no-such-client'), false);
+        }));
+
+      it('frees the client id for a new registration', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          await store.deleteClient(record.clientId);
+          const again = minimalClient({ clientId: record.clientId });
+          await store.insertClient(again);
+          assert.deepStrictEqual(await store.findClient(record.clientId), again);
+        }));
+    });
+
+    describe('recordClientUse', () => {
+      it('is visible at once to reads through the same store', () =>
+        withStore(async (store) => {
+          const record = minimalClient();
+          await store.insertClient(record);
+          await store.recordClientUse(record.clientId, T0 + 100);
+          assert.equal((await store.findClient(record.clientId))!.lastUsedAt, T0 + 100);
+          const [listed] = await store.listClients({ limit: 1 });
+          assert.equal(listed!.lastUsedAt, T0 + 100);
+        }));
+
+      it('only moves forward', () =>
+        withStore(async (store) => {
+          const record = minimalClient({ lastUsedAt: T0 + 50 });
+          await store.insertClient(record);
+          await store.recordClientUse(record.clientId, T0 + 10);
+          assert.equal((await store.findClient(record.clientId))!.lastUsedAt, T0 + 50);
+          await store.recordClientUse(record.clientId, T0 + 300);
+          await store.recordClientUse(record.clientId, T0 + 200);
+          assert.equal((await store.findClient(record.clientId))!.lastUsedAt, T0 + 300);
+        }));
+
+      it('is not moved back by a replace built from an older read', () =>
+        withStore(async (store) => {
+          const record = minimalClient();
+          await store.insertClient(record);
+          const read = await store.findClient(record.clientId);
+          await store.recordClientUse(record.clientId, T0 + 100);
+          assert.equal(await store.replaceClient({ ...read!, updatedAt: T0 + 5 }), true);
+          const found = await store.findClient(record.clientId);
+          assert.equal(found!.updatedAt, T0 + 5);
+          assert.equal(found!.lastUsedAt, T0 + 100);
+        }));
+
+      it('ignores an unknown client', () =>
+        withStore(async (store) => {
+          await store.recordClientUse('no-such-client', T0);
+          assert.equal(await store.findClient('no-such-client'), null);
+          assert.deepEqual(await store.listClients(), []);
+        }));
+
+      it('reaches the shared storage by close()', needsSharedStorage, async () => {
+        const store = await makeStore();
+        const records = [minimalClient(), minimalClient(), minimalClient()];
+        try {
+          for (const record of records) await store.insertClient(record);
+          for (const [i, record] of records.entries()) await store.recordClientUse(record.clientId, T0 + 10 + i);
+        } finally {
+          await store.close();
+        }
+        const other = await openAnother!(store);
+        try {
+          for (const [i, record] of records.entries()) {
+            assert.equal((await other.findClient(record.clientId))!.lastUsedAt, T0 + 10 + i);
+          }
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
+    describe('listClients', () => {
+      it('pages through clients in code point order of client_id', () =>
+        withStore(async (store) => {
+          const ids = ['b', 'B', 'a', 'a-1', 'a_1', 'A', '0', 'z', 'é', 'e', '😀', '\uffe0', 'https://app.example/client.json', 'Zed'];
+          for (const clientId of ids.slice().reverse()) await store.insertClient(minimalClient({ clientId }));
+          const expected = ids.slice().sort(byCodePoint);
+
+          const pages: string[][] = [];
+          let after: string | undefined;
+          for (;;) {
+            const page = await store.listClients({ limit: 4, ...(after === undefined ? {} : { after }) });
+            if (page.length === 0) break;
+            pages.push(page.map((c) => c.clientId));
+            after = page.at(-1)!.clientId;
+          }
+          assert.deepEqual(pages.flat(), expected);
+          assert.deepEqual(pages.map((p) => p.length), [4, 4, 4, 2]);
+        }));
+
+      it('applies a default limit of 100, and limit 0 lists nothing', () =>
+        withStore(async (store) => {
+          await Promise.all(Array.from({ length: 105 }, () => store.insertClient(minimalClient())));
+          assert.equal((await store.listClients()).length, 100);
+          assert.deepEqual(await store.listClients({ limit: 0 }), []);
+          assert.equal((await store.listClients({ limit: 500 })).length, 105);
+        }));
+
+      it('lists nothing after the last id', () =>
+        withStore(async (store) => {
+          await store.insertClient(minimalClient({ clientId: 'only' }));
+          assert.deepEqual(await store.listClients({ after: 'only' }), []);
+        }));
+    });
+
+    describe('initial access tokens', () => {
+      it('spends one use per consume and reports what is left', () =>
+        withStore(async (store) => {
+          const record = token({ usesRemaining: 2, label: 'ci', expiresAt: YEAR_2100 });
+          await store.insertInitialAccessToken(record);
+          assert.deepStrictEqual(await store.consumeInitialAccessToken(record.tokenHash, T0), { ...record, usesRemaining: 1 });
+          assert.deepStrictEqual(await store.consumeInitialAccessToken(record.tokenHash, T0), { ...record, usesRemaining: 0 });
+          assert.equal(await store.consumeInitialAccessToken(record.tokenHash, T0), null);
+          assert.equal((await store.listInitialAccessTokens())[0]!.usesRemaining, 0);
+        }));
+
+      it('refuses an expired token (expiry is exclusive) and spends nothing', () =>
+        withStore(async (store) => {
+          const record = token({ expiresAt: T0 + 60 });
+          await store.insertInitialAccessToken(record);
+          assert.equal(await store.consumeInitialAccessToken(record.tokenHash, T0 + 60), null);
+          assert.equal(await store.consumeInitialAccessToken(record.tokenHash, T0 + 61), null);
+          assert.equal((await store.consumeInitialAccessToken(record.tokenHash, T0 + 59))!.usesRemaining, 2);
+        }));
+
+      it('refuses a revoked token; revoking twice or a missing token reports false', () =>
+        withStore(async (store) => {
+          const record = token();
+          await store.insertInitialAccessToken(record);
+          assert.equal(await store.revokeInitialAccessToken(record.id, T0 + 5), true);
+          assert.equal(await store.consumeInitialAccessToken(record.tokenHash, T0 + 6), null);
+          assert.equal(await store.revokeInitialAccessToken(record.id, T0 + 7), false);
+          assert.equal(await store.revokeInitialAccessToken('no-such-token', T0), false);
+          assert.deepStrictEqual(await store.listInitialAccessTokens(), [{ ...record, revokedAt: T0 + 5 }]);
+        }));
+
+      it('keeps an unlimited token unlimited', () =>
+        withStore(async (store) => {
+          const record = token({ usesRemaining: null });
+          await store.insertInitialAccessToken(record);
+          for (let i = 0; i < 5; i++) {
+            assert.deepStrictEqual(await store.consumeInitialAccessToken(record.tokenHash, T0), record);
+          }
+        }));
+
+      it('refuses an unknown token hash', () =>
+        withStore(async (store) => {
+          await store.insertInitialAccessToken(token());
+          assert.equal(await store.consumeInitialAccessToken(hash(), T0), null);
+        }));
+
+      it('lists tokens oldest first, absent fields absent', () =>
+        withStore(async (store) => {
+          const newer = token({ createdAt: T0 + 10, label: 'newer', expiresAt: YEAR_2100 });
+          const older = token({ createdAt: T0 });
+          await store.insertInitialAccessToken(newer);
+          await store.insertInitialAccessToken(older);
+          const listed = await store.listInitialAccessTokens();
+          assert.deepStrictEqual(listed, [older, newer]);
+          assert.equal('label' in listed[0]!, false);
+          assert.equal('revokedAt' in listed[0]!, false);
+        }));
+
+      it('rejects a second token with the same id or hash', () =>
+        withStore(async (store) => {
+          const record = token();
+          await store.insertInitialAccessToken(record);
+          await assert.rejects(store.insertInitialAccessToken(token({ id: record.id })));
+          await assert.rejects(store.insertInitialAccessToken(token({ tokenHash: record.tokenHash })));
+          assert.deepStrictEqual(await store.listInitialAccessTokens(), [record]);
+        }));
+
+      it('gives exactly 5 of 40 concurrent consumers a 5-use token', () =>
+        withStore(async (store) => {
+          const record = token({ usesRemaining: 5 });
+          await store.insertInitialAccessToken(record);
+          const results = await Promise.all(
+            Array.from({ length: 40 }, () => store.consumeInitialAccessToken(record.tokenHash, T0)),
+          );
+          const spent = results.filter((r) => r !== null);
+          assert.equal(spent.length, 5);
+          assert.deepEqual(spent.map((r) => r.usesRemaining).sort(), [0, 1, 2, 3, 4]);
+          assert.equal((await store.listInitialAccessTokens())[0]!.usesRemaining, 0);
+        }));
+
+      it('gives exactly 5 of 40 consumers spread over two store instances', needsSharedStorage, async () => {
+        const first = await makeStore();
+        const second = await openAnother!(first);
+        try {
+          const record = token({ usesRemaining: 5 });
+          await first.insertInitialAccessToken(record);
+          const results = await Promise.all(
+            Array.from({ length: 40 }, (_, i) => (i % 2 ? first : second).consumeInitialAccessToken(record.tokenHash, T0)),
+          );
+          assert.equal(results.filter((r) => r !== null).length, 5);
+          assert.equal((await second.listInitialAccessTokens())[0]!.usesRemaining, 0);
+        } finally {
+          await second.close();
+          await first.close();
+        }
+      });
+    });
+
+    describe('audit events', () => {
+      it('lists events in insertion order, filtered by client', () =>
+        withStore(async (store) => {
+          const a = randomId();
+          const b = randomId();
+          const events: AuditEvent[] = [
+            { type: 'client.registered', at: T0, clientId: a, actor: 'anonymous', ip: '203.0.113.7', detail: { registered_via: 'anonymous', redirect_uris: ['http://127.0.0.1/cb'] } },
+            { type: 'client.registered', at: T0, clientId: b },
+            { type: 'registration.rejected', at: T0 + 1, detail: { error: 'invalid_redirect_uri' } },
+            { type: 'client.updated', at: T0 + 2, clientId: a },
+            { type: 'client.deleted', at: T0 + 3, clientId: a, actor: 'admin' },
+          ];
+          for (const event of events) await store.appendAuditEvent(event);
+
+          const all = await store.listAuditEvents();
+          assert.deepStrictEqual(all.map(({ id: _id, ...event }) => event), events);
+          const ids = all.map((event) => event.id);
+          assert.deepEqual(ids, ids.slice().sort((x, y) => x - y));
+          assert.equal(new Set(ids).size, ids.length);
+          for (const id of ids) assert.equal(Number.isInteger(id), true);
+
+          const forA = await store.listAuditEvents({ clientId: a });
+          assert.deepStrictEqual(forA.map(({ id: _id, ...event }) => event), [events[0], events[3], events[4]]);
+          assert.equal('clientId' in all[2]!, false);
+          assert.equal('actor' in all[1]!, false);
+          assert.equal('detail' in all[1]!, false);
+        }));
+
+      it('with a limit, lists the newest events, still oldest first', () =>
+        withStore(async (store) => {
+          const clientId = randomId();
+          for (let i = 0; i < 6; i++) await store.appendAuditEvent({ type: 'client.read', at: T0 + i, clientId });
+          const latest = await store.listAuditEvents({ clientId, limit: 2 });
+          assert.deepEqual(latest.map((event) => event.at), [T0 + 4, T0 + 5]);
+        }));
+
+      it('keeps events of a deleted client', () =>
+        withStore(async (store) => {
+          const record = minimalClient();
+          await store.insertClient(record);
+          await store.appendAuditEvent({ type: 'client.registered', at: T0, clientId: record.clientId });
+          await store.deleteClient(record.clientId);
+          assert.equal((await store.listAuditEvents({ clientId: record.clientId })).length, 1);
+        }));
+    });
+
+    describe('lifecycle', () => {
+      it('refuses calls after close()', async () => {
+        const store = await makeStore();
+        await store.close();
+        await assert.rejects(store.findClient('x'), isStoreClosed);
+        await assert.rejects(store.insertClient(minimalClient()), isStoreClosed);
+        await assert.rejects(store.recordClientUse('x', T0), isStoreClosed);
+      });
+
+      it('finishes writes already started when close() is called', async () => {
+        const store = await makeStore();
+        const records = Array.from({ length: 10 }, () => minimalClient());
+        const writes = records.map((record) => store.insertClient(record));
+        await store.close();
+        await Promise.all(writes);
+        if (!openAnother) return;
+        const other = await openAnother(store);
+        try {
+          for (const record of records) assert.deepStrictEqual(await other.findClient(record.clientId), record);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('shows a committed client to another instance at once', needsSharedStorage, async () => {
+        const first = await makeStore();
+        const second = await openAnother!(first);
+        try {
+          const record = fullClient();
+          await first.insertClient(record);
+          assert.deepStrictEqual(await second.findClient(record.clientId), record);
+        } finally {
+          await second.close();
+          await first.close();
+        }
+      });
+
+      it('keeps every acknowledged write across close and reopen', needsSharedStorage, async () => {
+        const store = await makeStore();
+        const record = fullClient();
+        const iat = token({ usesRemaining: 4 });
+        try {
+          await store.insertClient(record);
+          await store.insertInitialAccessToken(iat);
+          await store.consumeInitialAccessToken(iat.tokenHash, T0);
+          await store.appendAuditEvent({ type: 'client.registered', at: T0, clientId: record.clientId });
+        } finally {
+          await store.close();
+        }
+        const reopened = await openAnother!(store);
+        try {
+          assert.deepStrictEqual(await reopened.findClient(record.clientId), record);
+          assert.deepStrictEqual(await reopened.listInitialAccessTokens(), [{ ...iat, usesRemaining: 3 }]);
+          assert.equal((await reopened.listAuditEvents({ clientId: record.clientId })).length, 1);
+        } finally {
+          await reopened.close();
+        }
+      });
+    });
+  });
+}

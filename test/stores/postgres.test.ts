@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { migrateToLatest, postgresStore, PostgresClientStore } from '../../src/store/postgres.js';
+import type { ClientStore } from '../../src/store/types.js';
+import { requireService } from '../support/services.js';
+import { clientStoreContract } from './contract.js';
+
+const url = requireService('DCR_TEST_POSTGRES_URL', process.env.DCR_TEST_POSTGRES_URL);
+
+if (url) {
+  // Each store gets its own schema so tests cannot see each other's rows; all of them are
+  // dropped when the run ends.
+  const run = `dcr_test_${randomBytes(5).toString('hex')}`;
+  const schemas: string[] = [];
+  const newSchema = () => {
+    const schema = `${run}_${schemas.length + 1}`;
+    schemas.push(schema);
+    return schema;
+  };
+  async function dropSchemas(): Promise<void> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      for (const schema of schemas) await client.query(`drop schema if exists "${schema}" cascade`);
+    } finally {
+      await client.end();
+    }
+  }
+  after(dropSchemas);
+
+  clientStoreContract('postgres', async () => postgresStore({ connectionString: url, schema: newSchema(), max: 4 }), {
+    // A second store has its own pool: another server instance.
+    openAnother: async (store: ClientStore) =>
+      postgresStore({ connectionString: url, schema: (store as PostgresClientStore).schema!, max: 4 }),
+  });
+
+  describe('postgres store', () => {
+    it('migrates safely when several stores open a new schema at once', async () => {
+      const schema = newSchema();
+      const stores = Array.from({ length: 4 }, () => postgresStore({ connectionString: url, schema, max: 2 }));
+      try {
+        await Promise.all(stores.map((store) => store.ready));
+        assert.deepEqual(await migrateToLatest(stores[0]!.db, { schema }), []);
+      } finally {
+        await Promise.all(stores.map((store) => store.close()));
+      }
+    });
+
+    it('uses a pool it is given without ending it or changing its type parsers', async () => {
+      const pool = new pg.Pool({ connectionString: url, max: 2 });
+      try {
+        const store = postgresStore({ pool, schema: newSchema() });
+        await store.insertInitialAccessToken({
+          id: 'iat',
+          tokenHash: 'h',
+          usesRemaining: 1,
+          expiresAt: 4_102_444_800,
+          createdAt: 1_700_000_000,
+        });
+        assert.equal((await store.listInitialAccessTokens())[0]!.expiresAt, 4_102_444_800);
+        await store.close();
+        const { rows } = await pool.query<{ big: unknown }>('select 4102444800::bigint as big');
+        assert.equal(rows[0]!.big, '4102444800');
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('writes recorded uses for other instances on flushClientUses()', async () => {
+      const schema = newSchema();
+      const store = postgresStore({ connectionString: url, schema, max: 2 });
+      const other = postgresStore({ connectionString: url, schema, max: 2 });
+      try {
+        const clientIds = ['used-a', 'used-b'];
+        for (const clientId of clientIds) {
+          await store.insertClient({
+            clientId,
+            metadata: {},
+            clientIdIssuedAt: 1_700_000_000,
+            clientSecretExpiresAt: 0,
+            registeredVia: 'anonymous',
+            createdAt: 1_700_000_000,
+            updatedAt: 1_700_000_000,
+          });
+          await store.recordClientUse(clientId, 4_102_444_800);
+        }
+        assert.equal((await other.findClient('used-a'))!.lastUsedAt, undefined);
+        await store.flushClientUses();
+        for (const clientId of clientIds) assert.equal((await other.findClient(clientId))!.lastUsedAt, 4_102_444_800);
+      } finally {
+        await other.close();
+        await store.close();
+      }
+    });
+
+    it('creates its tables in the schema it is given, not in the search_path', async () => {
+      const schema = newSchema();
+      const store = postgresStore({ connectionString: url, schema });
+      try {
+        await store.ready;
+        const { rows } = await store.pool.query<{ table_name: string }>(
+          'select table_name from information_schema.tables where table_schema = $1 order by table_name',
+          [schema],
+        );
+        assert.deepEqual(
+          rows.map((row) => row.table_name),
+          ['dcr_audit_events', 'dcr_clients', 'dcr_initial_access_tokens', 'dcr_migrations', 'dcr_migrations_lock'],
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

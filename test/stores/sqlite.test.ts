@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { migrateToLatest, sqliteStore, SqliteClientStore } from '../../src/store/sqlite.js';
+import type { SqliteStoreOptions } from '../../src/store/sqlite.js';
+import type { ClientRecord, ClientStore } from '../../src/store/types.js';
+import { clientStoreContract } from './contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'oauth-dcr-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const newPath = () => join(dir, `store-${++files}.db`);
+
+function sqliteContract(name: string, options: Omit<SqliteStoreOptions, 'path'>): void {
+  clientStoreContract(name, async () => sqliteStore({ path: newPath(), ...options }), {
+    openAnother: async (store: ClientStore) => sqliteStore({ path: (store as SqliteClientStore).path, ...options }),
+  });
+}
+
+sqliteContract('sqlite', {});
+// One commit per write: the path group commit falls back to when a batch fails.
+sqliteContract('sqlite, group commit off', { groupCommit: false });
+
+const T0 = 1_700_000_000;
+function client(clientId: string): ClientRecord {
+  return {
+    clientId,
+    metadata: { redirect_uris: ['http://127.0.0.1/cb'] },
+    clientIdIssuedAt: T0,
+    clientSecretExpiresAt: 0,
+    registeredVia: 'anonymous',
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+describe('sqlite store', () => {
+  it('opens the file in WAL mode with synchronous = FULL, busy_timeout and foreign keys', async () => {
+    const store = sqliteStore({ path: newPath(), busyTimeoutMs: 1234 });
+    try {
+      await store.ready;
+      assert.equal(store.sqlite.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(store.sqlite.pragma('synchronous', { simple: true }), 2);
+      assert.equal(store.sqlite.pragma('busy_timeout', { simple: true }), 1234);
+      assert.equal(store.sqlite.pragma('foreign_keys', { simple: true }), 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('is usable without awaiting anything first', async () => {
+    const store = sqliteStore(newPath());
+    try {
+      await store.insertClient(client('immediate'));
+      assert.equal((await store.findClient('immediate'))!.clientId, 'immediate');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('applies migrations once; migrate: false leaves the file alone', async () => {
+    const path = newPath();
+    const bare = sqliteStore({ path, migrate: false });
+    try {
+      await assert.rejects(bare.findClient('x'), /no such table/);
+      assert.deepEqual(await migrateToLatest(bare.db), ['0001_initial']);
+      assert.deepEqual(await migrateToLatest(bare.db, { dialect: bare.dialect }), []);
+      assert.equal(await bare.findClient('x'), null);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('migrates safely when several stores open a new file at once', async () => {
+    const path = newPath();
+    const stores = Array.from({ length: 4 }, () => sqliteStore(path));
+    try {
+      await Promise.all(stores.map((store) => store.ready));
+      await stores[0]!.insertClient(client('shared'));
+      for (const store of stores) assert.equal((await store.findClient('shared'))!.clientId, 'shared');
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it('keeps its writes out of a Kysely transaction someone else opened on store.db', async () => {
+    const store = sqliteStore(newPath());
+    try {
+      await store.ready;
+      let insert: Promise<void> | undefined;
+      await assert.rejects(
+        store.db.transaction().execute(async (trx) => {
+          await trx.insertInto('dcr_audit_events').values({ type: 'client.read', at: T0 }).execute();
+          insert = store.insertClient(client('outside'));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      await insert;
+      assert.equal((await store.findClient('outside'))!.clientId, 'outside');
+      assert.deepEqual(await store.listAuditEvents(), []);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('commits concurrent inserts in fewer transactions than writes (group commit)', async () => {
+    const store = sqliteStore(newPath());
+    try {
+      await store.ready;
+      // Every commit appends at least one frame to the WAL; with checkpoints off it only grows.
+      store.sqlite.pragma('wal_autocheckpoint = 0');
+      const pageSize = Number(store.sqlite.pragma('page_size', { simple: true }));
+      const walFrames = () => (statSync(`${store.path}-wal`).size - 32) / (24 + pageSize);
+      const start = walFrames();
+      await Promise.all(Array.from({ length: 64 }, (_, i) => store.insertClient(client(`batch-${i}`))));
+      const frames = walFrames() - start;
+      assert.equal((await store.listClients({ limit: 100 })).length, 64);
+      assert.ok(frames > 0 && frames < 64, `64 one-row commits would write at least 64 WAL frames; wrote ${frames}`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('runs a caller\'s write through the same commit path (executeWrite)', async () => {
+    const store = sqliteStore(newPath());
+    try {
+      const inserted = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          store.executeWrite(store.db.insertInto('dcr_audit_events').values({ type: 'client.read', at: T0 + i }).returning('id')),
+        ),
+      );
+      assert.deepEqual(inserted.map((result) => Number(result.rows[0]!.id)), [1, 2, 3, 4, 5]);
+      assert.equal((await store.listAuditEvents()).length, 5);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes recorded uses for other connections on flushClientUses()', async () => {
+    const store = sqliteStore(newPath());
+    const other = sqliteStore(store.path);
+    try {
+      await store.insertClient(client('used'));
+      await store.recordClientUse('used', T0 + 9);
+      assert.equal((await other.findClient('used'))!.lastUsedAt, undefined);
+      await store.flushClientUses();
+      assert.equal((await other.findClient('used'))!.lastUsedAt, T0 + 9);
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+
+  it('rejects the writers of a batch that cannot commit, and keeps working', async () => {
+    const store = sqliteStore({ path: newPath(), busyTimeoutMs: 20 });
+    await store.ready;
+    // Another connection (another process, say) holds the write lock past busy_timeout.
+    const blocker = new BetterSqlite3(store.path);
+    try {
+      blocker.exec('BEGIN IMMEDIATE');
+      const outcomes = await Promise.allSettled([store.insertClient(client('busy-1')), store.insertClient(client('busy-2'))]);
+      assert.deepEqual(
+        outcomes.map((outcome) => outcome.status === 'rejected' && (outcome.reason as { code?: string }).code),
+        ['SQLITE_BUSY', 'SQLITE_BUSY'],
+      );
+      blocker.exec('ROLLBACK');
+      await Promise.all([store.insertClient(client('busy-1')), store.insertClient(client('busy-2'))]);
+      assert.equal((await store.listClients()).length, 2);
+    } finally {
+      blocker.close();
+      await store.close();
+    }
+  });
+});
