@@ -25,7 +25,7 @@ ${tier.verified ? html`<p class="muted">${tier.explanation}</p>` : html`<div cla
     ? html`<ul class="scopes">${page.scopes.map((scope) => html`<li><code>${scope}</code></li>`)}</ul>`
     : 'No specific permissions: it learns who you are on this server'}</dd></div>
   <div><dt>Sends you to</dt><dd>${describeRedirectTarget(page.redirectUri)}</dd></div>
-  <div><dt>Client ID</dt><dd><code>${page.client.id}</code></dd></div>
+  <div><dt>Client ID</dt><dd class="client-id">${page.client.id}</dd></div>
 </dl>
 <form method="post" action="/authorize/decision">
   <input type="hidden" name="csrf_token" value="${page.csrfToken}">

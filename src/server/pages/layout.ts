@@ -27,6 +27,7 @@ dl div { display: flex; gap: 12px; padding: 10px 0; border-bottom: 1px solid var
 dt { flex: 0 0 118px; color: var(--muted); font-size: 14px; }
 dd { margin: 0; word-break: break-word; }
 ul.scopes { margin: 0; padding-left: 18px; }
+.client-id { font: 12px/1.5 ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--muted); word-break: break-all; }
 code { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; background: #f1f3f8; padding: 1px 5px; border-radius: 4px; }
 label { display: block; font-size: 14px; font-weight: 600; margin: 14px 0 6px; }
 input[type=text], input[type=password] { width: 100%; padding: 10px 12px; font: inherit; border: 1px solid #c5cbd8; border-radius: 8px; }
