@@ -1,6 +1,7 @@
 import type OAuth2Server from '@node-oauth/oauth2-server';
 import type { Registration } from '../http/web.js';
 import type { Logger } from './logger.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { ReferenceModel } from './model.js';
 import type { SessionStore } from './sessions.js';
 import type { ServerStorage } from './storage/open-storage.js';
@@ -16,6 +17,7 @@ export interface ServerContext {
   model: ReferenceModel;
   storage: ServerStorage;
   sessions: SessionStore;
+  loginThrottle: LoginThrottle;
   logger: Logger;
 }
 

@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import { resolveIssuer, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
+import { LoginThrottle } from './login-throttle.js';
 import { createModel } from './model.js';
 import { SessionStore } from './sessions.js';
 import { openStorage, type ServerStorage } from './storage/open-storage.js';
@@ -123,6 +124,7 @@ function buildContext(config: ServerConfig, issuer: string, storage: ServerStora
     model,
     storage,
     sessions: new SessionStore({ secure: issuer.startsWith('https:') }),
+    loginThrottle: new LoginThrottle(),
     logger,
   };
 }

@@ -4,10 +4,12 @@ import {
   authorizationUrl,
   BrowserlessUser,
   obtainTokens,
+  parseForm,
   pkcePair,
   registerClient,
   tokenRequest,
 } from '../support/oauth-flow.js';
+import { hashPassword } from '../../src/server/passwords.js';
 import { startTestServer, type TestServer } from '../support/reference-server.js';
 
 /**
@@ -118,6 +120,19 @@ describe('/authorize refuses to redirect until the client and redirect URI are t
     assert.equal(location.searchParams.get('error'), 'unsupported_response_type');
     assert.equal(location.searchParams.get('state'), 'abc');
     assert.equal(location.searchParams.get('iss'), server.url);
+  });
+
+  it('stops password guessing: after 10 failures even the right password waits', async () => {
+    await server.storage.users.upsertUser('bob', await hashPassword('bobs-password'), 0);
+    const user = new BrowserlessUser('bob', 'bobs-password');
+    const page = await user.get(authorizationUrl(server.url, good()).href);
+    const form = parseForm(await page.text());
+    const attempt = (password: string) => user.post(`${server.url}/authorize/login`, { ...form.fields, username: 'bob', password });
+    for (let i = 0; i < 10; i++) assert.equal((await attempt(`guess-${i}`)).status, 401);
+    const blocked = await attempt('bobs-password');
+    assert.equal(blocked.status, 429);
+    assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+    assert.match(await blocked.text(), /Too many failed attempts/);
   });
 
   it('refuses a consent form without the session CSRF token', async () => {

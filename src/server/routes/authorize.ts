@@ -65,8 +65,22 @@ export function authorizeRoutes(context: ServerContext): Router {
     const { session, requestId, client } = found;
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
+    const ip = req.socket.remoteAddress;
+    const wait = context.loginThrottle.retryAfter(ip, username);
+    if (wait > 0) {
+      res.set('Retry-After', String(wait));
+      sendPage(res, 429, renderLoginPage({
+        requestId,
+        csrfToken: session.csrfToken,
+        client: clientView(client),
+        username,
+        error: `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minutes.`,
+      }));
+      return;
+    }
     const user = await authenticateUser(context.storage.users, username, password);
     if (!user) {
+      context.loginThrottle.recordFailure(ip, username);
       context.logger.info({ clientId: client.id }, 'failed sign-in at /authorize');
       sendPage(res, 401, renderLoginPage({
         requestId,
@@ -77,6 +91,7 @@ export function authorizeRoutes(context: ServerContext): Router {
       }));
       return;
     }
+    context.loginThrottle.recordSuccess(ip, username);
     const signedIn = sessions.rotate(session, res);
     signedIn.userId = user.id;
     res.status(303).set('Location', `/authorize/consent?request=${encodeURIComponent(requestId)}`).end();
