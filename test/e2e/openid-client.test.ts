@@ -106,3 +106,36 @@ describe('openid-client v6 against the reference server', () => {
     );
   });
 });
+
+describe('openid-client v6: client_credentials, where the deployment enables it', () => {
+  let enabled: TestServer;
+  before(async () => {
+    enabled = await startTestServer({ env: { DCR_ALLOWED_GRANT_TYPES: 'authorization_code,refresh_token,client_credentials' } });
+  });
+  after(() => enabled.stop());
+
+  it('issues a token to a client that registered the grant, and to no other', async () => {
+    const config = await oidc.dynamicClientRegistration(new URL(enabled.url), {
+      client_name: 'openid-client e2e (service)',
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_post',
+    }, undefined, options);
+    assert.ok(config.serverMetadata().grant_types_supported?.includes('client_credentials'));
+    const tokens = await oidc.clientCredentialsGrant(config);
+    assert.equal(tokens.refresh_token, undefined);
+    const response = await oidc.fetchProtectedResource(config, tokens.access_token, new URL(`${enabled.url}/userinfo`), 'GET');
+    const me = await response.json() as Record<string, unknown>;
+    assert.equal(me.sub, config.clientMetadata().client_id, 'the client acts for itself');
+    assert.equal(me.preferred_username, undefined);
+
+    const codeOnly = await oidc.dynamicClientRegistration(new URL(enabled.url), {
+      redirect_uris: ['https://app.example/cb'],
+      token_endpoint_auth_method: 'client_secret_post',
+    }, undefined, options);
+    await assert.rejects(oidc.clientCredentialsGrant(codeOnly), (error: unknown) => {
+      assert.ok(error instanceof oidc.ResponseBodyError);
+      assert.equal(error.error, 'unauthorized_client');
+      return true;
+    });
+  });
+});
