@@ -10,6 +10,11 @@ import type { ServerStorage } from './storage/open-storage.js';
 export interface ServerContext {
   /** RFC 8414 issuer identifier: no trailing slash. */
   issuer: string;
+  /**
+   * The issuer's path ('' for an issuer without one). An issuer with a path means a proxy that
+   * strips it: routes stay at the root, while links the browser follows carry the prefix.
+   */
+  basePath: string;
   /** RFC 9728 / RFC 8707: the protected resource this server's tokens are for. */
   resource: string;
   registration: Registration;

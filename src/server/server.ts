@@ -118,6 +118,7 @@ function buildContext(config: ServerConfig, issuer: string, storage: ServerStora
   });
   return {
     issuer,
+    basePath: new URL(issuer).pathname.replace(/\/+$/, ''),
     resource: issuer,
     registration,
     oauth,

@@ -3,6 +3,8 @@ import { layout } from './layout.js';
 import { describeRedirectTarget, describeTrustTier, displayName, type ClientView } from './client-view.js';
 
 export interface ConsentPage {
+  /** Path prefix of the server as the browser sees it ('' unless the issuer has a path). */
+  basePath: string;
   requestId: string;
   csrfToken: string;
   client: ClientView;
@@ -27,7 +29,7 @@ ${tier.verified ? html`<p class="muted">${tier.explanation}</p>` : html`<div cla
   <div><dt>Sends you to</dt><dd>${describeRedirectTarget(page.redirectUri)}</dd></div>
   <div><dt>Client ID</dt><dd class="client-id">${page.client.id}</dd></div>
 </dl>
-<form method="post" action="/authorize/decision">
+<form method="post" action="${page.basePath}/authorize/decision">
   <input type="hidden" name="csrf_token" value="${page.csrfToken}">
   <input type="hidden" name="request" value="${page.requestId}">
   <div class="actions">

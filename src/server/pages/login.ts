@@ -3,6 +3,8 @@ import { layout } from './layout.js';
 import { describeTrustTier, displayName, type ClientView } from './client-view.js';
 
 export interface LoginPage {
+  /** Path prefix of the server as the browser sees it ('' unless the issuer has a path). */
+  basePath: string;
   requestId: string;
   csrfToken: string;
   client: ClientView;
@@ -17,7 +19,7 @@ export function renderLoginPage(page: LoginPage): string {
 <p class="muted">to continue to <span class="app">${displayName(page.client)}</span>
   <span class="badge ${tier.verified ? 'verified' : 'unverified'}">${tier.label}</span></p>
 ${page.error ? html`<p class="error" role="alert">${page.error}</p>` : ''}
-<form method="post" action="/authorize/login">
+<form method="post" action="${page.basePath}/authorize/login">
   <input type="hidden" name="csrf_token" value="${page.csrfToken}">
   <input type="hidden" name="request" value="${page.requestId}">
   <label for="username">Username</label>

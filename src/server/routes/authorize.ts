@@ -52,10 +52,10 @@ export function authorizeRoutes(context: ServerContext): Router {
     const requestId = sessions.addPending(session, outcome.request);
     const user = await sessionUser(session);
     if (!user) {
-      sendPage(res, 200, renderLoginPage({ requestId, csrfToken: session.csrfToken, client: clientView(outcome.client) }));
+      sendPage(res, 200, renderLoginPage({ basePath: context.basePath, requestId, csrfToken: session.csrfToken, client: clientView(outcome.client) }));
       return;
     }
-    sendPage(res, 200, consentPage(session, requestId, outcome.request, outcome.client, user));
+    sendPage(res, 200, consentPage(context, session, requestId, outcome.request, outcome.client, user));
   });
 
   router.post('/authorize/login', FORM_BODY, async (req, res) => {
@@ -70,6 +70,7 @@ export function authorizeRoutes(context: ServerContext): Router {
     if (wait > 0) {
       res.set('Retry-After', String(wait));
       sendPage(res, 429, renderLoginPage({
+        basePath: context.basePath,
         requestId,
         csrfToken: session.csrfToken,
         client: clientView(client),
@@ -83,6 +84,7 @@ export function authorizeRoutes(context: ServerContext): Router {
       context.loginThrottle.recordFailure(ip, username);
       context.logger.info({ clientId: client.id }, 'failed sign-in at /authorize');
       sendPage(res, 401, renderLoginPage({
+        basePath: context.basePath,
         requestId,
         csrfToken: session.csrfToken,
         client: clientView(client),
@@ -94,7 +96,7 @@ export function authorizeRoutes(context: ServerContext): Router {
     context.loginThrottle.recordSuccess(ip, username);
     const signedIn = sessions.rotate(session, res);
     signedIn.userId = user.id;
-    res.status(303).set('Location', `/authorize/consent?request=${encodeURIComponent(requestId)}`).end();
+    res.status(303).set('Location', `${context.basePath}/authorize/consent?request=${encodeURIComponent(requestId)}`).end();
   });
 
   router.get('/authorize/consent', async (req, res) => {
@@ -112,10 +114,10 @@ export function authorizeRoutes(context: ServerContext): Router {
     }
     const user = await sessionUser(session);
     if (!user) {
-      sendPage(res, 200, renderLoginPage({ requestId, csrfToken: session.csrfToken, client: clientView(client) }));
+      sendPage(res, 200, renderLoginPage({ basePath: context.basePath, requestId, csrfToken: session.csrfToken, client: clientView(client) }));
       return;
     }
-    sendPage(res, 200, consentPage(session, requestId, request, client, user));
+    sendPage(res, 200, consentPage(context, session, requestId, request, client, user));
   });
 
   router.post('/authorize/decision', FORM_BODY, async (req, res) => {
@@ -125,7 +127,7 @@ export function authorizeRoutes(context: ServerContext): Router {
     const { session, requestId, request, client } = found;
     const user = await sessionUser(session);
     if (!user) {
-      sendPage(res, 200, renderLoginPage({ requestId, csrfToken: session.csrfToken, client: clientView(client) }));
+      sendPage(res, 200, renderLoginPage({ basePath: context.basePath, requestId, csrfToken: session.csrfToken, client: clientView(client) }));
       return;
     }
     if (form.decision !== 'approve' && form.decision !== 'deny') {
@@ -228,8 +230,9 @@ async function issueAuthorizationCode(context: ServerContext, request: Authoriza
   return code.authorizationCode;
 }
 
-function consentPage(session: Session, requestId: string, request: AuthorizationRequest, client: OAuth2ServerClient, user: User): string {
+function consentPage(context: ServerContext, session: Session, requestId: string, request: AuthorizationRequest, client: OAuth2ServerClient, user: User): string {
   return renderConsentPage({
+    basePath: context.basePath,
     requestId,
     csrfToken: session.csrfToken,
     client: clientView(client),
