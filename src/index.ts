@@ -19,3 +19,4 @@ export { isAcceptedSecret, isCurrentSecret } from './registration/client-auth.js
 export type { RegistrationServerMetadata } from './registration/server-metadata.js';
 export type { InitialAccessTokenAdmin, CreateInitialAccessTokenOptions } from './registration/initial-access-tokens.js';
 export type * from './store/types.js';
+export { ClientExistsError, StoreClosedError } from './store/errors.js';

@@ -2,6 +2,7 @@ import type { Registration } from '../http/web.js';
 import { redirectUriMatches } from '../metadata/redirect-uris.js';
 import { isAcceptedSecret } from '../registration/client-auth.js';
 import type { ClientRecord } from '../store/types.js';
+import type { Policy } from '../policy.js';
 
 /**
  * A model fragment for @node-oauth/oauth2-server v5: spread it into your model so that
@@ -17,6 +18,15 @@ import type { ClientRecord } from '../store/types.js';
  *   authentication (RFC 9700 §2.1.1, RFC 6749 §2.3).
  * - `getClient(id, secret)`: the secret must be the current one (or the previous one during a
  *   renewal overlap) and not expired; compared in constant time.
+ *
+ * Grants and scopes are held to the client's tier as the policy says today, so narrowing the
+ * policy later takes effect for clients registered earlier.
+ *
+ * One host caveat: RFC 6749 §2.3.1 form-urlencodes client_secret_basic credentials before base64,
+ * and @node-oauth/oauth2-server does not decode them. A client id or secret with reserved
+ * characters (openid-client encodes each "-" of a UUID as %2D) then fails. Decode the Basic
+ * header in front of the library and pass the credentials as client_id/client_secret body
+ * parameters; the reference server's token route shows how.
  */
 export interface OAuth2ServerClient {
   id: string;
@@ -44,7 +54,11 @@ export interface OAuth2ServerClientsOptions {
 export interface OAuth2ServerClientModel {
   getClient(clientId: string, clientSecret?: string | null): Promise<OAuth2ServerClient | null>;
   validateRedirectUri(redirectUri: string, client: { redirectUris?: string | string[] }): Promise<boolean>;
-  validateScope(user: unknown, client: { scope?: string[] }, scope?: string[]): Promise<string[] | false>;
+  validateScope(
+    user: unknown,
+    client: { scope?: string[]; registeredVia?: ClientRecord['registeredVia'] },
+    scope?: string[],
+  ): Promise<string[] | false>;
 }
 
 export function oauth2ServerClients(
@@ -58,7 +72,7 @@ export function oauth2ServerClients(
       if (typeof clientId !== 'string' || clientId.length === 0) return null;
       const record = await store.findClient(clientId);
       if (!record) return null;
-      const client = toHostClient(record, options);
+      const client = toHostClient(record, policy, options);
       if (clientSecret === null) return client; // authorize endpoint: look-up only
 
       const isPublic = client.tokenEndpointAuthMethod === 'none';
@@ -80,7 +94,11 @@ export function oauth2ServerClients(
 
     async validateScope(_user, client, scope) {
       const requested = scope ?? [];
-      const ceiling = client.scope ?? (policy.scopesSupported ? [...policy.scopesSupported] : undefined);
+      // The tier's scopes bound even what the client registered (the policy may have narrowed).
+      const tierScopes = client.registeredVia ? policy.tiers[client.registeredVia].scopesSupported : policy.scopesSupported;
+      const ceiling = client.scope
+        ? client.scope.filter((s) => !tierScopes || tierScopes.has(s))
+        : tierScopes ? [...tierScopes] : undefined;
       if (!ceiling) return requested;
       // No scope requested: the client gets what it registered.
       if (requested.length === 0) return [...ceiling];
@@ -90,12 +108,13 @@ export function oauth2ServerClients(
   };
 }
 
-function toHostClient(record: ClientRecord, options: OAuth2ServerClientsOptions): OAuth2ServerClient {
+function toHostClient(record: ClientRecord, policy: Policy, options: OAuth2ServerClientsOptions): OAuth2ServerClient {
   const metadata = record.metadata;
+  const allowedGrants = policy.tiers[record.registeredVia]?.allowedGrantTypes ?? policy.allowedGrantTypes;
   const client: OAuth2ServerClient = {
     id: record.clientId,
     redirectUris: Array.isArray(metadata.redirect_uris) ? [...(metadata.redirect_uris as string[])] : [],
-    grants: Array.isArray(metadata.grant_types) ? [...(metadata.grant_types as string[])] : [],
+    grants: Array.isArray(metadata.grant_types) ? (metadata.grant_types as string[]).filter((g) => allowedGrants.has(g)) : [],
     tokenEndpointAuthMethod: typeof metadata.token_endpoint_auth_method === 'string'
       ? metadata.token_endpoint_auth_method
       : 'client_secret_basic',

@@ -1,4 +1,4 @@
-import { ClientExistsError, StoreClosedError } from './sql/errors.js';
+import { ClientExistsError, StoreClosedError } from './errors.js';
 import { checkListLimit } from './sql/list-limit.js';
 import type {
   AuditEvent,
@@ -9,7 +9,7 @@ import type {
   StoredAuditEvent,
 } from './types.js';
 
-export { ClientExistsError, StoreClosedError } from './sql/errors.js';
+export { ClientExistsError, StoreClosedError } from './errors.js';
 
 /**
  * ClientStore in process memory, for tests and benchmarks. Nothing survives the process.

@@ -12,7 +12,7 @@ import { SqliteStatements } from './sql/sqlite-statements.js';
 
 export { migrateToLatest } from './sql/migrations.js';
 export type { MigrateOptions } from './sql/migrations.js';
-export { ClientExistsError, StoreClosedError } from './sql/errors.js';
+export { ClientExistsError, StoreClosedError } from './errors.js';
 export type { Database } from './sql/schema.js';
 export type { SqlStoreOptions } from './sql/sql-store.js';
 

@@ -4,7 +4,9 @@
  *
  * Rules every implementation keeps:
  * - A resolved write is durable (for SQL stores: committed). `insertClient` resolving is what lets
- *   the endpoint answer 201.
+ *   the endpoint answer 201. The one exception is `recordClientUse`, see there.
+ * - Failures callers may branch on are the classes in ./errors.ts (ClientExistsError,
+ *   StoreClosedError); any method called after close() rejects with StoreClosedError.
  * - Timestamps are integer epoch seconds.
  * - Secrets and tokens arrive already hashed (see src/secrets.ts); a store never sees a plaintext.
  * - Records are returned as fresh objects; mutating one never changes the stored copy.
@@ -94,7 +96,8 @@ export interface ClientStore {
   insertClient(record: ClientRecord): Promise<void>;
   findClient(clientId: string): Promise<ClientRecord | null>;
   /**
-   * Replaces a client's record (RFC 7592 update, secret renewal, token rotation). When
+   * Replaces a client's record (RFC 7592 update, secret renewal, token rotation), except
+   * `lastUsedAt`, which only recordClientUse moves (so a replace never loses a use). When
    * `expectedAccessTokenHash` is given the write happens only if the stored registration access
    * token hash still equals it, so two concurrent rotations cannot both succeed.
    * Resolves false when the client is gone or the expectation failed.
@@ -102,20 +105,28 @@ export interface ClientStore {
   replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean>;
   /** Resolves false when there was nothing to delete. */
   deleteClient(clientId: string): Promise<boolean>;
-  /** Records that a client was used at `at`. Cheap; may be batched by the store. */
+  /**
+   * Records that a client was used at `at`. It is on the token endpoint's hot path, so it is not
+   * a durable write: it resolves once recorded in memory. The same store instance sees the new
+   * time at once; other instances see it after the store's next background flush (about a
+   * second), or after close(). `lastUsedAt` only moves forward; a use of an unknown client is
+   * dropped.
+   */
   recordClientUse(clientId: string, at: number): Promise<void>;
+  /** Ordered by client_id (code point order), default limit 100. */
   listClients(options?: ListClientsOptions): Promise<ClientRecord[]>;
 
   insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void>;
   /**
    * Atomically spends one use of the token with this hash, if it exists, is not revoked, not
-   * expired at `now` and has uses left. Resolves the record as it was after the spend, or null.
+   * expired at `now` (expired means now >= expiresAt) and has uses left. Resolves the record as it was after the spend, or null.
    */
   consumeInitialAccessToken(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null>;
   listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]>;
   revokeInitialAccessToken(id: string, at: number): Promise<boolean>;
 
   appendAuditEvent(event: AuditEvent): Promise<void>;
+  /** The newest `limit` events (default 100), returned oldest first. */
   listAuditEvents(options?: { clientId?: string; limit?: number }): Promise<StoredAuditEvent[]>;
 
   close(): Promise<void>;

@@ -14,6 +14,12 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** fetch() keeps connections alive; close them, or close() waits for them. */
+function stop(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 /** Sends raw bytes, for requests fetch() refuses to build. */
 function rawRequest(origin: string, text: string): Promise<string> {
   const { hostname, port } = new URL(origin);
@@ -35,7 +41,7 @@ describe('node:http adapter', () => {
     server = createServer(nodeRegistration(dcr));
     origin = await listen(server);
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => stop(server));
 
   it('registers over a real socket, with an absolute registration_client_uri from the Host header', async () => {
     const res = await fetch(`${origin}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(mcpClient) });
@@ -80,7 +86,7 @@ describe('Express adapter', () => {
     server = createServer(app);
     origin = await listen(server);
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => stop(server));
 
   it('registers at the mount path, with and without a trailing slash', async () => {
     for (const path of ['/o/register', '/o/register/']) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { createRegistration, type Registration } from '../../src/index.js';
+import { oauth2ServerClients } from '../../src/integrations/oauth2-server.js';
 import { silentLogger } from '../../src/server/logger.js';
 import { createModel, newGrantSubject, type ReferenceModel } from '../../src/server/model.js';
 import { hashPassword } from '../../src/server/passwords.js';
@@ -223,6 +224,22 @@ for (const backend of storageBackends()) {
       assert.deepEqual((await authorize({ ...base, scope: 'read admin' })).scope, ['read']);
       assert.deepEqual((await authorize({ ...base })).scope, ['read', 'write']);
       await rejects(authorize({ ...base, scope: 'admin' }), 'invalid_scope');
+    });
+
+    it('holds grants and scopes to the tier as the policy says now, not as it said at registration', async () => {
+      const client = await register({ ...publicClientMetadata, scope: 'read admin', grant_types: ['authorization_code', 'refresh_token'] });
+      const narrowed = createRegistration({
+        store: storage.clients,
+        issuer: ISSUER,
+        allowedGrantTypes: ['authorization_code'],
+        tiers: { anonymous: { scopesSupported: ['read'] } },
+        now: () => clock,
+      });
+      const fragment = oauth2ServerClients(narrowed);
+      const host = await fragment.getClient(client.client_id, null);
+      assert.deepEqual(host?.grants, ['authorization_code'], 'refresh_token no longer allowed');
+      assert.deepEqual(await fragment.validateScope(user, host!, ['admin']), false, 'admin is outside the tier');
+      assert.deepEqual(await fragment.validateScope(user, host!, undefined), ['read']);
     });
 
     it('records when the client was last used', async () => {

@@ -8,7 +8,7 @@ import type {
   StoredAuditEvent,
 } from '../types.js';
 import { ClientUseRecorder } from './client-uses.js';
-import { ClientExistsError, StoreClosedError } from './errors.js';
+import { ClientExistsError, StoreClosedError } from '../errors.js';
 import { checkListLimit } from './list-limit.js';
 import * as queries from './queries.js';
 import {

@@ -1,6 +1,6 @@
 /**
- * Errors a store raises on purpose, so callers branch on `code` rather than on a driver's message.
- * (They belong next to the ClientStore contract; they live here until src/store/types.ts has them.)
+ * Errors every store raises on purpose (part of the ClientStore contract), so callers branch on
+ * the class or `code` rather than on a driver's message.
  */
 
 /** insertClient: the client_id is taken. */
