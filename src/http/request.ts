@@ -36,19 +36,41 @@ export async function readJsonObject(request: RawRequest, maxBytes: number): Pro
 
   const text = await readText(request.body, maxBytes);
   if (text.trim().length === 0) throw invalidMetadata('Request body must be a JSON object, got an empty body');
-  if (exceedsDepth(text, MAX_JSON_DEPTH)) {
-    throw invalidMetadata(`Request body JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
-  }
   let value: unknown;
   try {
-    value = JSON.parse(text, (key, v) => (POISON_KEYS.has(key) ? undefined : v));
+    // V8's JSON parser is iterative, so hostile nesting cannot exhaust the stack here; depth is
+    // bounded right after, before anything recurses over the value.
+    value = JSON.parse(text);
   } catch (error) {
     throw invalidMetadata(`Request body is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidMetadata(`Request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
   }
+  if (!sanitize(value, 1)) throw invalidMetadata(`Request body JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * Removes prototype-poisoning keys (JSON.parse makes them plain own properties, but a later merge
+ * by assignment would not) and checks the depth. Returns false when too deep.
+ */
+function sanitize(value: object, depth: number): boolean {
+  if (depth > MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (typeof item === 'object' && item !== null && !sanitize(item, depth + 1)) return false;
+    return true;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (POISON_KEYS.has(key)) {
+      delete record[key];
+      continue;
+    }
+    const item = record[key];
+    if (typeof item === 'object' && item !== null && !sanitize(item, depth + 1)) return false;
+  }
+  return true;
 }
 
 function tooLarge(maxBytes: number): RegistrationError {
@@ -70,23 +92,6 @@ async function readText(body: AsyncIterable<Uint8Array> | null, maxBytes: number
   } catch {
     throw invalidMetadata('Request body is not valid UTF-8');
   }
-}
-
-/** Counts bracket depth outside strings, so hostile nesting never reaches the parser. */
-function exceedsDepth(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
 }
 
 /** The bearer token from an Authorization header (RFC 6750 §2.1), or undefined. */

@@ -10,11 +10,13 @@ export interface HttpResult {
 
 /** RFC 7591 §3.2.1 / RFC 6749 §5.1: registration responses carry credentials and must not be cached. */
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
+/** Nothing here is meant to be rendered: never let a browser sniff a body into HTML. */
+const NO_SNIFF = { 'X-Content-Type-Options': 'nosniff' } as const;
 
 export function jsonResult(status: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {
     status,
-    headers: { 'Content-Type': 'application/json', ...NO_STORE, ...headers },
+    headers: { 'Content-Type': 'application/json', ...NO_STORE, ...NO_SNIFF, ...headers },
     body: JSON.stringify(body),
   };
 }

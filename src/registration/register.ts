@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RegistrationError } from '../errors.js';
+import { RegistrationError, isRegistrationError } from '../errors.js';
 import { validateClientMetadata } from '../metadata/validate.js';
 import type { Policy, RegistrationContext } from '../policy.js';
 import { generateSecret, hashSecret } from '../secrets.js';
@@ -15,6 +15,22 @@ import { jsonResult, type HttpResult } from '../http/response.js';
  * RFC 7591 §3.1-3.2: the client registration request, as a list of small steps.
  */
 export async function registerClient(policy: Policy, request: RawRequest): Promise<HttpResult> {
+  try {
+    return await register(policy, request);
+  } catch (error) {
+    // Refusals are what abuse monitoring watches; each one is an event (never with the body).
+    if (isRegistrationError(error)) {
+      emitEvent(policy, {
+        type: 'registration.rejected',
+        ip: request.remoteAddress,
+        detail: { error: error.code, error_description: error.message },
+      });
+    }
+    throw error;
+  }
+}
+
+async function register(policy: Policy, request: RawRequest): Promise<HttpResult> {
   const body = await readJsonObject(request, policy.maxBodyBytes);
   const statement = await verifySoftwareStatement(policy, body);
   const admission = await admitRegistration(policy, request, bearerToken(request), statement?.issuer);

@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
+import type { Logger } from './logger.js';
 import { expressRegistration } from '../http/express.js';
 import type { ServerContext } from './context.js';
 import { renderHomePage } from './pages/home.js';
@@ -37,14 +39,18 @@ export function createApp(context: ServerContext): express.Express {
   return app;
 }
 
-/** One log line per request: method, path without the query (it holds codes and state), status, time. */
 function requestLog(context: ServerContext): RequestHandler {
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      context.logger.info({ method: req.method, path: req.originalUrl.split('?', 1)[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
-    });
+    logRequest(context.logger, req, res, req.originalUrl);
     next();
   };
+}
+
+/** One log line per request: method, path without the query (it holds codes and state), status, time. */
+export function logRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, url = req.url ?? '/'): void {
+  const started = process.hrtime.bigint();
+  res.on('finish', () => {
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    logger.info({ method: req.method, path: url.split('?', 1)[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+  });
 }

@@ -7,7 +7,12 @@ export type Logger = pino.Logger;
  * (which holds state, codes and PKCE challenges), and no handler logs a token or password.
  */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'oauth-dcr' }, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  // Asynchronous writes: a synchronous write per log line stalls the event loop whenever stdout
+  // is a slow pipe. pino flushes what is pending when the process exits.
+  return pino(
+    { level, base: { service: 'oauth-dcr' }, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    pino.destination({ dest: 1, sync: false }),
+  );
 }
 
 /** A logger that writes nothing, for tests. */

@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { createRegistration, type Registration } from '../http/web.js';
 import type { AuditEvent } from '../store/types.js';
-import { createApp } from './app.js';
+import { createApp, logRequest } from './app.js';
+import { nodeRegistration } from '../http/node.js';
 import { resolveIssuer, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
@@ -56,7 +57,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const port = (http.address() as AddressInfo).port;
     const issuer = resolveIssuer(config, port);
     const context = buildContext(config, issuer, storage, logger);
-    http.on('request', createApp(context));
+    http.on('request', routeRequests(context));
 
     const pruneTimer = setInterval(() => {
       storage.tokens.pruneExpired(Math.floor(Date.now() / 1000) - PRUNE_GRACE_SECONDS)
@@ -87,6 +88,33 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (ownsStorage) await storage.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The registration endpoint is framework-free, so it is served straight from node:http: it is the
+ * endpoint clients hit on first contact (and the one load arrives at), and Express's middleware
+ * stack would cost several times what registering a client does. The Express app still mounts
+ * it too, so createApp() alone is a complete server.
+ */
+function routeRequests(context: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = createApp(context);
+  const registration = nodeRegistration(context.registration);
+  const path = context.registration.policy.registrationPath;
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const rest = url.startsWith(path) ? url.charAt(path.length) : 'x';
+    if (rest === '' || rest === '/' || rest === '?') {
+      logRequest(context.logger, req, res);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      registration(req, res).catch((error: unknown) => {
+        context.logger.error({ err: error }, 'registration endpoint failed');
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: 'server_error', error_description: 'The registration could not be completed' }));
+      });
+      return;
+    }
+    app(req, res);
+  };
 }
 
 function buildContext(config: ServerConfig, issuer: string, storage: ServerStorage, logger: Logger): ServerContext {

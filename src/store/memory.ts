@@ -35,7 +35,7 @@ export class MemoryClientStore implements ClientStore {
   async findClient(clientId: string): Promise<ClientRecord | null> {
     this.#checkOpen();
     const record = this.#clients.get(clientId);
-    return record ? structuredClone(record) : null;
+    return record ? copyDefined(record) : null;
   }
 
   async replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean> {
@@ -72,7 +72,7 @@ export class MemoryClientStore implements ClientStore {
       .filter((id) => after === undefined || compareCodePoints(id, after) > 0)
       .sort(compareCodePoints)
       .slice(0, limit);
-    return ids.map((id) => structuredClone(this.#clients.get(id)!));
+    return ids.map((id) => copyDefined(this.#clients.get(id)!));
   }
 
   async insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void> {
@@ -95,14 +95,14 @@ export class MemoryClientStore implements ClientStore {
       if (token.usesRemaining <= 0) return null;
       token.usesRemaining -= 1;
     }
-    return structuredClone(token);
+    return copyDefined(token);
   }
 
   async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
     this.#checkOpen();
     return [...this.#tokens.values()]
       .sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id))
-      .map((token) => structuredClone(token));
+      .map((token) => copyDefined(token));
   }
 
   async revokeInitialAccessToken(id: string, at: number): Promise<boolean> {
@@ -125,7 +125,7 @@ export class MemoryClientStore implements ClientStore {
     if (limit === 0) return [];
     const { clientId } = options;
     const events = clientId === undefined ? this.#auditEvents : this.#auditEvents.filter((e) => e.clientId === clientId);
-    return events.slice(-limit).map((event) => structuredClone(event));
+    return events.slice(-limit).map((event) => copyDefined(event));
   }
 
   async close(): Promise<void> {
@@ -142,15 +142,13 @@ export function memoryStore(): MemoryClientStore {
 }
 
 /**
- * A deep copy without top-level `undefined` properties: an optional field given as undefined is
- * stored as absent, as the SQL stores do (NULL, then left out when read back).
+ * A deep copy without `undefined` properties: an optional field given as undefined is stored as
+ * absent, as the SQL stores do (NULL, then left out when read back). Records are JSON by contract
+ * (the SQL stores keep metadata as JSON text), and a JSON round trip is the cheapest deep copy
+ * for them.
  */
 function copyDefined<T extends object>(value: T): T {
-  const copy = structuredClone(value);
-  for (const key of Object.keys(copy) as Array<keyof T>) {
-    if (copy[key] === undefined) delete copy[key];
-  }
-  return copy;
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /**
