@@ -13,7 +13,9 @@ export function emitEvent(policy: Policy, event: Omit<AuditEvent, 'at'>): void {
   } catch {
     // A broken listener is the host's bug; the registration stands.
   }
-  if (policy.persistAuditEvents) {
+  // The persisted trail records changes and refusals. A read changes nothing, and making every
+  // RFC 7592 read a durable write would cost more than the read itself; listeners still see it.
+  if (policy.persistAuditEvents && full.type !== 'client.read') {
     policy.store.appendAuditEvent(full).catch(() => {});
   }
 }

@@ -65,7 +65,7 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
     await createReferenceTables(db, store.dialect);
     return {
       clients: store,
-      tokens: new SqlTokenStore(db),
+      tokens: new SqlTokenStore(db, (query) => store.executeWrite(query)),
       users: new SqlUserStore(db),
       description,
       close: () => store.close(),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import type { Compilable, QueryResult, Selectable } from 'kysely';
 import {
   joinScope,
   splitScope,
@@ -12,16 +12,21 @@ import {
 } from './records.js';
 import type { RefAuthorizationCodesTable, RefTokensTable, RefUsersTable, ReferenceDb } from './reference-schema.js';
 
+/** Runs one write statement through the client store's own write path (see SqlClientStore.executeWrite). */
+export type WriteStatement = <R>(query: Compilable<R>) => Promise<QueryResult<R>>;
+
 /**
  * Users, codes and tokens in the client store's database, through its Kysely instance. Every
  * change is one statement, so it is atomic on both dialects without a transaction; "use once"
  * rules (codes, refresh tokens) are conditional updates whose affected-row count decides.
+ * Writes go through the client store's write path: on SQLite they join its group commit, so a
+ * busy token endpoint shares fsyncs instead of paying one per token.
  */
 export class SqlTokenStore implements TokenStore {
-  constructor(private readonly db: ReferenceDb) {}
+  constructor(private readonly db: ReferenceDb, private readonly write: WriteStatement) {}
 
   async insertAuthorizationCode(record: AuthorizationCodeRecord): Promise<void> {
-    await this.db.insertInto('ref_authorization_codes').values({
+    await this.write(this.db.insertInto('ref_authorization_codes').values({
       code_hash: record.codeHash,
       grant_id: record.grantId,
       client_id: record.clientId,
@@ -35,7 +40,7 @@ export class SqlTokenStore implements TokenStore {
       expires_at: record.expiresAt,
       created_at: record.createdAt,
       used_at: record.usedAt ?? null,
-    }).execute();
+    }));
   }
 
   async findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | null> {
@@ -45,14 +50,13 @@ export class SqlTokenStore implements TokenStore {
   }
 
   async consumeAuthorizationCode(codeHash: string, at: number): Promise<boolean> {
-    const result = await this.db.updateTable('ref_authorization_codes').set({ used_at: at })
-      .where('code_hash', '=', codeHash).where('used_at', 'is', null).executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return affected(await this.write(this.db.updateTable('ref_authorization_codes').set({ used_at: at })
+      .where('code_hash', '=', codeHash).where('used_at', 'is', null))) > 0;
   }
 
   async insertTokens(records: TokenRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.db.insertInto('ref_tokens').values(records.map((record) => ({
+    await this.write(this.db.insertInto('ref_tokens').values(records.map((record) => ({
       token_hash: record.tokenHash,
       kind: record.kind,
       grant_id: record.grantId,
@@ -63,7 +67,7 @@ export class SqlTokenStore implements TokenStore {
       expires_at: record.expiresAt,
       created_at: record.createdAt,
       revoked_at: record.revokedAt ?? null,
-    }))).execute();
+    }))));
   }
 
   async findToken(tokenHash: string): Promise<TokenRecord | null> {
@@ -72,30 +76,27 @@ export class SqlTokenStore implements TokenStore {
   }
 
   async revokeToken(tokenHash: string, at: number): Promise<boolean> {
-    const result = await this.db.updateTable('ref_tokens').set({ revoked_at: at })
-      .where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
+      .where('token_hash', '=', tokenHash).where('revoked_at', 'is', null))) > 0;
   }
 
   async revokeGrant(grantId: string, at: number): Promise<number> {
-    await this.db.updateTable('ref_authorization_codes').set({ used_at: at })
-      .where('grant_id', '=', grantId).where('used_at', 'is', null).execute();
-    const result = await this.db.updateTable('ref_tokens').set({ revoked_at: at })
-      .where('grant_id', '=', grantId).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    await this.write(this.db.updateTable('ref_authorization_codes').set({ used_at: at })
+      .where('grant_id', '=', grantId).where('used_at', 'is', null));
+    return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
+      .where('grant_id', '=', grantId).where('revoked_at', 'is', null)));
   }
 
   async revokeClient(clientId: string, at: number): Promise<number> {
-    await this.db.deleteFrom('ref_authorization_codes').where('client_id', '=', clientId).execute();
-    const result = await this.db.updateTable('ref_tokens').set({ revoked_at: at })
-      .where('client_id', '=', clientId).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    await this.write(this.db.deleteFrom('ref_authorization_codes').where('client_id', '=', clientId));
+    return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
+      .where('client_id', '=', clientId).where('revoked_at', 'is', null)));
   }
 
   async pruneExpired(before: number): Promise<number> {
-    const codes = await this.db.deleteFrom('ref_authorization_codes').where('expires_at', '<', before).executeTakeFirst();
-    const tokens = await this.db.deleteFrom('ref_tokens').where('expires_at', '<', before).executeTakeFirst();
-    return Number(codes.numDeletedRows) + Number(tokens.numDeletedRows);
+    const codes = affected(await this.write(this.db.deleteFrom('ref_authorization_codes').where('expires_at', '<', before)));
+    const tokens = affected(await this.write(this.db.deleteFrom('ref_tokens').where('expires_at', '<', before)));
+    return codes + tokens;
   }
 }
 
@@ -168,4 +169,8 @@ function rowToToken(row: Selectable<RefTokensTable>): TokenRecord {
   if (row.resource !== null) record.resource = row.resource;
   if (row.revoked_at !== null) record.revokedAt = Number(row.revoked_at);
   return record;
+}
+
+function affected(result: QueryResult<unknown>): number {
+  return Number(result.numAffectedRows ?? 0n);
 }
