@@ -16,6 +16,8 @@ import { sqliteStore } from '../dist/store/sqlite.js';
 import { validateClientMetadata } from '../dist/metadata/validate.js';
 import { readJsonObject } from '../dist/http/request.js';
 import { clientInformation } from '../dist/registration/client-response.js';
+import { selectClient } from '../dist/store/sql/queries.js';
+import { rowToClient } from '../dist/store/sql/rows.js';
 import { mcpClientMetadata } from './scenarios.mjs';
 
 const ROUNDS = 5;
@@ -92,25 +94,29 @@ await measure('GET /register/{id} (RFC 7592 read)', 50_000, () => quiet.handleRa
 
 console.log('\nSteps of a registration');
 const policy = quiet.policy;
-await measure('readJsonObject (content-type, depth scan, JSON.parse with reviver, TextDecoder)', 50_000, () =>
+await measure('readJsonObject (content-type, size cap, UTF-8 decode, JSON.parse, key and depth checks)', 50_000, () =>
   readJsonObject(rawRequest('POST', '/register', { json: true }), 65536));
 const parsed = JSON.parse(body);
 await measure('validateClientMetadata', 50_000, () => validateClientMetadata(parsed, policy, policy.tiers.anonymous));
-await measure('JSON.parse (plain, for comparison)', 50_000, () => JSON.parse(body));
-await measure('JSON.parse with the POISON_KEYS reviver', 50_000, () => JSON.parse(body, (k, v) => (k === '__proto__' ? undefined : v)));
+await measure('JSON.parse alone (for comparison)', 50_000, () => JSON.parse(body));
 const stored = await policy.store.findClient(one.client_id);
 await measure('clientInformation + JSON.stringify', 50_000, () => JSON.stringify(clientInformation(policy, stored, issuer + readPath)));
-await measure('structuredClone(record) (MemoryClientStore.findClient copies out)', 50_000, () => structuredClone(stored));
+await measure('JSON round trip of a record (MemoryClientStore copyDefined, on every findClient)', 50_000, () => JSON.parse(JSON.stringify(stored)));
+await measure('structuredClone of a record (for comparison)', 50_000, () => structuredClone(stored));
 await measure('new URL(request url) (routes.ts resolveTarget)', 50_000, () => new URL(issuer + readPath).pathname);
-await measure('pino.info request line to /dev/null (sync, as the server logger)', 50_000, () =>
+await measure('pino.info request line to /dev/null (sync)', 50_000, () =>
   devNull.info({ method: 'POST', path: '/register', status: 201, ms: 1.2 }, 'request'));
 {
-  // The server logs to stdout; redirected to a file (as `npm run bench` and most deployments do),
-  // every line is one write(2).
+  // The server logs to stdout; redirected to a file (as `npm run bench` and most deployments do).
   const logDir = mkdtempSync(join(tmpdir(), 'oauth-dcr-log-'));
-  const toFile = pino({ level: 'info', base: { service: 'oauth-dcr' } }, pino.destination({ dest: join(logDir, 'log'), sync: true }));
-  await measure('pino.info request line to a file (sync: one write(2) per line)', 50_000, () =>
-    toFile.info({ method: 'POST', path: '/register', status: 201, ms: 1.2 }, 'request'));
+  const syncFile = pino({ level: 'info', base: { service: 'oauth-dcr' } }, pino.destination({ dest: join(logDir, 'sync.log'), sync: true }));
+  await measure('pino.info request line to a file, sync (one write(2) per line)', 50_000, () =>
+    syncFile.info({ method: 'POST', path: '/register', status: 201, ms: 1.2 }, 'request'));
+  const asyncFile = pino({ level: 'info', base: { service: 'oauth-dcr' } }, pino.destination({ dest: join(logDir, 'async.log'), sync: false }));
+  await measure('pino.info request line to a file, async (as src/server/logger.ts)', 50_000, () =>
+    asyncFile.info({ method: 'POST', path: '/register', status: 201, ms: 1.2 }, 'request'));
+  asyncFile.flush?.();
+  await new Promise((resolve) => setTimeout(resolve, 200));
   rmSync(logDir, { recursive: true, force: true });
 }
 
@@ -130,6 +136,12 @@ try {
   const sqlitePath = new URL(sqliteOne.registration_client_uri).pathname;
   await measure('GET /register/{id} (read, no audit)', 20_000, () =>
     sqliteRegistration.handleRaw(rawRequest('GET', sqlitePath, { bearer: sqliteOne.registration_access_token })));
+  await measure('store.findClient alone', 20_000, () => sqlite.findClient(sqliteOne.client_id));
+  await measure('  of which: build + compile the Kysely query (queries.selectClient)', 20_000, () => selectClient(sqlite.db, sqliteOne.client_id));
+  const prepared = sqlite.sqlite.prepare('select * from dcr_clients where client_id = ?');
+  const row = prepared.get(sqliteOne.client_id);
+  await measure('  of which: prepared statement .all() on better-sqlite3', 20_000, () => prepared.all(sqliteOne.client_id));
+  await measure('  of which: rowToClient (JSON.parse of metadata)', 20_000, () => rowToClient(row));
   const rawDb = sqlite.sqlite;
   rawDb.exec('create table if not exists fsync_probe (id integer primary key, v text)');
   const insert = rawDb.prepare('insert into fsync_probe (v) values (?)');

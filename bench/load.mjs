@@ -37,22 +37,24 @@ function requestScript({ method, headers, body }) {
 
 /**
  * One load run. Returns { requests, rps, p50Ms, p99Ms, non2xx, errors, seconds }.
- * `request` is { url, method, headers, body }; the same request is sent over and over.
+ * `request` is { url, method, headers, body }; the same request is sent over and over. With `cpu`,
+ * wrk is pinned to that CPU (autocannon runs in this process and is not pinned).
  */
-export async function runLoad(tool, request, { connections, seconds }) {
+export async function runLoad(tool, request, { connections, seconds, cpu }) {
   const url = new URL(request.url);
   if (url.hostname !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only, not ${url.hostname}`);
-  return tool === 'autocannon' ? runAutocannon(request, connections, seconds) : runWrk(tool, request, connections, seconds);
+  return tool === 'autocannon' ? runAutocannon(request, connections, seconds) : runWrk(tool, request, connections, seconds, cpu);
 }
 
-async function runWrk(wrk, request, connections, seconds) {
+async function runWrk(wrk, request, connections, seconds, cpu) {
   const dir = mkdtempSync(join(tmpdir(), 'oauth-dcr-wrk-'));
   const script = join(dir, 'request.lua');
   writeFileSync(script, requestScript(request));
   try {
     const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '--latency', '-s', script, request.url];
+    const [command, argv] = cpu === undefined ? [wrk, args] : ['taskset', ['-c', String(cpu), wrk, ...args]];
     const stdout = await new Promise((resolve, reject) => {
-      execFile(wrk, args, { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (error, out, err) => {
+      execFile(command, argv, { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (error, out, err) => {
         if (error) reject(new Error(`wrk failed: ${error.message}\n${err}`));
         else resolve(out);
       });

@@ -2,14 +2,16 @@
 // a bare node:http baseline measured in the same run, plus the cost of one secret verification.
 // Prints figures and ratios; never fails on a figure. Results go to bench/results/latest.json.
 //
-// Knobs (environment): BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_ROUNDS (1; medians over
-// rounds, each round interleaving the servers), BENCH_CONNECTIONS (1,16,64),
+// Knobs (environment): BENCH_SECONDS (2), BENCH_WARMUP (1, before the first round), BENCH_ROUNDS
+// (3; every figure is the median over rounds, each round interleaving the servers, so a noisy
+// neighbour's burst spoils one sample rather than one side of a ratio), BENCH_CONNECTIONS (1,16,64),
 // BENCH_SCENARIOS (ids from bench/scenarios.mjs), BENCH_STORES (memory,sqlite; diagnostic
 // variants: memory-nolog, memory-noaudit, memory-quiet, sqlite-*, library-memory, library-sqlite,
 // library-express-memory),
 // BENCH_TOOL (wrk | autocannon; default wrk when installed), BENCH_CPU_PROF (1: write V8 CPU
 // profiles of the reference servers to bench/results/profiles/), BENCH_COUNT_FSYNC (1: count
-// fsync/fdatasync calls per request with `perf stat`, to see how well commits are grouped).
+// fsync/fdatasync calls per request with `perf stat`, to see how well commits are grouped),
+// BENCH_PIN (1: pin servers to CPU 0 and wrk to CPU 1 with taskset).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -32,9 +34,9 @@ const median = (values) => {
 };
 const list = (value, fallback) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const warmup = Number(process.env.BENCH_WARMUP ?? 1);
-const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const connectionCounts = list(process.env.BENCH_CONNECTIONS, '1,16,64').map(Number);
 const scenarioIds = list(process.env.BENCH_SCENARIOS, SCENARIOS.map((s) => s.id).join(','));
 const stores = list(process.env.BENCH_STORES, 'memory,sqlite');
@@ -43,6 +45,12 @@ const fsyncCounting = process.env.BENCH_COUNT_FSYNC === '1';
 const wrk = findWrk();
 const tool = process.env.BENCH_TOOL === 'autocannon' || !wrk ? 'autocannon' : wrk;
 const toolName = tool === 'autocannon' ? 'autocannon' : 'wrk';
+
+// BENCH_PIN=1: servers on CPU 0, wrk on CPU 1. Off by default: on the shared 2-core machine it
+// did not make runs steadier (other tenants' processes still land on either core).
+const canPin = process.env.BENCH_PIN === '1' && cpus().length >= 2 && commandExists('taskset') && toolName === 'wrk';
+const serverCpu = canPin ? 0 : undefined;
+const loadCpu = canPin ? 1 : undefined;
 
 const scenarios = SCENARIOS.filter((s) => scenarioIds.includes(s.id));
 const plannedRuns = scenarios.length * connectionCounts.length * (stores.length + 1) * rounds;
@@ -68,6 +76,15 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     await cleanup();
     process.exit(130);
   });
+}
+
+function commandExists(command) {
+  try {
+    execFileSync(command, ['--version'], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch (error) {
+    return error.code !== 'ENOENT';
+  }
 }
 
 function gitCommit() {
@@ -132,12 +149,18 @@ async function main() {
     tool: toolName,
     seconds,
     warmup,
+    rounds,
+    pinned: canPin,
     connections: connectionCounts,
     commit: gitCommit(),
   };
   console.log(`oauth-dcr bench: node ${meta.node}, ${meta.cpus} cores (${meta.cpuModel}), load average ${meta.loadavgAtStart.join(' ')}`);
-  console.log(`load: ${toolName}${toolName === 'wrk' ? ' -t1' : ''}, ${warmup} s warm-up + ${seconds} s per run, connections ${connectionCounts.join('/')}, 127.0.0.1 only`);
-  console.log('Figures, not assertions: the machine is shared; ratios compare runs made minutes apart at most.\n');
+  console.log(
+    `load: ${toolName}${toolName === 'wrk' ? ' -t1' : ''}, ${warmup} s warm-up, then ${rounds} round(s) of ${seconds} s per server ` +
+      `(medians reported), connections ${connectionCounts.join('/')}, 127.0.0.1 only` +
+      (canPin ? '; servers pinned to CPU 0, wrk to CPU 1' : ''),
+  );
+  console.log('Figures, not assertions: the machine is shared; each ratio pairs runs made seconds apart.\n');
 
   // c. Secret hashing, first, while no server is running.
   console.log('c. Client secret verification cost');
@@ -150,7 +173,7 @@ async function main() {
   const servers = [];
   for (const def of serverDefinitions()) {
     if (def.store !== 'baseline' && !referenceBuilt) continue; // everything else runs on dist/
-    const server = await startServer({ ...def, cwd: workDir, logDir: workDir });
+    const server = await startServer({ ...def, cwd: workDir, logDir: workDir, cpu: serverCpu });
     running.push(server);
     server.store = def.store;
     server.endpoints = await discoverEndpoints(server.origin);
@@ -179,10 +202,10 @@ async function main() {
       const samples = new Map([...requests.keys()].map((server) => [server, []]));
       for (let round = 0; round < rounds; round++) {
         for (const [server, request] of requests) {
-          if (warmup > 0 && round === 0) await runLoad(tool, request, { connections, seconds: warmup });
+          if (warmup > 0 && round === 0) await runLoad(tool, request, { connections, seconds: warmup, cpu: loadCpu });
           const fsyncCounter = fsyncCounting ? countFsyncs(server.pid) : null;
           const cpuBefore = server.cpuSeconds();
-          const result = await runLoad(tool, request, { connections, seconds });
+          const result = await runLoad(tool, request, { connections, seconds, cpu: loadCpu });
           const cpu = server.cpuSeconds() - cpuBefore;
           const fsyncs = fsyncCounter ? await fsyncCounter.stop() : null;
           const failed = result.non2xx + result.errors;
@@ -204,7 +227,7 @@ async function main() {
               (sample.fsyncsPerRequest != null ? `  fsync/req ${sample.fsyncsPerRequest.toFixed(3)}` : '') +
               (failed ? `  (${failed} failed)` : ''),
           );
-          await sleep(200);
+          await sleep(100);
         }
       }
       const baseSamples = [...samples].find(([server]) => server.store === 'baseline')?.[1];

@@ -21,16 +21,18 @@ export async function freePort() {
 }
 
 /**
- * Starts `node <args>` with `env` added, logs to `<logDir>/<name>.log`, and waits until any HTTP
+ * Starts `node <args>` with `env` added (pinned to CPU `cpu` when given), logs to `<logDir>/<name>.log`, and waits until any HTTP
  * answer comes back from `readyPath`. Throws (after killing the child) if it exits or takes too long.
  */
-export async function startServer({ name, args, env, cwd, logDir, readyPath = '/.well-known/oauth-authorization-server', timeoutMs = 20_000 }) {
+export async function startServer({ name, args, env, cwd, logDir, cpu, readyPath = '/.well-known/oauth-authorization-server', timeoutMs = 20_000 }) {
   const port = await freePort();
   const logFile = join(logDir, `${name}.log`);
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, {
+  // taskset execs node, so the child's pid is the server's.
+  const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
+  const child = spawn(command, argv, {
     cwd,
-    env: { ...process.env, NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...inheritedEnv(), NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
@@ -50,6 +52,13 @@ export async function startServer({ name, args, env, cwd, logDir, readyPath = '/
   child.kill('SIGKILL');
   const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
   throw new Error(`${name} did not become ready (${exited ? `exited ${JSON.stringify(exited)}` : 'timeout'}):\n${tail}`);
+}
+
+/** The caller's environment minus the server's own settings, so every run starts from the defaults. */
+function inheritedEnv() {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(DCR_|DATABASE_)|^(ISSUER|LOG_LEVEL|PORT|HOST|NODE_OPTIONS)$/.test(name)),
+  );
 }
 
 /** utime + stime of a process, in seconds. */
