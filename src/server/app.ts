@@ -47,10 +47,16 @@ function requestLog(context: ServerContext): RequestHandler {
 }
 
 /** One log line per request: method, path without the query (it holds codes and state), status, time. */
-export function logRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, url = req.url ?? '/'): void {
+export function logRequest(
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url = req.url ?? '/',
+  level: 'info' | 'debug' = 'info',
+): void {
   const started = process.hrtime.bigint();
   res.on('finish', () => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    logger.info({ method: req.method, path: url.split('?', 1)[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    logger[level]({ method: req.method, path: url.split('?', 1)[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
   });
 }

@@ -104,7 +104,9 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
     const url = req.url ?? '/';
     const rest = url.startsWith(path) ? url.charAt(path.length) : 'x';
     if (rest === '' || rest === '/' || rest === '?') {
-      logRequest(context.logger, req, res);
+      // Each outcome here is already logged once as a registration event (onRegistrationEvent),
+      // so the access line is debug: two info lines per registration cost a tenth of the throughput.
+      if (context.logger.isLevelEnabled('debug')) logRequest(context.logger, req, res, url, 'debug');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       registration(req, res).catch((error: unknown) => {
         context.logger.error({ err: error }, 'registration endpoint failed');

@@ -18,6 +18,9 @@ export { ClientExistsError, StoreClosedError } from './errors.js';
  * are copied in and out, each method body runs without an await (so a consume is atomic), client
  * ids list in code point order, and lastUsedAt only moves forward through recordClientUse.
  */
+/** Audit events the memory store keeps; older ones are dropped first. */
+export const MAX_MEMORY_AUDIT_EVENTS = 10_000;
+
 export class MemoryClientStore implements ClientStore {
   readonly #clients = new Map<string, ClientRecord>();
   readonly #tokens = new Map<string, InitialAccessTokenRecord>();
@@ -116,6 +119,11 @@ export class MemoryClientStore implements ClientStore {
   async appendAuditEvent(event: AuditEvent): Promise<void> {
     this.#checkOpen();
     this.#auditEvents.push({ ...copyDefined(event), id: this.#nextAuditId++ });
+    // A process-memory trail is bounded: the newest events are the useful ones, and an
+    // unbounded array would grow for as long as the server runs.
+    if (this.#auditEvents.length > MAX_MEMORY_AUDIT_EVENTS) {
+      this.#auditEvents.splice(0, this.#auditEvents.length - MAX_MEMORY_AUDIT_EVENTS);
+    }
   }
 
   /** The newest `limit` (default 100) events, oldest first (insertion order). */
