@@ -15,7 +15,10 @@ export interface TestCertificate {
   cert: string;
 }
 
-/** `{ skip }` with the reason when openssl is unavailable, so suites can skip with a clear message. */
+/**
+ * `{ skip }` with the reason when openssl is unavailable, so suites can skip with a clear message
+ * on a newcomer's machine; on CI it throws instead.
+ */
 export function makeCertificate(): TestCertificate | { skip: string } {
   const dir = mkdtempSync(join(tmpdir(), 'oauth-dcr-net-'));
   try {
@@ -30,7 +33,10 @@ export function makeCertificate(): TestCertificate | { skip: string } {
       { encoding: 'utf8' },
     );
     if (result.error || result.status !== 0) {
-      return { skip: `openssl could not make a test certificate (${result.error?.message ?? result.stderr.trim()})` };
+      const reason = `openssl could not make a test certificate (${result.error?.message ?? result.stderr.trim()})`;
+      // On CI a missing tool must fail the run, never quietly skip what it guards.
+      if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(reason);
+      return { skip: reason };
     }
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
