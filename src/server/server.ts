@@ -162,7 +162,9 @@ function buildContext(config: ServerConfig, issuer: string, storage: ServerStora
 
 /** The registration's audit events go to the log; a deleted client loses its tokens (RFC 7592 §2.3). */
 function onRegistrationEvent(event: AuditEvent, storage: ServerStorage, logger: Logger): void {
-  logger.info({ event: event.type, clientId: event.clientId, actor: event.actor, detail: event.detail }, 'registration event');
+  // Reads change nothing and can be frequent; they are debug. Every change and refusal is info.
+  const level = event.type === 'client.read' ? 'debug' : 'info';
+  logger[level]({ event: event.type, clientId: event.clientId, actor: event.actor, detail: event.detail }, 'registration event');
   if (event.type === 'client.deleted' && event.clientId) {
     storage.tokens.revokeClient(event.clientId, event.at)
       .catch((error: unknown) => logger.warn({ err: error, clientId: event.clientId }, 'revoking a deleted client\'s tokens failed'));
