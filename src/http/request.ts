@@ -9,6 +9,8 @@ export interface RawRequest {
   method: string;
   /** Absolute URL. */
   url: string;
+  /** The path and query as received, when the adapter has them (saves parsing `url`). */
+  path?: string;
   header(name: string): string | undefined;
   body: AsyncIterable<Uint8Array> | null;
   remoteAddress?: string;

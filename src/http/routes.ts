@@ -24,7 +24,7 @@ export async function dispatch(policy: Policy, request: RawRequest): Promise<Htt
 }
 
 async function route(policy: Policy, request: RawRequest, method: string): Promise<HttpResult> {
-  const target = resolveTarget(policy, request.url);
+  const target = resolveTarget(policy, pathOf(request));
   if (method === 'OPTIONS') return emptyResult(204, { Allow: allowFor(target) });
   switch (target.kind) {
     case 'collection':
@@ -49,23 +49,42 @@ type Target =
   | { kind: 'secret'; clientId: string }
   | { kind: 'none' };
 
-function resolveTarget(policy: Policy, url: string): Target {
-  let pathname: string;
+/** Dot segments (plain or percent-encoded) and backslashes, which a URL parser rewrites. */
+const NEEDS_URL_PARSER = /\/\.|%2e|\\/i;
+
+/**
+ * The request's path. The node:http and Express adapters hand over the path as received, which
+ * saves parsing the absolute URL on every request; anything a URL parser would normalise (dot
+ * segments, backslashes, an absolute-form target) still goes through it.
+ */
+function pathOf(request: RawRequest): string {
+  const raw = request.path;
+  if (raw !== undefined && raw.startsWith('/') && !NEEDS_URL_PARSER.test(raw)) {
+    const query = raw.indexOf('?');
+    const hash = raw.indexOf('#');
+    const end = Math.min(query < 0 ? raw.length : query, hash < 0 ? raw.length : hash);
+    return raw.slice(0, end);
+  }
   try {
-    pathname = new URL(url).pathname;
+    return new URL(request.url).pathname;
   } catch {
     // A Host header no URL can be built from, say; the client's fault, not ours.
     throw new RegistrationError('invalid_request', 'The request URL is malformed');
   }
+}
+
+function resolveTarget(policy: Policy, pathname: string): Target {
   const base = policy.registrationPath === '/' ? '' : policy.registrationPath;
   if (pathname === base || pathname === `${base}/`) return { kind: 'collection' };
   if (!pathname.startsWith(`${base}/`)) return { kind: 'none' };
   const segments = pathname.slice(base.length + 1).split('/');
-  let clientId: string;
-  try {
-    clientId = decodeURIComponent(segments[0] ?? '');
-  } catch {
-    return { kind: 'none' };
+  let clientId = segments[0] ?? '';
+  if (clientId.includes('%')) {
+    try {
+      clientId = decodeURIComponent(clientId);
+    } catch {
+      return { kind: 'none' };
+    }
   }
   if (clientId === '') return { kind: 'none' };
   if (segments.length === 1) return { kind: 'client', clientId };

@@ -40,7 +40,9 @@ export function clientInformation(
   if (record.registrationAccessTokenHash !== undefined || issued.registrationAccessToken !== undefined) {
     body.registration_client_uri = registrationClientUri(policy, requestUrl, record.clientId);
   }
-  for (const [key, value] of Object.entries(record.metadata)) {
+  const metadata = record.metadata;
+  for (const key of Object.keys(metadata)) {
+    const value = metadata[key];
     if (value !== undefined && value !== null) body[key] = value;
   }
   return body;

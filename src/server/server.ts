@@ -107,10 +107,10 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
       // Each outcome here is already logged once as a registration event (onRegistrationEvent),
       // so the access line is debug: two info lines per registration cost a tenth of the throughput.
       if (context.logger.isLevelEnabled('debug')) logRequest(context.logger, req, res, url, 'debug');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
+      // Every JSON answer of the core already carries nosniff (src/http/response.ts).
       registration(req, res).catch((error: unknown) => {
         context.logger.error({ err: error }, 'registration endpoint failed');
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
         res.end(JSON.stringify({ error: 'server_error', error_description: 'The registration could not be completed' }));
       });
       return;
@@ -164,6 +164,7 @@ function buildContext(config: ServerConfig, issuer: string, storage: ServerStora
 function onRegistrationEvent(event: AuditEvent, storage: ServerStorage, logger: Logger): void {
   // Reads change nothing and can be frequent; they are debug. Every change and refusal is info.
   const level = event.type === 'client.read' ? 'debug' : 'info';
+  if (level === 'debug' && !logger.isLevelEnabled('debug')) return;
   logger[level]({ event: event.type, clientId: event.clientId, actor: event.actor, detail: event.detail }, 'registration event');
   if (event.type === 'client.deleted' && event.clientId) {
     storage.tokens.revokeClient(event.clientId, event.at)
