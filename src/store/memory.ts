@@ -1,4 +1,5 @@
 import { ClientExistsError, StoreClosedError } from './errors.js';
+import { deepFreeze } from './frozen.js';
 import { checkListLimit } from './sql/list-limit.js';
 import type {
   AuditEvent,
@@ -15,11 +16,13 @@ export { ClientExistsError, StoreClosedError } from './errors.js';
  * ClientStore in process memory, for tests and benchmarks. Nothing survives the process.
  *
  * It keeps the same rules as the SQL stores so the contract suite holds for all of them: records
- * are copied in and out, each method body runs without an await (so a consume is atomic), client
+ * are copied in and handed out frozen, each method body runs without an await (so a consume is atomic), client
  * ids list in code point order, and lastUsedAt only moves forward through recordClientUse.
  */
-/** Audit events the memory store keeps; older ones are dropped first. */
+/** Audit events the memory store keeps at least (the newest); older ones are dropped in batches. */
 export const MAX_MEMORY_AUDIT_EVENTS = 10_000;
+/** How far past the limit the trail may grow before the oldest events are dropped at once. */
+const AUDIT_TRIM_BATCH = 2_500;
 
 export class MemoryClientStore implements ClientStore {
   readonly #clients = new Map<string, ClientRecord>();
@@ -32,13 +35,13 @@ export class MemoryClientStore implements ClientStore {
   async insertClient(record: ClientRecord): Promise<void> {
     this.#checkOpen();
     if (this.#clients.has(record.clientId)) throw new ClientExistsError(record.clientId);
-    this.#clients.set(record.clientId, copyDefined(record));
+    this.#clients.set(record.clientId, deepFreeze(copyDefined(record)));
   }
 
   async findClient(clientId: string): Promise<ClientRecord | null> {
     this.#checkOpen();
-    const record = this.#clients.get(clientId);
-    return record ? copyDefined(record) : null;
+    // Stored records are frozen, so the stored one itself is handed out.
+    return this.#clients.get(clientId) ?? null;
   }
 
   async replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean> {
@@ -52,7 +55,7 @@ export class MemoryClientStore implements ClientStore {
     // As in the SQL stores: lastUsedAt belongs to recordClientUse, a replace never moves it.
     if (stored.lastUsedAt === undefined) delete replacement.lastUsedAt;
     else replacement.lastUsedAt = stored.lastUsedAt;
-    this.#clients.set(record.clientId, replacement);
+    this.#clients.set(record.clientId, deepFreeze(replacement));
     return true;
   }
 
@@ -64,7 +67,9 @@ export class MemoryClientStore implements ClientStore {
   async recordClientUse(clientId: string, at: number): Promise<void> {
     this.#checkOpen();
     const stored = this.#clients.get(clientId);
-    if (stored && (stored.lastUsedAt === undefined || at > stored.lastUsedAt)) stored.lastUsedAt = at;
+    if (stored && (stored.lastUsedAt === undefined || at > stored.lastUsedAt)) {
+      this.#clients.set(clientId, Object.freeze({ ...stored, lastUsedAt: at }));
+    }
   }
 
   async listClients(options: ListClientsOptions = {}): Promise<ClientRecord[]> {
@@ -75,7 +80,7 @@ export class MemoryClientStore implements ClientStore {
       .filter((id) => after === undefined || compareCodePoints(id, after) > 0)
       .sort(compareCodePoints)
       .slice(0, limit);
-    return ids.map((id) => copyDefined(this.#clients.get(id)!));
+    return ids.map((id) => this.#clients.get(id)!);
   }
 
   async insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void> {
@@ -98,14 +103,14 @@ export class MemoryClientStore implements ClientStore {
       if (token.usesRemaining <= 0) return null;
       token.usesRemaining -= 1;
     }
-    return copyDefined(token);
+    return deepFreeze(copyDefined(token));
   }
 
   async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
     this.#checkOpen();
     return [...this.#tokens.values()]
       .sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id))
-      .map((token) => copyDefined(token));
+      .map((token) => deepFreeze(copyDefined(token)));
   }
 
   async revokeInitialAccessToken(id: string, at: number): Promise<boolean> {
@@ -120,8 +125,9 @@ export class MemoryClientStore implements ClientStore {
     this.#checkOpen();
     this.#auditEvents.push({ ...copyDefined(event), id: this.#nextAuditId++ });
     // A process-memory trail is bounded: the newest events are the useful ones, and an
-    // unbounded array would grow for as long as the server runs.
-    if (this.#auditEvents.length > MAX_MEMORY_AUDIT_EVENTS) {
+    // unbounded array would grow for as long as the server runs. Trimmed in batches: cutting one
+    // event off the front of a 10 000-element array on every append cost 50-100 us each.
+    if (this.#auditEvents.length >= MAX_MEMORY_AUDIT_EVENTS + AUDIT_TRIM_BATCH) {
       this.#auditEvents.splice(0, this.#auditEvents.length - MAX_MEMORY_AUDIT_EVENTS);
     }
   }
@@ -133,7 +139,7 @@ export class MemoryClientStore implements ClientStore {
     if (limit === 0) return [];
     const { clientId } = options;
     const events = clientId === undefined ? this.#auditEvents : this.#auditEvents.filter((e) => e.clientId === clientId);
-    return events.slice(-limit).map((event) => copyDefined(event));
+    return events.slice(-limit).map((event) => deepFreeze(copyDefined(event)));
   }
 
   async close(): Promise<void> {

@@ -3,9 +3,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { SqliteGroupCommit } from './sql/group-commit.js';
+import { SqliteClientCache } from './sql/sqlite-client-cache.js';
 import { MIGRATION_NAMES, MIGRATION_TABLE, migrateToLatest } from './sql/migrations.js';
 import * as queries from './sql/queries.js';
 import type { Database } from './sql/schema.js';
+import type { ClientRecord } from './types.js';
 import { SqlClientStore } from './sql/sql-store.js';
 import type { SqlStoreOptions } from './sql/sql-store.js';
 import { SqliteStatements } from './sql/sqlite-statements.js';
@@ -26,6 +28,11 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
    * own commit; kept for measuring the difference.
    */
   groupCommit?: boolean;
+  /**
+   * Client records kept in memory between lookups (default 10 000; 0 turns the cache off). Any
+   * write to the database, by any connection, empties it; see SqliteClientCache.
+   */
+  clientCacheSize?: number;
 }
 
 /**
@@ -50,6 +57,9 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
   return sqlite;
 }
 
+/** Enough for every client of a typical deployment; a few MB at most. */
+const DEFAULT_CLIENT_CACHE_SIZE = 10_000;
+
 export class SqliteClientStore extends SqlClientStore {
   readonly dialect = 'sqlite' as const;
   readonly path: string;
@@ -57,6 +67,7 @@ export class SqliteClientStore extends SqlClientStore {
   readonly sqlite: BetterSqlite3.Database;
   readonly #statements: SqliteStatements;
   readonly #groupCommit: SqliteGroupCommit;
+  readonly #clientCache: SqliteClientCache;
 
   constructor(options: SqliteStoreOptions) {
     const sqlite = openSqliteDatabase(options.path, options);
@@ -73,6 +84,19 @@ export class SqliteClientStore extends SqlClientStore {
       exclusive: (work) => db.connection().execute(async () => work()),
       enabled: options.groupCommit ?? true,
     });
+    this.#clientCache = new SqliteClientCache(sqlite, options.clientCacheSize ?? DEFAULT_CLIENT_CACHE_SIZE);
+  }
+
+  protected override async lookupClient(clientId: string): Promise<ClientRecord | null> {
+    // Inside a Kysely transaction someone holds on `db`, read through it and cache nothing:
+    // its rows are not committed yet (read() waits for it).
+    if (this.sqlite.inTransaction) return super.lookupClient(clientId);
+    const cached = this.#clientCache.get(clientId);
+    if (cached) return cached;
+    const generation = this.#clientCache.generation;
+    const record = await super.lookupClient(clientId);
+    if (record) this.#clientCache.set(record, generation);
+    return record;
   }
 
   protected read<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {

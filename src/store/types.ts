@@ -9,7 +9,10 @@
  *   StoreClosedError); any method called after close() rejects with StoreClosedError.
  * - Timestamps are integer epoch seconds.
  * - Secrets and tokens arrive already hashed (see src/secrets.ts); a store never sees a plaintext.
- * - Records are returned as fresh objects; mutating one never changes the stored copy.
+ * - Records are copied in: changing an object after handing it to a store changes nothing stored.
+ * - Records come back deep-frozen. A store may hand the same object to every caller (the memory
+ *   store returns what it holds, the SQLite store caches client records), so nobody may change
+ *   one; spread it into a new object to derive a changed record.
  */
 
 /** Registered client metadata, in RFC 7591 wire names (snake_case). */

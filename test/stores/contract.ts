@@ -186,7 +186,7 @@ export function clientStoreContract(
           assert.deepStrictEqual(await store.findClient(first.clientId), first);
         }));
 
-      it('copies records in and out: mutating one never changes the stored client', () =>
+      it('copies records in: changing one after insert changes nothing stored', () =>
         withStore(async (store) => {
           const record = fullClient();
           const expected = structuredClone(record);
@@ -194,16 +194,24 @@ export function clientStoreContract(
           (record.metadata.redirect_uris as string[]).push('https://evil.example/');
           record.metadata.client_name = 'changed';
           record.clientSecretHash = 'changed';
-
-          const found = await store.findClient(record.clientId);
-          assert.deepStrictEqual(found, expected);
-          (found!.metadata.redirect_uris as string[]).length = 0;
-          (found!.metadata.jwks as { keys: unknown[] }).keys.pop();
-          found!.registeredVia = 'admin';
-          const [listed] = await store.listClients({ limit: 1 });
-          listed!.metadata.client_name = 'changed again';
-
           assert.deepStrictEqual(await store.findClient(record.clientId), expected);
+        }));
+
+      it('hands records out deep-frozen, so no reader can change what another reads', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          await store.recordClientUse(record.clientId, T0 + 5);
+          const found = (await store.findClient(record.clientId))!;
+          const [listed] = await store.listClients({ limit: 1 });
+          for (const value of [found, found.metadata, found.metadata.redirect_uris, found.metadata.jwks, listed, listed!.metadata]) {
+            assert.ok(Object.isFrozen(value), `not frozen: ${JSON.stringify(value)}`);
+          }
+          // Module code is strict: writing to a frozen object throws instead of failing silently.
+          assert.throws(() => (found.metadata.redirect_uris as string[]).push('https://evil.example/'), TypeError);
+          assert.throws(() => { found.registeredVia = 'admin'; }, TypeError);
+          assert.throws(() => { listed!.metadata.client_name = 'changed'; }, TypeError);
+          assert.deepStrictEqual(await store.findClient(record.clientId), { ...record, lastUsedAt: T0 + 5 });
         }));
 
       it('inserts 50 clients concurrently, all distinct and readable', () =>
@@ -582,6 +590,27 @@ export function clientStoreContract(
           const record = fullClient();
           await first.insertClient(record);
           assert.deepStrictEqual(await second.findClient(record.clientId), record);
+        } finally {
+          await second.close();
+          await first.close();
+        }
+      });
+
+      itWithSharedStorage('shows another instance\'s replace and delete of a client it has read', async () => {
+        // Each instance may keep what it read (the SQLite store caches client records); a change
+        // made elsewhere must still be visible to the very next read.
+        const first = await makeStore();
+        const second = await openAnother!(first);
+        try {
+          const record = fullClient();
+          await first.insertClient(record);
+          assert.deepStrictEqual(await second.findClient(record.clientId), record);
+          assert.deepStrictEqual(await second.findClient(record.clientId), record);
+          const replaced = { ...record, metadata: { ...record.metadata, client_name: 'Renamed' }, updatedAt: T0 + 9 };
+          assert.equal(await first.replaceClient(replaced), true);
+          assert.deepStrictEqual(await second.findClient(record.clientId), replaced);
+          assert.equal(await first.deleteClient(record.clientId), true);
+          assert.equal(await second.findClient(record.clientId), null);
         } finally {
           await second.close();
           await first.close();

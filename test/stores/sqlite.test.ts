@@ -176,4 +176,88 @@ describe('sqlite store', () => {
       await store.close();
     }
   });
+
+  describe('client record cache', () => {
+    const renameIn = (sqlite: BetterSqlite3.Database, clientId: string, name: string) =>
+      sqlite.prepare('update dcr_clients set metadata = ? where client_id = ?')
+        .run(JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], client_name: name }), clientId);
+
+    it('answers repeated lookups with the same frozen record until something writes', async () => {
+      const store = sqliteStore(newPath());
+      try {
+        await store.insertClient(client('cached'));
+        const first = await store.findClient('cached');
+        assert.equal(await store.findClient('cached'), first);
+        await store.insertClient(client('another'));
+        const afterWrite = await store.findClient('cached');
+        assert.notEqual(afterWrite, first);
+        assert.deepStrictEqual(afterWrite, first);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('sees writes made through its own connection outside the store (db and the raw handle)', async () => {
+      const store = sqliteStore(newPath());
+      try {
+        await store.insertClient(client('shared'));
+        assert.equal((await store.findClient('shared'))!.metadata.client_name, undefined);
+        await store.db.updateTable('dcr_clients').set({ metadata: JSON.stringify({ client_name: 'via kysely' }) })
+          .where('client_id', '=', 'shared').execute();
+        assert.equal((await store.findClient('shared'))!.metadata.client_name, 'via kysely');
+        renameIn(store.sqlite, 'shared', 'via the raw handle');
+        assert.equal((await store.findClient('shared'))!.metadata.client_name, 'via the raw handle');
+        store.sqlite.prepare('delete from dcr_clients where client_id = ?').run('shared');
+        assert.equal(await store.findClient('shared'), null);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('sees a commit by another connection at the next lookup', async () => {
+      const store = sqliteStore(newPath());
+      await store.insertClient(client('elsewhere'));
+      const other = new BetterSqlite3(store.path);
+      try {
+        await store.findClient('elsewhere');
+        renameIn(other, 'elsewhere', 'renamed elsewhere');
+        assert.equal((await store.findClient('elsewhere'))!.metadata.client_name, 'renamed elsewhere');
+      } finally {
+        other.close();
+        await store.close();
+      }
+    });
+
+    it('does not keep a record read just before a change that another lookup has already noticed', async () => {
+      const store = sqliteStore(newPath());
+      await store.insertClient(client('raced'));
+      await store.insertClient(client('bystander'));
+      const other = new BetterSqlite3(store.path);
+      try {
+        // The lookup reads the row at once but settles later; meanwhile the row changes and a
+        // second lookup sees the change (emptying the cache). The first result must not be cached.
+        const early = store.findClient('raced');
+        renameIn(other, 'raced', 'changed meanwhile');
+        await store.findClient('bystander');
+        assert.equal((await early)!.metadata.client_name, undefined);
+        assert.equal((await store.findClient('raced'))!.metadata.client_name, 'changed meanwhile');
+      } finally {
+        other.close();
+        await store.close();
+      }
+    });
+
+    it('can be turned off', async () => {
+      const store = sqliteStore({ path: newPath(), clientCacheSize: 0 });
+      try {
+        await store.insertClient(client('uncached'));
+        const first = await store.findClient('uncached');
+        const second = await store.findClient('uncached');
+        assert.notEqual(second, first);
+        assert.deepStrictEqual(second, first);
+      } finally {
+        await store.close();
+      }
+    });
+  });
 });

@@ -23,6 +23,17 @@ export function selectClient(db: Db, clientId: string): CompiledQuery<Selectable
   return db.selectFrom('dcr_clients').selectAll().where('client_id', '=', clientId).compile();
 }
 
+/**
+ * selectClient compiled once and bound per call. It is the lookup every RFC 7592 request and
+ * every token request makes, and building and compiling it with Kysely costs about a third of
+ * what SQLite takes to answer it.
+ */
+export function clientSelector(db: Db): (clientId: string) => CompiledQuery<Selectable<ClientsTable>> {
+  const compiled = selectClient(db, '');
+  if (compiled.parameters.length !== 1) throw new Error('selectClient must take exactly one parameter');
+  return (clientId) => ({ ...compiled, parameters: [clientId] });
+}
+
 export function selectClients(
   db: Db,
   options: { limit: number; after: string | undefined },

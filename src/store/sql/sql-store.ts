@@ -9,6 +9,7 @@ import type {
 } from '../types.js';
 import { ClientUseRecorder } from './client-uses.js';
 import { ClientExistsError, StoreClosedError } from '../errors.js';
+import { deepFreeze } from '../frozen.js';
 import { checkListLimit } from './list-limit.js';
 import * as queries from './queries.js';
 import {
@@ -45,6 +46,9 @@ export abstract class SqlClientStore implements ClientStore {
    */
   readonly ready: Promise<void>;
   readonly #uses: ClientUseRecorder;
+  readonly #selectClient: ReturnType<typeof queries.clientSelector>;
+  /** Set once `ready` has settled successfully, so calls after start-up skip awaiting it. */
+  #isReady = false;
   #closing: Promise<void> | undefined;
   /** Operations started before close(); close() waits for them before releasing the connection. */
   #active = 0;
@@ -55,7 +59,8 @@ export abstract class SqlClientStore implements ClientStore {
     this.ready = ready;
     // Without a caller awaiting `ready`, a failed migration would be an unhandled rejection; the
     // error still reaches every method call.
-    ready.catch(() => undefined);
+    ready.then(() => (this.#isReady = true), () => undefined);
+    this.#selectClient = queries.clientSelector(db);
     const onError = options.onError ?? ((error: unknown) => process.emitWarning(toError(error)));
     this.#uses = new ClientUseRecorder(
       async (uses) => {
@@ -84,9 +89,15 @@ export abstract class SqlClientStore implements ClientStore {
 
   findClient(clientId: string): Promise<ClientRecord | null> {
     return this.#run(async () => {
-      const { rows } = await this.read(queries.selectClient(this.db, clientId));
-      return rows[0] ? this.#withPendingUse(rowToClient(rows[0])) : null;
+      const record = await this.lookupClient(clientId);
+      return record && this.#withPendingUse(record);
     });
+  }
+
+  /** The stored client, deep-frozen. The SQLite store answers from its cache when it can. */
+  protected async lookupClient(clientId: string): Promise<ClientRecord | null> {
+    const { rows } = await this.read(this.#selectClient(clientId));
+    return rows[0] ? deepFreeze(rowToClient(rows[0])) : null;
   }
 
   replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean> {
@@ -125,7 +136,7 @@ export abstract class SqlClientStore implements ClientStore {
     return this.#run(async () => {
       const limit = checkListLimit(options.limit);
       const { rows } = await this.read(queries.selectClients(this.db, { limit, after: options.after }));
-      return rows.map((row) => this.#withPendingUse(rowToClient(row)));
+      return rows.map((row) => this.#withPendingUse(deepFreeze(rowToClient(row))));
     });
   }
 
@@ -138,14 +149,14 @@ export abstract class SqlClientStore implements ClientStore {
   consumeInitialAccessToken(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null> {
     return this.#run(async () => {
       const { rows } = await this.write(queries.consumeInitialAccessToken(this.db, tokenHash, now));
-      return rows[0] ? rowToInitialAccessToken(rows[0]) : null;
+      return rows[0] ? deepFreeze(rowToInitialAccessToken(rows[0])) : null;
     });
   }
 
   listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
     return this.#run(async () => {
       const { rows } = await this.read(queries.selectInitialAccessTokens(this.db));
-      return rows.map(rowToInitialAccessToken);
+      return rows.map((row) => deepFreeze(rowToInitialAccessToken(row)));
     });
   }
 
@@ -166,7 +177,7 @@ export abstract class SqlClientStore implements ClientStore {
       const { rows } = await this.read(
         queries.selectLatestAuditEvents(this.db, { clientId: options.clientId, limit }),
       );
-      return rows.reverse().map(rowToAuditEvent);
+      return rows.reverse().map((row) => deepFreeze(rowToAuditEvent(row)));
     });
   }
 
@@ -196,7 +207,7 @@ export abstract class SqlClientStore implements ClientStore {
     if (this.#closing) throw new StoreClosedError();
     this.#active++;
     try {
-      await this.ready;
+      if (!this.#isReady) await this.ready;
       return await operation();
     } finally {
       if (--this.#active === 0) this.#onIdle?.();
@@ -206,8 +217,8 @@ export abstract class SqlClientStore implements ClientStore {
   /** Reads through this store see its own recorded uses before they are flushed. */
   #withPendingUse(record: ClientRecord): ClientRecord {
     const at = this.#uses.latest(record.clientId);
-    if (at !== undefined && (record.lastUsedAt === undefined || at > record.lastUsedAt)) record.lastUsedAt = at;
-    return record;
+    if (at === undefined || (record.lastUsedAt !== undefined && at <= record.lastUsedAt)) return record;
+    return Object.freeze({ ...record, lastUsedAt: at });
   }
 }
 
