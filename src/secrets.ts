@@ -1,4 +1,4 @@
-import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Client secrets, registration access tokens and initial access tokens are all 256-bit random
@@ -31,7 +31,8 @@ export function generateSecret(): string {
 
 /** The stored form of a secret: hex SHA-256. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // The one-shot crypto.hash (Node 20.12+) costs half of a Hash object for inputs this small.
+  return hash('sha256', secret, 'hex');
 }
 
 /**
@@ -40,7 +41,6 @@ export function hashSecret(secret: string): string {
  */
 export function verifySecret(presented: string, storedHash: string | undefined | null): boolean {
   if (typeof presented !== 'string' || typeof storedHash !== 'string' || storedHash.length !== 64) return false;
-  const a = createHash('sha256').update(presented, 'utf8').digest();
-  const b = Buffer.from(storedHash, 'hex');
-  return b.length === a.length && timingSafeEqual(a, b);
+  // Two 64-character hex digests, compared byte for byte in constant time.
+  return timingSafeEqual(Buffer.from(hashSecret(presented), 'latin1'), Buffer.from(storedHash, 'latin1'));
 }
