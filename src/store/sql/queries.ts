@@ -24,14 +24,43 @@ export function selectClient(db: Db, clientId: string): CompiledQuery<Selectable
 }
 
 /**
- * selectClient compiled once and bound per call. It is the lookup every RFC 7592 request and
- * every token request makes, and building and compiling it with Kysely costs about a third of
- * what SQLite takes to answer it.
+ * Turns a query builder into one that compiles once: the first call compiles with a marker in
+ * place of each value, later calls bind their values where the markers went. For the statements
+ * every registration and lookup runs (insertClient, insertAuditEvent, selectClient), building and
+ * compiling with Kysely cost more than SQLite takes to run them.
+ *
+ * Only for queries whose SQL depends on which keys are given, never on their values (inserts of
+ * whole rows, lookups by key). Values of another shape are compiled as they are.
  */
-export function clientSelector(db: Db): (clientId: string) => CompiledQuery<Selectable<ClientsTable>> {
-  const compiled = selectClient(db, '');
-  if (compiled.parameters.length !== 1) throw new Error('selectClient must take exactly one parameter');
-  return (clientId) => ({ ...compiled, parameters: [clientId] });
+export function compiledOnce<V extends object, R>(build: (values: V) => CompiledQuery<R>): (values: V) => CompiledQuery<R> {
+  let template: CompiledQuery<R> | undefined;
+  let keys: string[] = [];
+  let order: string[] = [];
+  return (values) => {
+    const given = values as Record<string, unknown>;
+    if (template === undefined) {
+      keys = Object.keys(given);
+      const markers = Object.fromEntries(keys.map((key) => [key, `\u0000oauth-dcr:${key}`]));
+      template = build(markers as V);
+      order = template.parameters.map((parameter) => {
+        const key = keys.find((candidate) => markers[candidate] === parameter);
+        if (key === undefined) throw new Error('compiledOnce: the query has a parameter that is not one of its values');
+        return key;
+      });
+    }
+    if (!hasKeys(given, keys)) return build(values);
+    return { ...template, parameters: order.map((key) => given[key]) };
+  };
+}
+
+function hasKeys(values: Record<string, unknown>, keys: string[]): boolean {
+  let count = 0;
+  for (const key in values) {
+    if (!Object.hasOwn(values, key)) continue;
+    if (keys[count] !== key) return false;
+    count++;
+  }
+  return count === keys.length;
 }
 
 export function selectClients(

@@ -1,4 +1,4 @@
-import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, Insertable, Kysely, QueryResult, Selectable } from 'kysely';
 import type {
   AuditEvent,
   ClientRecord,
@@ -20,7 +20,7 @@ import {
   rowToClient,
   rowToInitialAccessToken,
 } from './rows.js';
-import type { Database, SqlDialectName } from './schema.js';
+import type { AuditEventsTable, ClientsTable, Database, SqlDialectName } from './schema.js';
 
 export interface SqlStoreOptions {
   /** Run the migrations when the store opens (default true). `oauth-dcr migrate` can do it instead. */
@@ -46,7 +46,9 @@ export abstract class SqlClientStore implements ClientStore {
    */
   readonly ready: Promise<void>;
   readonly #uses: ClientUseRecorder;
-  readonly #selectClient: ReturnType<typeof queries.clientSelector>;
+  readonly #selectClient: (values: { clientId: string }) => CompiledQuery<Selectable<ClientsTable>>;
+  readonly #insertClient: (row: Insertable<ClientsTable>) => CompiledQuery;
+  readonly #insertAuditEvent: (row: Insertable<AuditEventsTable>) => CompiledQuery;
   /** Set once `ready` has settled successfully, so calls after start-up skip awaiting it. */
   #isReady = false;
   #closing: Promise<void> | undefined;
@@ -60,7 +62,9 @@ export abstract class SqlClientStore implements ClientStore {
     // Without a caller awaiting `ready`, a failed migration would be an unhandled rejection; the
     // error still reaches every method call.
     ready.then(() => (this.#isReady = true), () => undefined);
-    this.#selectClient = queries.clientSelector(db);
+    this.#selectClient = queries.compiledOnce(({ clientId }) => queries.selectClient(db, clientId));
+    this.#insertClient = queries.compiledOnce((row) => queries.insertClient(db, row));
+    this.#insertAuditEvent = queries.compiledOnce((row) => queries.insertAuditEvent(db, row));
     const onError = options.onError ?? ((error: unknown) => process.emitWarning(toError(error)));
     this.#uses = new ClientUseRecorder(
       async (uses) => {
@@ -82,7 +86,7 @@ export abstract class SqlClientStore implements ClientStore {
 
   insertClient(record: ClientRecord): Promise<void> {
     return this.#run(async () => {
-      const result = await this.write(queries.insertClient(this.db, clientToRow(record)));
+      const result = await this.write(this.#insertClient(clientToRow(record)));
       if (!changedRows(result)) throw new ClientExistsError(record.clientId);
     });
   }
@@ -96,7 +100,7 @@ export abstract class SqlClientStore implements ClientStore {
 
   /** The stored client, deep-frozen. The SQLite store answers from its cache when it can. */
   protected async lookupClient(clientId: string): Promise<ClientRecord | null> {
-    const { rows } = await this.read(this.#selectClient(clientId));
+    const { rows } = await this.read(this.#selectClient({ clientId }));
     return rows[0] ? deepFreeze(rowToClient(rows[0])) : null;
   }
 
@@ -166,7 +170,7 @@ export abstract class SqlClientStore implements ClientStore {
 
   appendAuditEvent(event: AuditEvent): Promise<void> {
     return this.#run(async () => {
-      await this.write(queries.insertAuditEvent(this.db, auditEventToRow(event)));
+      await this.write(this.#insertAuditEvent(auditEventToRow(event)));
     });
   }
 
