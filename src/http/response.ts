@@ -14,6 +14,11 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 const NO_SNIFF = { 'X-Content-Type-Options': 'nosniff' } as const;
 
 export function jsonResult(status: number, body: unknown, headers?: Record<string, string>): HttpResult {
+  return serializedJsonResult(status, JSON.stringify(body), headers);
+}
+
+/** jsonResult for a body that is already JSON text. */
+export function serializedJsonResult(status: number, json: string, headers?: Record<string, string>): HttpResult {
   // Written out rather than spread from the constants above: this runs on every answer.
   const all: Record<string, string> = {
     'Content-Type': 'application/json',
@@ -22,7 +27,7 @@ export function jsonResult(status: number, body: unknown, headers?: Record<strin
     'X-Content-Type-Options': NO_SNIFF['X-Content-Type-Options'],
   };
   if (headers !== undefined) Object.assign(all, headers);
-  return { status, headers: all, body: JSON.stringify(body) };
+  return { status, headers: all, body: json };
 }
 
 export function emptyResult(status: number, headers: Record<string, string> = {}): HttpResult {

@@ -48,6 +48,24 @@ export function clientInformation(
   return body;
 }
 
+/**
+ * Serialized read bodies (RFC 7592 §2.1), by record. Stored records are immutable (see the store
+ * contract), so a record's body depends only on its registration_client_uri: a store that hands
+ * the same record out again (the memory store, the SQLite store's cache) gets the body without
+ * building and serializing it again. Entries go when their record does.
+ */
+const readBodies = new WeakMap<ClientRecord, { uri: string; json: string }>();
+
+/** JSON.stringify(clientInformation(...)) for a read, where no credentials are issued. */
+export function clientInformationJson(policy: Policy, record: ClientRecord, requestUrl: string): string {
+  const uri = registrationClientUri(policy, requestUrl, record.clientId);
+  const known = readBodies.get(record);
+  if (known !== undefined && known.uri === uri) return known.json;
+  const json = JSON.stringify(clientInformation(policy, record, requestUrl));
+  readBodies.set(record, { uri, json });
+  return json;
+}
+
 /** Whether this auth method gets a client secret (RFC 7591 §3.2.1). */
 export function needsClientSecret(authMethod: unknown): boolean {
   return authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';

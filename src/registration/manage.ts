@@ -4,8 +4,8 @@ import type { Policy } from '../policy.js';
 import { generateSecret, hashSecret, verifySecret } from '../secrets.js';
 import type { ClientRecord } from '../store/types.js';
 import { bearerToken, readJsonObject, type RawRequest } from '../http/request.js';
-import { emptyResult, jsonResult, type HttpResult } from '../http/response.js';
-import { clientInformation, needsClientSecret } from './client-response.js';
+import { emptyResult, jsonResult, serializedJsonResult, type HttpResult } from '../http/response.js';
+import { clientInformation, clientInformationJson, needsClientSecret } from './client-response.js';
 import { emitEvent } from './events.js';
 import { contextOf, runValidateHook, verifySoftwareStatement } from './register.js';
 import { mergeStatement } from './software-statement.js';
@@ -35,7 +35,7 @@ async function authorize(policy: Policy, request: RawRequest, clientId: string):
 export async function readClient(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
   const { record } = await authorize(policy, request, clientId);
   emitEvent(policy, { type: 'client.read', clientId, ip: request.remoteAddress });
-  return jsonResult(200, clientInformation(policy, record, request.url));
+  return serializedJsonResult(200, clientInformationJson(policy, record, request.url));
 }
 
 /** Members a client must not send on update (RFC 7592 §2.2). */

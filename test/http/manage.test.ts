@@ -43,6 +43,22 @@ describe('RFC 7592: registration access token and client configuration endpoint'
     assert.deepEqual(res.body.redirect_uris, confidential.redirect_uris);
   });
 
+  it('GET reflects an update at once, and each endpoint over a shared store names its own URI', async () => {
+    const { dcr, store, path, token, body } = await registered({ rotateRegistrationAccessToken: false });
+    const first = await send(dcr, 'GET', path, undefined, bearer(token));
+    assert.equal(first.body.client_name, confidential.client_name);
+    const updated = await send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id, client_name: 'Renamed' }, bearer(token));
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).body.client_name, 'Renamed');
+
+    // Another endpoint over the same store (another mount path) reads the same stored record.
+    const other = makeRegistration({ store, issuer: 'https://other.example', registrationPath: '/clients' });
+    const elsewhere = await send(other, 'GET', `/clients/${body.client_id}`, undefined, bearer(token));
+    assert.equal(elsewhere.status, 200, elsewhere.text);
+    assert.equal(elsewhere.body.registration_client_uri, `https://other.example/clients/${body.client_id}`);
+    assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).body.registration_client_uri, `${BASE}${path}`);
+  });
+
   for (const [name, headers] of [
     ['no token', {}],
     ['a wrong token', bearer('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')],
