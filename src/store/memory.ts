@@ -1,5 +1,5 @@
 import { ClientExistsError, StoreClosedError } from './errors.js';
-import { deepFreeze } from './frozen.js';
+import { frozenCopy } from './frozen.js';
 import { checkListLimit } from './sql/list-limit.js';
 import type {
   AuditEvent,
@@ -35,7 +35,7 @@ export class MemoryClientStore implements ClientStore {
   async insertClient(record: ClientRecord): Promise<void> {
     this.#checkOpen();
     if (this.#clients.has(record.clientId)) throw new ClientExistsError(record.clientId);
-    this.#clients.set(record.clientId, deepFreeze(copyDefined(record)));
+    this.#clients.set(record.clientId, frozenCopy(record));
   }
 
   async findClient(clientId: string): Promise<ClientRecord | null> {
@@ -51,11 +51,8 @@ export class MemoryClientStore implements ClientStore {
     if (expectedAccessTokenHash !== undefined && stored.registrationAccessTokenHash !== expectedAccessTokenHash) {
       return false;
     }
-    const replacement = copyDefined(record);
     // As in the SQL stores: lastUsedAt belongs to recordClientUse, a replace never moves it.
-    if (stored.lastUsedAt === undefined) delete replacement.lastUsedAt;
-    else replacement.lastUsedAt = stored.lastUsedAt;
-    this.#clients.set(record.clientId, deepFreeze(replacement));
+    this.#clients.set(record.clientId, frozenCopy({ ...record, lastUsedAt: stored.lastUsedAt }));
     return true;
   }
 
@@ -103,14 +100,14 @@ export class MemoryClientStore implements ClientStore {
       if (token.usesRemaining <= 0) return null;
       token.usesRemaining -= 1;
     }
-    return deepFreeze(copyDefined(token));
+    return frozenCopy(token);
   }
 
   async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
     this.#checkOpen();
     return [...this.#tokens.values()]
       .sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id))
-      .map((token) => deepFreeze(copyDefined(token)));
+      .map((token) => frozenCopy(token));
   }
 
   async revokeInitialAccessToken(id: string, at: number): Promise<boolean> {
@@ -123,7 +120,7 @@ export class MemoryClientStore implements ClientStore {
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {
     this.#checkOpen();
-    this.#auditEvents.push({ ...copyDefined(event), id: this.#nextAuditId++ });
+    this.#auditEvents.push(frozenCopy({ ...event, id: this.#nextAuditId++ }));
     // A process-memory trail is bounded: the newest events are the useful ones, and an
     // unbounded array would grow for as long as the server runs. Trimmed in batches: cutting one
     // event off the front of a 10 000-element array on every append cost 50-100 us each.
@@ -139,7 +136,7 @@ export class MemoryClientStore implements ClientStore {
     if (limit === 0) return [];
     const { clientId } = options;
     const events = clientId === undefined ? this.#auditEvents : this.#auditEvents.filter((e) => e.clientId === clientId);
-    return events.slice(-limit).map((event) => deepFreeze(copyDefined(event)));
+    return events.slice(-limit);
   }
 
   async close(): Promise<void> {
@@ -156,10 +153,8 @@ export function memoryStore(): MemoryClientStore {
 }
 
 /**
- * A deep copy without `undefined` properties: an optional field given as undefined is stored as
- * absent, as the SQL stores do (NULL, then left out when read back). Records are JSON by contract
- * (the SQL stores keep metadata as JSON text), and a JSON round trip is the cheapest deep copy
- * for them.
+ * A mutable deep copy without `undefined` properties, for the initial access tokens this store
+ * changes in place (uses, revocation); everything it hands out goes through frozenCopy.
  */
 function copyDefined<T extends object>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
