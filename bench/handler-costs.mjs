@@ -13,6 +13,7 @@ import pino from 'pino';
 import { createRegistration } from '../dist/index.js';
 import { memoryStore } from '../dist/store/memory.js';
 import { sqliteStore } from '../dist/store/sqlite.js';
+import { frozenCopy } from '../dist/store/frozen.js';
 import { validateClientMetadata } from '../dist/metadata/validate.js';
 import { readJsonObject } from '../dist/http/request.js';
 import { clientInformation } from '../dist/registration/client-response.js';
@@ -101,9 +102,10 @@ await measure('validateClientMetadata', 50_000, () => validateClientMetadata(par
 await measure('JSON.parse alone (for comparison)', 50_000, () => JSON.parse(body));
 const stored = await policy.store.findClient(one.client_id);
 await measure('clientInformation + JSON.stringify', 50_000, () => JSON.stringify(clientInformation(policy, stored, issuer + readPath)));
-await measure('JSON round trip of a record (MemoryClientStore copyDefined, on every findClient)', 50_000, () => JSON.parse(JSON.stringify(stored)));
+await measure('JSON round trip of a record (what MemoryClientStore paid on every findClient before records were frozen)', 50_000, () => JSON.parse(JSON.stringify(stored)));
+await measure('frozenCopy of a record (MemoryClientStore.insertClient)', 50_000, () => frozenCopy(stored));
 await measure('structuredClone of a record (for comparison)', 50_000, () => structuredClone(stored));
-await measure('new URL(request url) (routes.ts resolveTarget)', 50_000, () => new URL(issuer + readPath).pathname);
+await measure('new URL(request url) (what routes.ts paid per request before adapters passed the path)', 50_000, () => new URL(issuer + readPath).pathname);
 await measure('pino.info request line to /dev/null (sync)', 50_000, () =>
   devNull.info({ method: 'POST', path: '/register', status: 201, ms: 1.2 }, 'request'));
 {
@@ -136,8 +138,12 @@ try {
   const sqlitePath = new URL(sqliteOne.registration_client_uri).pathname;
   await measure('GET /register/{id} (read, no audit)', 20_000, () =>
     sqliteRegistration.handleRaw(rawRequest('GET', sqlitePath, { bearer: sqliteOne.registration_access_token })));
-  await measure('store.findClient alone', 20_000, () => sqlite.findClient(sqliteOne.client_id));
-  await measure('  of which: build + compile the Kysely query (queries.selectClient)', 20_000, () => selectClient(sqlite.db, sqliteOne.client_id));
+  await measure('store.findClient alone (client record cache: PRAGMA data_version + total_changes())', 20_000, () => sqlite.findClient(sqliteOne.client_id));
+  const uncached = sqliteStore({ path: join(dir, 'costs.db'), clientCacheSize: 0 });
+  await uncached.ready;
+  await measure('store.findClient alone, clientCacheSize: 0 (a select each time)', 20_000, () => uncached.findClient(sqliteOne.client_id));
+  await uncached.close();
+  await measure('  of which: build + compile the Kysely query (now compiled once: queries.compiledOnce)', 20_000, () => selectClient(sqlite.db, sqliteOne.client_id));
   const prepared = sqlite.sqlite.prepare('select * from dcr_clients where client_id = ?');
   const row = prepared.get(sqliteOne.client_id);
   await measure('  of which: prepared statement .all() on better-sqlite3', 20_000, () => prepared.all(sqliteOne.client_id));
