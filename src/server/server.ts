@@ -5,6 +5,7 @@ import { createRegistration, type Registration } from '../http/web.js';
 import type { AuditEvent } from '../store/types.js';
 import { createApp, logRequest } from './app.js';
 import { nodeRegistration } from '../http/node.js';
+import { tokenEndpoint } from './routes/token.js';
 import { resolveIssuer, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
@@ -91,17 +92,24 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 }
 
 /**
- * The registration endpoint is framework-free, so it is served straight from node:http: it is the
- * endpoint clients hit on first contact (and the one load arrives at), and Express's middleware
- * stack would cost several times what registering a client does. The Express app still mounts
- * it too, so createApp() alone is a complete server.
+ * The registration and token endpoints are served straight from node:http: they are what clients
+ * hit on first contact and on every token refresh (and where load arrives), and Express's router
+ * and middleware cost several times what registering a client does, and a third of a token
+ * request. The Express app still mounts both, so createApp() alone is a complete server.
  */
 function routeRequests(context: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(context);
   const registration = nodeRegistration(context.registration);
+  const token = tokenEndpoint(context);
   const path = context.registration.policy.registrationPath;
   return (req, res) => {
     const url = req.url ?? '/';
+    if (url === '/token' || url.startsWith('/token?')) {
+      logRequest(context.logger, req, res, url);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      token(req, res);
+      return;
+    }
     const rest = url.startsWith(path) ? url.charAt(path.length) : 'x';
     if (rest === '' || rest === '/' || rest === '?') {
       // Each outcome here is already logged once as a registration event (onRegistrationEvent),

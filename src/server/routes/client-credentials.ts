@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 
 /**
  * The client's credentials at the token and revocation endpoints (RFC 6749 §2.3.1): HTTP Basic
@@ -10,7 +10,7 @@ export type ClientCredentials =
   | { kind: 'missing' }
   | { kind: 'invalid'; description: string };
 
-export function readClientCredentials(req: Request): ClientCredentials {
+export function readClientCredentials(req: { headers: IncomingMessage['headers']; body?: unknown }): ClientCredentials {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const header = req.headers.authorization;
   const basic = header ? /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header) : null;

@@ -1,4 +1,5 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import type { Logger } from '../logger.js';
 
@@ -11,13 +12,27 @@ import type { Logger } from '../logger.js';
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 export function sendJsonError(
-  res: Response,
+  res: ServerResponse,
   status: number,
   error: string,
   description: string,
   headers: Record<string, string> = {},
 ): void {
-  res.status(status).set({ ...NO_STORE, ...headers }).json({ error, error_description: description });
+  sendJson(res, status, { error, error_description: description }, { ...NO_STORE, ...headers });
+}
+
+/**
+ * A JSON answer through node:http alone, so the routes served ahead of Express (src/server/server.ts)
+ * and those inside it answer the same way. Headers set earlier (CORS, nosniff) are kept.
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(json)),
+  });
+  res.end(json);
 }
 
 /**
@@ -26,7 +41,7 @@ export function sendJsonError(
  * requires for 401. The library's server_error (503) and argument errors are our faults: logged,
  * and answered as a plain 500.
  */
-export function sendOAuthError(res: Response, error: unknown, logger: Logger, challenge = 'Basic realm="oauth-dcr"'): void {
+export function sendOAuthError(res: ServerResponse, error: unknown, logger: Logger, challenge = 'Basic realm="oauth-dcr"'): void {
   if (error instanceof OAuth2Server.OAuthError && error.code < 500 && error.name !== 'invalid_argument') {
     if (error.name === 'invalid_client') {
       sendJsonError(res, 401, 'invalid_client', error.message, { 'WWW-Authenticate': challenge });
@@ -81,17 +96,21 @@ export function httpStatusOf(error: unknown): number | undefined {
 
 /**
  * CORS for the endpoints browser-based clients call directly (metadata, token, revocation,
- * userinfo). None of them uses cookies, so any origin may read the answers.
+ * userinfo). None of them uses cookies, so any origin may read the answers. Returns true when
+ * it has answered a preflight.
  */
+export function answerApiCors(req: IncomingMessage, res: ServerResponse): boolean {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  if (req.method !== 'OPTIONS') return false;
+  res.writeHead(204, {
+    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
+    'Access-Control-Max-Age': '600',
+  });
+  res.end();
+  return true;
+}
+
 export const apiCors: RequestHandler = (req, res, next) => {
-  res.set('Access-Control-Allow-Origin', '*');
-  if (req.method === 'OPTIONS') {
-    res.set({
-      'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-      'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
-      'Access-Control-Max-Age': '600',
-    }).status(204).end();
-    return;
-  }
-  next();
+  if (!answerApiCors(req, res)) next();
 };

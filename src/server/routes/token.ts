@@ -1,35 +1,44 @@
-import express, { Router, type Request } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { Router } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { matchResource } from '../authorization-request.js';
 import type { ServerContext } from '../context.js';
 import { readClientCredentials, type ClientCredentials } from './client-credentials.js';
-import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
+import { answerApiCors, findRepeatedParameter, sendJson, sendJsonError, sendOAuthError } from './json-errors.js';
 
 export const FORM_BODY = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
 
+/** body-parser's middleware is plain connect: it runs on node:http's request and response. */
+const parseForm = FORM_BODY as unknown as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+type Form = Record<string, string | string[]>;
+
 /**
- * The token endpoint (RFC 6749 §3.2), run by @node-oauth/oauth2-server. Client authentication is
- * decided by the model's getClient: the library is told that authorization_code and
- * refresh_token do not require a secret, and getClient refuses confidential clients that sent
- * none (a PKCE verifier does not authenticate a client).
+ * The token endpoint (RFC 6749 §3.2), run by @node-oauth/oauth2-server, as a node:http handler.
+ * Every client hits it after registering, so the reference server serves it ahead of Express
+ * (src/server/server.ts), as it does /register; the Express app mounts the same handler.
+ *
+ * Client authentication is decided by the model's getClient: the library is told that
+ * authorization_code and refresh_token do not require a secret, and getClient refuses
+ * confidential clients that sent none (a PKCE verifier does not authenticate a client).
  */
-export function tokenRoutes(context: ServerContext): Router {
-  const router = Router();
+export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   const supportedGrants = new Set(context.registration.serverMetadata().grant_types_supported);
-  router.all('/token', apiCors);
-  router.post('/token', FORM_BODY, async (req, res) => {
-    if (!req.is('application/x-www-form-urlencoded')) {
+
+  async function issue(req: IncomingMessage & { body?: Form }, res: ServerResponse, query: Form): Promise<void> {
+    if (!isFormContentType(req.headers['content-type'])) {
       sendJsonError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded (RFC 6749 §4.1.3)');
       return;
     }
-    const repeated = findRepeatedParameter(req.body as Record<string, unknown> | undefined, req.query);
+    const body = req.body ?? {};
+    const repeated = findRepeatedParameter(body, query);
     if (repeated) {
       sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
       return;
     }
     // RFC 6749 §5.2: a grant this server does not run is unsupported_grant_type, whoever asks
     // (the library would first try to authenticate the client, for a grant it will never run).
-    const grantType = (req.body as Record<string, unknown> | undefined)?.grant_type;
+    const grantType = body.grant_type;
     if (typeof grantType !== 'string' || grantType === '') {
       sendJsonError(res, 400, 'invalid_request', 'The grant_type parameter is missing');
       return;
@@ -39,17 +48,17 @@ export function tokenRoutes(context: ServerContext): Router {
       return;
     }
     // RFC 8707 §2.2: a resource this server does not serve is invalid_target.
-    const resource = (req.body as Record<string, unknown> | undefined)?.resource;
+    const resource = body.resource;
     if (typeof resource === 'string' && resource !== '' && !matchResource(resource, [context.resource])) {
       sendJsonError(res, 400, 'invalid_target', 'The requested resource is not served by this authorization server');
       return;
     }
-    const credentials = readClientCredentials(req);
+    const credentials = readClientCredentials({ headers: req.headers, body });
     if (credentials.kind === 'invalid') {
       sendJsonError(res, 400, 'invalid_request', credentials.description);
       return;
     }
-    const request = new OAuth2Server.Request(libraryRequest(req, credentials));
+    const request = new OAuth2Server.Request(libraryRequest(req, body, query, credentials));
     const response = new OAuth2Server.Response();
     try {
       await context.oauth.token(request, response);
@@ -57,12 +66,59 @@ export function tokenRoutes(context: ServerContext): Router {
       sendOAuthError(res, error, context.logger);
       return;
     }
-    res.status(response.status ?? 200).set(response.headers ?? {}).json(response.body);
-  });
-  router.all('/token', (_req, res) => {
-    sendJsonError(res, 405, 'invalid_request', 'Use POST at the token endpoint', { Allow: 'POST, OPTIONS' });
-  });
+    sendJson(res, response.status ?? 200, response.body, (response.headers ?? {}) as Record<string, string>);
+  }
+
+  return (req, res) => {
+    if (answerApiCors(req, res)) return;
+    if (req.method !== 'POST') {
+      req.resume();
+      sendJsonError(res, 405, 'invalid_request', 'Use POST at the token endpoint', { Allow: 'POST, OPTIONS' });
+      return;
+    }
+    parseForm(req, res, (error) => {
+      if (error !== undefined) {
+        sendFormError(res, error);
+        return;
+      }
+      issue(req, res, queryOf(req)).catch((failure: unknown) => sendOAuthError(res, failure, context.logger));
+    });
+  };
+}
+
+/** The Express app serves the same endpoint, so that createApp() alone is a complete server. */
+export function tokenRoutes(context: ServerContext): Router {
+  const router = Router();
+  const endpoint = tokenEndpoint(context);
+  router.all('/token', (req, res) => endpoint(req, res));
   return router;
+}
+
+/** RFC 6749 §3.2 / Appendix B: the form media type, with or without a charset. */
+function isFormContentType(contentType: string | undefined): boolean {
+  return contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+}
+
+/** Query parameters, a repeated one as an array (as the body parser gives the body's). */
+function queryOf(req: IncomingMessage): Form {
+  const query: Form = {};
+  const search = (req.url ?? '').indexOf('?');
+  if (search < 0) return query;
+  for (const [name, value] of new URLSearchParams((req.url ?? '').slice(search + 1))) {
+    const seen = query[name];
+    query[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return query;
+}
+
+/**
+ * The body parser's refusals (malformed, wrong charset, too large, too many parameters) as RFC
+ * 6749 §5.2 invalid_request: 413 when too large, 400 otherwise.
+ */
+function sendFormError(res: ServerResponse, error: unknown): void {
+  const status = (error as { status?: unknown }).status;
+  const expose = (error as { expose?: unknown }).expose !== false && error instanceof Error;
+  sendJsonError(res, status === 413 ? 413 : 400, 'invalid_request', expose ? error.message : 'Malformed request');
 }
 
 /**
@@ -71,13 +127,13 @@ export function tokenRoutes(context: ServerContext): Router {
  * client_id as %2D; the library's Basic parser does not decode them. So the credentials are
  * decoded here and handed over as body parameters, which the library reads the same way.
  */
-function libraryRequest(req: Request, credentials: ClientCredentials) {
+function libraryRequest(req: IncomingMessage, form: Form, query: Form, credentials: ClientCredentials) {
   const headers = { ...req.headers } as Record<string, string>;
-  const body = { ...((req.body ?? {}) as Record<string, string>) };
+  const body = { ...form } as Record<string, string>;
   if (credentials.kind === 'credentials' && headers.authorization !== undefined) {
     delete headers.authorization;
     body.client_id = credentials.clientId;
     if (credentials.clientSecret !== undefined) body.client_secret = credentials.clientSecret;
   }
-  return { headers, method: req.method, query: req.query as Record<string, string>, body };
+  return { headers, method: req.method ?? 'POST', query: query as Record<string, string>, body };
 }
