@@ -24,6 +24,9 @@ export async function dispatch(policy: Policy, request: RawRequest): Promise<Htt
 }
 
 async function route(policy: Policy, request: RawRequest, method: string): Promise<HttpResult> {
+  // Without an issuer, absolute URLs in answers (registration_client_uri) are built from the
+  // request's URL: one no URL parser accepts (a bad Host) is refused before anything is stored.
+  if (policy.issuer === undefined) checkRequestUrl(request.url);
   const target = resolveTarget(policy, pathOf(request));
   if (method === 'OPTIONS') return emptyResult(204, { Allow: allowFor(target) });
   switch (target.kind) {
@@ -49,8 +52,8 @@ type Target =
   | { kind: 'secret'; clientId: string }
   | { kind: 'none' };
 
-/** Dot segments (plain or percent-encoded) and backslashes, which a URL parser rewrites. */
-const NEEDS_URL_PARSER = /\/\.|%2e|\\/i;
+/** Dot segments (plain or percent-encoded), backslashes and controls, which a URL parser rewrites. */
+const NEEDS_URL_PARSER = /\/\.|%2e|\\|[\x00-\x20\x7f]/i;
 
 /**
  * The request's path. The node:http and Express adapters hand over the path as received, which
@@ -65,8 +68,12 @@ function pathOf(request: RawRequest): string {
     const end = Math.min(query < 0 ? raw.length : query, hash < 0 ? raw.length : hash);
     return raw.slice(0, end);
   }
+  return checkRequestUrl(request.url).pathname;
+}
+
+function checkRequestUrl(url: string): URL {
   try {
-    return new URL(request.url).pathname;
+    return new URL(url);
   } catch {
     // A Host header no URL can be built from, say; the client's fault, not ours.
     throw new RegistrationError('invalid_request', 'The request URL is malformed');

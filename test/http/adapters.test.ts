@@ -50,10 +50,15 @@ describe('node:http adapter', () => {
     assert.equal(body.registration_client_uri, `${origin}/register/${body.client_id}`);
   });
 
-  it('answers a malformed Host header with JSON 400, not a 500', async () => {
-    const response = await rawRequest(origin, 'POST /register HTTP/1.1\r\nHost: a b\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+  it('answers a malformed Host header with JSON 400, not a 500, and stores nothing', async () => {
+    const body = JSON.stringify(mcpClient);
+    const before = (await dcr.store.listClients({ limit: 1000 })).length;
+    const response = await rawRequest(origin, `POST /register HTTP/1.1\r\nHost: a b\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     // Node itself may refuse the header before the adapter sees it; either way no 500.
     assert.match(response, /^HTTP\/1\.1 400/);
+    // A valid body: without an issuer the answer's URLs come from the Host, so a bad Host must be
+    // refused before the client is stored, or the client would exist with credentials nobody got.
+    assert.equal((await dcr.store.listClients({ limit: 1000 })).length, before);
   });
 
   it('streams the body cap: an oversized chunked body gets 413 JSON', async () => {
