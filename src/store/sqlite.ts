@@ -29,8 +29,9 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
    */
   groupCommit?: boolean;
   /**
-   * Client records kept in memory between lookups (default 10 000; 0 turns the cache off). Any
-   * write to the database, by any connection, empties it; see SqliteClientCache.
+   * Client records kept in memory between lookups (default 10 000; 0 turns the cache off), within
+   * 16 MiB of metadata JSON. A change to any client, by any connection or process, empties it; see
+   * SqliteClientCache.
    */
   clientCacheSize?: number;
 }
@@ -57,8 +58,14 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
   return sqlite;
 }
 
-/** Enough for every client of a typical deployment; a few MB at most. */
+/** Enough for every client of a typical deployment. */
 const DEFAULT_CLIENT_CACHE_SIZE = 10_000;
+/**
+ * Metadata is client-controlled (up to the 64 KiB body cap), so the cache is also bounded by the
+ * size of what it holds: 16 Mi characters of metadata JSON, roughly 40 MB of heap with the
+ * parsed records and their serialized read bodies.
+ */
+const CLIENT_CACHE_METADATA_CHARS = 16 * 1024 * 1024;
 
 export class SqliteClientStore extends SqlClientStore {
   readonly dialect = 'sqlite' as const;
@@ -70,6 +77,10 @@ export class SqliteClientStore extends SqlClientStore {
   readonly #clientCache: SqliteClientCache;
 
   constructor(options: SqliteStoreOptions) {
+    const clientCacheSize = options.clientCacheSize ?? DEFAULT_CLIENT_CACHE_SIZE;
+    if (!Number.isSafeInteger(clientCacheSize) || clientCacheSize < 0) {
+      throw new TypeError(`clientCacheSize must be a non-negative integer, got ${clientCacheSize}`);
+    }
     const sqlite = openSqliteDatabase(options.path, options);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     super(db, options.migrate === false ? Promise.resolve() : migrateSqlite(options.path, sqlite, db), options);
@@ -84,19 +95,23 @@ export class SqliteClientStore extends SqlClientStore {
       exclusive: (work) => db.connection().execute(async () => work()),
       enabled: options.groupCommit ?? true,
     });
-    this.#clientCache = new SqliteClientCache(sqlite, options.clientCacheSize ?? DEFAULT_CLIENT_CACHE_SIZE);
+    this.#clientCache = new SqliteClientCache(sqlite, {
+      maxEntries: clientCacheSize,
+      maxMetadataChars: CLIENT_CACHE_METADATA_CHARS,
+    });
   }
 
   protected override async lookupClient(clientId: string): Promise<ClientRecord | null> {
     // Inside a Kysely transaction someone holds on `db`, read through it and cache nothing:
     // its rows are not committed yet (read() waits for it).
-    if (this.sqlite.inTransaction) return super.lookupClient(clientId);
+    if (!this.#clientCache.enabled || this.sqlite.inTransaction) return super.lookupClient(clientId);
     const cached = this.#clientCache.get(clientId);
     if (cached) return cached;
     const generation = this.#clientCache.generation;
-    const record = await super.lookupClient(clientId);
-    if (record) this.#clientCache.set(record, generation);
-    return record;
+    const found = await this.readClient(clientId);
+    if (!found) return null;
+    this.#clientCache.set(found.record, found.metadataChars, generation);
+    return found.record;
   }
 
   protected read<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {

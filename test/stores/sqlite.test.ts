@@ -66,7 +66,7 @@ describe('sqlite store', () => {
     const bare = sqliteStore({ path, migrate: false });
     try {
       await assert.rejects(bare.findClient('x'), /no such table/);
-      assert.deepEqual(await migrateToLatest(bare.db), ['0001_initial']);
+      assert.deepEqual(await migrateToLatest(bare.db), ['0001_initial', '0002_sqlite_client_changes']);
       assert.deepEqual(await migrateToLatest(bare.db, { dialect: bare.dialect }), []);
       assert.equal(await bare.findClient('x'), null);
     } finally {
@@ -244,6 +244,41 @@ describe('sqlite store', () => {
       } finally {
         other.close();
         await store.close();
+      }
+    });
+
+    it('is left alone by writes to other tables (tokens, audit events)', async () => {
+      const store = sqliteStore(newPath());
+      try {
+        await store.insertClient(client('steady'));
+        const first = await store.findClient('steady');
+        await store.appendAuditEvent({ type: 'client.read', at: T0, clientId: 'steady' });
+        await store.insertInitialAccessToken({ id: 'iat', tokenHash: 'a'.repeat(64), usesRemaining: 1, expiresAt: null, createdAt: T0 });
+        assert.equal(await store.findClient('steady'), first);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('keeps at most 16 Mi characters of metadata, dropping the least recently used first', async () => {
+      const store = sqliteStore(newPath());
+      const padding = 'x'.repeat(60_000);
+      const ids = Array.from({ length: 300 }, (_, i) => `big-${i}`);
+      try {
+        await Promise.all(ids.map((id) => store.insertClient({ ...client(id), metadata: { client_name: padding } })));
+        const firstReads = new Map<string, unknown>();
+        for (const id of ids) firstReads.set(id, await store.findClient(id));
+        // 300 x 60 000 characters is over the budget: the first ones read have gone, the last stay.
+        assert.notEqual(await store.findClient(ids[0]!), firstReads.get(ids[0]!));
+        assert.equal(await store.findClient(ids[299]!), firstReads.get(ids[299]!));
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('refuses a clientCacheSize that is not a non-negative integer', () => {
+      for (const size of [Number.NaN, -1, 1.5]) {
+        assert.throws(() => sqliteStore({ path: newPath(), clientCacheSize: size }), TypeError);
       }
     });
 

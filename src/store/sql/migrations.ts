@@ -14,6 +14,7 @@ const MIGRATION_LOCK_TABLE = 'dcr_migrations_lock';
  */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: SqlDialectName) => Migration]> = [
   ['0001_initial', initialSchema],
+  ['0002_sqlite_client_changes', clientChangeCounter],
 ];
 
 /** Every migration name, in order: lets a store see cheaply that a database is up to date. */
@@ -77,6 +78,28 @@ function initialSchema(dialect: SqlDialectName): Migration {
         .on('dcr_audit_events')
         .columns(['client_id', 'id'])
         .execute();
+    },
+  };
+}
+
+/**
+ * SQLite only: a counter that every insert, update and delete on dcr_clients moves, from any
+ * connection or process, in the same transaction as the change. The SQLite store's client cache
+ * reads it before trusting what it holds (src/store/sql/sqlite-client-cache.ts). PostgreSQL has no
+ * such cache; the migration is a no-op there.
+ */
+function clientChangeCounter(dialect: SqlDialectName): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      if (dialect !== 'sqlite') return;
+      await sql`create table dcr_client_changes (id integer primary key check (id = 1), version integer not null)`.execute(db);
+      await sql`insert into dcr_client_changes (id, version) values (1, 0)`.execute(db);
+      for (const change of ['insert', 'update', 'delete'] as const) {
+        await sql.raw(
+          `create trigger dcr_clients_${change}_counted after ${change} on dcr_clients ` +
+            'begin update dcr_client_changes set version = version + 1 where id = 1; end',
+        ).execute(db);
+      }
     },
   };
 }

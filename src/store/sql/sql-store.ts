@@ -100,8 +100,14 @@ export abstract class SqlClientStore implements ClientStore {
 
   /** The stored client, deep-frozen. The SQLite store answers from its cache when it can. */
   protected async lookupClient(clientId: string): Promise<ClientRecord | null> {
+    return (await this.readClient(clientId))?.record ?? null;
+  }
+
+  /** The stored client, deep-frozen, and the length of its metadata JSON (what keeping it costs). */
+  protected async readClient(clientId: string): Promise<{ record: ClientRecord; metadataChars: number } | null> {
     const { rows } = await this.read(this.#selectClient({ clientId }));
-    return rows[0] ? deepFreeze(rowToClient(rows[0])) : null;
+    const row = rows[0];
+    return row ? { record: deepFreeze(rowToClient(row)), metadataChars: row.metadata.length } : null;
   }
 
   replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean> {
