@@ -41,6 +41,7 @@ export function hashSecret(secret: string): string {
  */
 export function verifySecret(presented: string, storedHash: string | undefined | null): boolean {
   if (typeof presented !== 'string' || typeof storedHash !== 'string' || storedHash.length !== 64) return false;
-  // Two 64-character hex digests, compared byte for byte in constant time.
-  return timingSafeEqual(Buffer.from(hashSecret(presented), 'latin1'), Buffer.from(storedHash, 'latin1'));
+  // Two 64-character hex digests, compared byte for byte in constant time (a stored digest in
+  // upper case, from imported data say, still matches).
+  return timingSafeEqual(Buffer.from(hashSecret(presented), 'latin1'), Buffer.from(storedHash.toLowerCase(), 'latin1'));
 }

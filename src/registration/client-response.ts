@@ -58,6 +58,11 @@ const readBodies = new WeakMap<ClientRecord, { uri: string; json: string }>();
 
 /** JSON.stringify(clientInformation(...)) for a read, where no credentials are issued. */
 export function clientInformationJson(policy: Policy, record: ClientRecord, requestUrl: string): string {
+  // A store of someone else's might hand out a record it later changes in place: only frozen
+  // records (as the contract asks for) are remembered.
+  if (!Object.isFrozen(record) || !Object.isFrozen(record.metadata)) {
+    return JSON.stringify(clientInformation(policy, record, requestUrl));
+  }
   const uri = registrationClientUri(policy, requestUrl, record.clientId);
   const known = readBodies.get(record);
   if (known !== undefined && known.uri === uri) return known.json;

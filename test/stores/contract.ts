@@ -514,6 +514,21 @@ export function clientStoreContract(
     });
 
     describe('audit events', () => {
+      it('hands initial access tokens and audit events out deep-frozen too', () =>
+        withStore(async (store) => {
+          const iat = token({ usesRemaining: 2 });
+          await store.insertInitialAccessToken(iat);
+          const consumed = (await store.consumeInitialAccessToken(iat.tokenHash, T0))!;
+          const [listed] = await store.listInitialAccessTokens();
+          await store.appendAuditEvent({ type: 'client.registered', at: T0, detail: { redirect_uris: ['http://127.0.0.1/cb'] } });
+          const [event] = await store.listAuditEvents();
+          for (const value of [consumed, listed, event, event!.detail, (event!.detail as { redirect_uris: string[] }).redirect_uris]) {
+            assert.ok(Object.isFrozen(value), `not frozen: ${JSON.stringify(value)}`);
+          }
+          assert.throws(() => { consumed.usesRemaining = 99; }, TypeError);
+          assert.equal((await store.listInitialAccessTokens())[0]!.usesRemaining, 1);
+        }));
+
       it('lists events in insertion order, filtered by client', () =>
         withStore(async (store) => {
           const a = randomId();

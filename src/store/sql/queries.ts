@@ -47,17 +47,20 @@ export function compiledOnce<V extends object, R>(build: (values: V) => Compiled
         if (key === undefined) throw new Error('compiledOnce: the query has a parameter that is not one of its values');
         return key;
       });
+      // A value the SQL takes in as text rather than as a parameter would be baked in for good.
+      if (keys.some((key) => !order.includes(key))) throw new Error('compiledOnce: a value is not a parameter of the query');
     }
     if (!hasKeys(given, keys)) return build(values);
     return { ...template, parameters: order.map((key) => given[key]) };
   };
 }
 
+/** The same keys in the same order, none undefined (Kysely leaves an undefined column out). */
 function hasKeys(values: Record<string, unknown>, keys: string[]): boolean {
   let count = 0;
   for (const key in values) {
     if (!Object.hasOwn(values, key)) continue;
-    if (keys[count] !== key) return false;
+    if (keys[count] !== key || values[key] === undefined) return false;
     count++;
   }
   return count === keys.length;
