@@ -31,8 +31,12 @@ export class SqliteClientCache {
   readonly #sqlite: BetterSqlite3.Database;
   readonly #limits: SqliteClientCacheLimits;
   readonly #records = new Map<string, { record: ClientRecord; chars: number }>();
-  /** Prepared on first use: the counter's table exists only once the migrations have run. */
-  #version: BetterSqlite3.Statement<[], number> | undefined;
+  /**
+   * Prepared on first use, once the store's migrations have run; null when the table is missing
+   * (a store opened with `migrate: false` on an older schema), which leaves caching off until the
+   * store is opened again.
+   */
+  #version: BetterSqlite3.Statement<[], number> | null | undefined;
   #versionSeen = -1;
   #chars = 0;
   #generation = 0;
@@ -103,7 +107,7 @@ export class SqliteClientCache {
       try {
         this.#version = this.#sqlite.prepare<[], number>('SELECT version FROM dcr_client_changes WHERE id = 1').pluck();
       } catch {
-        return null; // not migrated yet: no caching, and try again next time
+        this.#version = null;
       }
     }
     return this.#version;
