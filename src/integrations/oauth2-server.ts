@@ -42,8 +42,11 @@ export interface OAuth2ServerClient {
   name?: string;
   /** How the client got in, for consent screens (trust tier). */
   registeredVia: ClientRecord['registeredVia'];
-  /** The registered metadata as it was echoed to the client. */
-  metadata: Record<string, unknown>;
+  /**
+   * The registered metadata as it was echoed to the client. Read-only: the values inside are the
+   * store's frozen record (see src/store/types.ts); copy before changing any.
+   */
+  metadata: Readonly<Record<string, unknown>>;
 }
 
 export interface OAuth2ServerClientsOptions {
