@@ -29,6 +29,11 @@ const BLOCKED_IPV4: ReadonlyArray<readonly [string, number, string]> = [
 
 const BLOCKED_IPV6: ReadonlyArray<readonly [string, number, string]> = [
   ['::', 96, 'unspecified ::, loopback ::1 and deprecated IPv4-compatible (RFC 4291 §2.5.5.1)'],
+  // Not ::ffff:0:0/96 written short (that is IPv4-mapped, judged by its IPv4 address below) but
+  // ::ffff:0:a.b.c.d, one word further left. Never routed on the Internet: a stateless translator
+  // on the path (RFC 7915) could turn it into any IPv4 address, private ones included, so the
+  // whole range is refused whatever IPv4 address it carries.
+  ['::ffff:0:0:0', 96, 'IPv4-translated (RFC 2765 §2.1, SIIT; RFC 7915)'],
   ['64:ff9b:1::', 48, 'local-use NAT64 (RFC 8215)'],
   ['100::', 64, 'discard-only (RFC 6666)'],
   ['2001::', 23, 'IETF protocol assignments, incl. Teredo 2001::/32 (RFC 6890)'],
