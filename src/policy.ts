@@ -59,7 +59,10 @@ export interface RegistrationOptions {
   rotateRegistrationAccessToken?: boolean;
   /** Seconds the previous client secret stays valid after a renewal. Default 0 (none). */
   secretRenewalOverlap?: number;
-  /** RFC 7591 §2.3: trusted software statement issuers. Without this, statements are refused. */
+  /**
+   * RFC 7591 §2.3: trusted software statement issuers. Without this, every well-formed statement
+   * is `unapproved_software_statement` and a malformed one `invalid_software_statement` (§3.2.2).
+   */
   softwareStatements?: SoftwareStatementOptions;
   /**
    * Options for every outbound fetch (sector_identifier_uri, statement issuers' jwks_uri), all
@@ -113,7 +116,8 @@ export interface Policy {
   tiers: Readonly<Record<RegistrationVia, Tier>>;
   rotateRegistrationAccessToken: boolean;
   secretRenewalOverlap: number;
-  statements?: StatementVerifier;
+  /** Always present: with no trusted issuer it still tells a malformed statement from an unapproved one. */
+  statements: StatementVerifier;
   /** Fetches a JSON document on a client's behalf, through safe-fetch, cached. */
   fetchJson: (url: string) => Promise<unknown>;
   now: () => number;
@@ -237,7 +241,7 @@ export function resolvePolicy(options: RegistrationOptions): Policy {
     tiers,
     rotateRegistrationAccessToken: options.rotateRegistrationAccessToken ?? true,
     secretRenewalOverlap: overlap,
-    statements: options.softwareStatements ? createStatementVerifier(options.softwareStatements, outboundFetch) : undefined,
+    statements: createStatementVerifier(options.softwareStatements ?? { issuers: [] }, outboundFetch),
     fetchJson: (url) => documents.json(url, outboundFetch),
     now: options.now ?? (() => Math.floor(Date.now() / 1000)),
   };

@@ -103,6 +103,21 @@ export function resolveGrantAndResponseTypes(
   return { grantTypes: grants, responseTypes };
 }
 
+/**
+ * RFC 6749 §4.4.2: the client credentials grant "MUST" authenticate the client, and a public
+ * client (`token_endpoint_auth_method: "none"`, §2.1) has nothing to authenticate with. Such a
+ * client could register the grant but never use it, so it is refused at registration, even where
+ * the deployment enables client_credentials.
+ */
+export function checkGrantsForAuthMethod(grants: readonly string[], authMethod: string): void {
+  if (authMethod === 'none' && grants.includes(GRANT.clientCredentials)) {
+    throw invalidMetadata(
+      "grant_types: 'client_credentials' requires client authentication (RFC 6749 §4.4), so a public client "
+        + "(token_endpoint_auth_method 'none') cannot use it; register a confidential client instead",
+    );
+  }
+}
+
 /** Grants that send the user agent to a redirect URI, so redirect_uris is required. */
 export function usesRedirects(grants: readonly string[]): boolean {
   return grants.includes(GRANT.authorizationCode) || grants.includes(GRANT.implicit);

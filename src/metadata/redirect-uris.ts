@@ -29,6 +29,24 @@ function schemeOf(uri: string): string | undefined {
 }
 
 /**
+ * The port written in the URI's authority (RFC 3986 §3.2.3), as text; undefined when the URI has
+ * no authority or no port. Read textually so that it never throws, whatever the input.
+ */
+const AUTHORITY_PORT = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]/?#]*\]|[^:/?#]*):(\d+)(?:[/?#\\]|$)/;
+
+/**
+ * RFC 6335 §6: TCP and UDP ports are 1-65535 (0 is reserved and cannot be connected to). A URI
+ * naming another port can never be a redirect target, so it is invalid at registration and never
+ * matches at the authorization endpoint.
+ */
+export function hasImpossiblePort(uri: string): boolean {
+  const port = AUTHORITY_PORT.exec(uri)?.[1];
+  if (port === undefined) return false;
+  const value = Number(port);
+  return !(value >= 1 && value <= 65535);
+}
+
+/**
  * Checks one redirect URI against RFC 6749 §3.1.2 and RFC 8252 and says what kind it is.
  * Every rejection names the URI.
  */
@@ -42,6 +60,11 @@ export function classifyRedirectUri(uri: string, rules: RedirectUriRules): Redir
     throw invalidRedirectUri(`Redirect URI contains whitespace or control characters: ${JSON.stringify(uri)}`);
   }
   const scheme = schemeOf(uri);
+  // Checked before parsing: WHATWG URL throws on a port above 65535 (which would read as "not
+  // absolute") and accepts port 0, which no redirect can ever reach.
+  if (hasImpossiblePort(uri)) {
+    throw invalidRedirectUri(`Redirect URI port must be between 1 and 65535: ${uri}`);
+  }
   let url: URL;
   try {
     if (!scheme) throw new Error('relative');
@@ -96,14 +119,18 @@ function loopbackParts(uri: string): { host: string; rest: string } | undefined 
  * Whether `requested` (from an authorization request) matches one of the registered URIs.
  * RFC 6749 §3.1.2.3 / RFC 9700 §4.1.3: exact string comparison. RFC 8252 §7.3: for loopback
  * redirects the port is chosen by the app at run time, so it is ignored, even when the
- * registered URI had none; the host, path and query must still match exactly.
+ * registered URI had none; the host, path and query must still match exactly. Never throws:
+ * whatever an authorization request carries, the answer is match or no match.
  */
 export function redirectUriMatches(registered: readonly string[], requested: string): boolean {
   if (typeof requested !== 'string' || requested.length === 0) return false;
+  // An impossible port never matches, not even a registered URI stored before this rule existed.
+  if (hasImpossiblePort(requested)) return false;
   if (registered.includes(requested)) return true;
   const wanted = loopbackParts(requested);
   if (!wanted) return false;
   for (const candidate of registered) {
+    if (typeof candidate !== 'string') continue;
     const have = loopbackParts(candidate);
     if (have && have.host === wanted.host && have.rest === wanted.rest) return true;
   }

@@ -4,7 +4,7 @@ import { SafeFetchError } from '../net/safe-fetch.js';
 import type { Policy, Tier } from '../policy.js';
 import type { ClientMetadata } from '../store/types.js';
 import { CLIENT_FIELDS, SERVER_ASSIGNED_FIELDS, type FieldRule } from './fields.js';
-import { resolveGrantAndResponseTypes, usesRedirects, GRANT } from './grant-types.js';
+import { checkGrantsForAuthMethod, resolveGrantAndResponseTypes, usesRedirects, GRANT } from './grant-types.js';
 import { classifyRedirectUri, isNativeRedirectKind, type RedirectUriKind } from './redirect-uris.js';
 
 /**
@@ -28,6 +28,7 @@ export async function validateClientMetadata(
   const redirectKinds = checkRedirectUris(known, grantTypes, policy);
   const applicationType = resolveApplicationType(known, redirectKinds, grantTypes);
   const authMethod = resolveAuthMethod(known, policy);
+  checkGrantsForAuthMethod(grantTypes, authMethod);
   checkKeys(known, authMethod);
   if (known.jwks !== undefined) checkJwkSet(known.jwks);
   checkPostLogoutRedirectUris(known, policy);
@@ -178,13 +179,16 @@ function checkRedirectUris(known: Record<string, unknown>, grants: string[], pol
 }
 
 /**
- * OIDC DCR §2 `application_type` with RFC 8252: a client whose redirects are all loopback or
- * private-use is a native app. Private-use schemes only make sense for native apps (§7.1), and
- * web clients using the implicit grant must not redirect to localhost (OIDC DCR §2).
+ * OIDC DCR §2 `application_type`, inferred with RFC 8252 when the client does not say. Loopback
+ * (§7.3) and private-use (§7.1) redirects only make sense for an app on the user's device, so a
+ * client that registers any of them is native; a native app may also register claimed https
+ * redirects (§7.2). Cursor and Grok send all three kinds in one request with no application_type.
+ * Only a client that declares itself web is held to the web rules: no private-use schemes (§7.1),
+ * and no loopback with the implicit grant (OIDC DCR §2).
  */
 function resolveApplicationType(known: Record<string, unknown>, kinds: RedirectUriKind[], grants: string[]): string {
   const declared = known.application_type as string | undefined;
-  const type = declared ?? (kinds.length > 0 && kinds.every(isNativeRedirectKind) ? 'native' : 'web');
+  const type = declared ?? (kinds.some(isNativeRedirectKind) ? 'native' : 'web');
   if (type === 'web') {
     const uris = known.redirect_uris as string[] | undefined;
     kinds.forEach((kind, i) => {

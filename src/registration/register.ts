@@ -60,17 +60,15 @@ async function register(policy: Policy, request: RawRequest): Promise<HttpResult
 }
 
 /**
- * RFC 7591 §2.3 / §3.1.1: verifies a statement when one is sent. Without trusted issuers every
- * statement is unapproved; with `required`, a registration without one is refused.
+ * RFC 7591 §2.3 / §3.1.1: verifies a statement when one is sent; with `required`, a registration
+ * without one is refused. Without trusted issuers the verifier trusts nobody, so a well-formed
+ * statement is unapproved and a malformed one invalid (§3.2.2), as with issuers configured.
  */
 export async function verifySoftwareStatement(policy: Policy, body: Record<string, unknown>): Promise<VerifiedStatement | undefined> {
   const statement = body.software_statement;
   if (statement === undefined || statement === null) {
-    if (policy.statements?.required) throw new RegistrationError('invalid_software_statement', 'A software statement is required to register');
+    if (policy.statements.required) throw new RegistrationError('invalid_software_statement', 'A software statement is required to register');
     return undefined;
-  }
-  if (!policy.statements) {
-    throw new RegistrationError('unapproved_software_statement', 'Software statements are not accepted by this server');
   }
   return policy.statements.verify(statement);
 }

@@ -18,8 +18,9 @@ describe('POST /register: the response (RFC 7591 §3.2.1)', () => {
 
   it('echoes redirect_uris byte for byte and in order', async () => {
     const uris = ['https://b.example/cb?x=%2F', 'http://127.0.0.1/', 'cursor://anysphere.cursor-mcp/oauth/callback', 'HTTPS://A.example/Cb'];
-    const res = await register(makeRegistration(), { redirect_uris: uris, token_endpoint_auth_method: 'none' });
-    assert.equal(res.status, 400, 'a private-use scheme with an https URI is a web client; refused');
+    const mixed = await register(makeRegistration(), { redirect_uris: uris, token_endpoint_auth_method: 'none' });
+    assert.equal(mixed.status, 201, mixed.text);
+    assert.deepEqual(mixed.body.redirect_uris, uris);
     const native = ['http://127.0.0.1:9/cb?x=%2F', 'http://[::1]/', 'cursor://anysphere.cursor-mcp/oauth/callback', 'com.example.app:/Cb'];
     const ok = await register(makeRegistration(), { redirect_uris: native, token_endpoint_auth_method: 'none' });
     assert.equal(ok.status, 201, ok.text);
@@ -78,11 +79,17 @@ describe('POST /register: what real clients send', () => {
   const bodies: Record<string, Record<string, unknown>> = {
     'loopback without a port': { redirect_uris: ['http://127.0.0.1/'], token_endpoint_auth_method: 'none' },
     'loopback with a port': { redirect_uris: ['http://localhost:6274/oauth/callback'], token_endpoint_auth_method: 'none' },
+    // Verbatim, with no application_type: test/fixtures/clients/cursor.json.
     'Cursor: custom scheme with https and loopback in one request': {
-      client_name: 'Cursor',
-      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback', 'https://cursor.example/cb', 'http://127.0.0.1:8080/cb'],
-      application_type: 'native',
+      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback', 'https://www.cursor.com/agents/mcp/oauth/callback', 'http://localhost:8787/callback'],
       token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      client_name: 'Cursor',
+    },
+    'Grok Bot: the same three kinds with only client_name': {
+      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback', 'https://www.cursor.com/agents/mcp/oauth/callback', 'http://localhost:8787/callback'],
+      client_name: 'Grok Bot',
     },
     'application_type native': { application_type: 'native', redirect_uris: ['http://127.0.0.1:5000/cb'], token_endpoint_auth_method: 'none' },
     'scope ""': { scope: '', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' },
@@ -123,6 +130,40 @@ describe('POST /register: what real clients send', () => {
     const res = await register(makeRegistration(), { redirect_uris: ['cursor://x/cb', 'http://127.0.0.1/'], token_endpoint_auth_method: 'none' });
     assert.equal(res.body.application_type, 'native');
   });
+
+  // RFC 8252 §7.1-7.3: any loopback or private-use redirect makes a client native, and a native
+  // client may also register claimed https redirects. The decision is echoed.
+  const inferred: Array<[string, string[], string]> = [
+    ['private-use, https and loopback (Cursor)', bodies['Cursor: custom scheme with https and loopback in one request']!.redirect_uris as string[], 'native'],
+    ['private-use with https', ['cursor://x/cb', 'https://app.example/cb'], 'native'],
+    ['loopback with https', ['https://app.example/cb', 'http://127.0.0.1/cb'], 'native'],
+    ['loopback without a port (Claude Code)', ['http://localhost/callback'], 'native'],
+    ['https only', ['https://app.example/cb'], 'web'],
+  ];
+  for (const [name, redirect_uris, type] of inferred) {
+    it(`infers application_type ${type} for ${name}, and echoes it`, async () => {
+      const res = await register(makeRegistration(), { redirect_uris, token_endpoint_auth_method: 'none' });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.body.application_type, type);
+      assert.deepEqual(res.body.redirect_uris, redirect_uris);
+    });
+  }
+
+  it('still refuses a declared web client with a private-use redirect, naming it', async () => {
+    const res = await register(makeRegistration(), {
+      ...bodies['Cursor: custom scheme with https and loopback in one request'],
+      application_type: 'web',
+    });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.error, 'invalid_redirect_uri');
+    assert.match(res.body.error_description, /native.*cursor:\/\/anysphere\.cursor-mcp\/oauth\/callback/);
+  });
+
+  it('keeps a declared application_type native with claimed https redirects', async () => {
+    const res = await register(makeRegistration(), { application_type: 'native', redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none' });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.body.application_type, 'native');
+  });
 });
 
 describe('POST /register: metadata rules (RFC 7591 §2)', () => {
@@ -161,6 +202,11 @@ describe('POST /register: metadata rules (RFC 7591 §2)', () => {
     ['software_version an object', { ...base, software_version: {} }, 'invalid_client_metadata', /software_version must be a string/],
     ['bad language tag', { ...base, 'client_name#not a tag': 'x' }, 'invalid_client_metadata', /language tag/],
     ['application_type unknown', { ...base, application_type: 'desktop' }, 'invalid_client_metadata', /application_type must be one of/],
+    // RFC 6335 §6: ports are 1-65535; WHATWG URL throws above that and accepts 0.
+    ['loopback port 65536', { redirect_uris: ['http://127.0.0.1:65536/cb'] }, 'invalid_redirect_uri', /port must be between 1 and 65535: http:\/\/127.0.0.1:65536\/cb/],
+    ['loopback port 99999', { redirect_uris: ['http://127.0.0.1:99999/cb'] }, 'invalid_redirect_uri', /port must be between 1 and 65535: http:\/\/127.0.0.1:99999\/cb/],
+    ['loopback port 0', { redirect_uris: ['http://127.0.0.1:0/cb'] }, 'invalid_redirect_uri', /port must be between 1 and 65535: http:\/\/127.0.0.1:0\/cb/],
+    ['https port 0', { redirect_uris: ['https://app.example:0/cb'] }, 'invalid_redirect_uri', /port must be between 1 and 65535: https:\/\/app.example:0\/cb/],
   ];
   for (const [name, body, code, description] of bad) {
     it(`refuses ${name}`, async () => {
@@ -179,10 +225,10 @@ describe('POST /register: metadata rules (RFC 7591 §2)', () => {
     assert.deepEqual(res.body.jwks, { keys: [jwk] });
   });
 
-  it('refuses software statements until issuers are trusted', async () => {
+  it('refuses an unsigned software statement as invalid, even with no issuer trusted (RFC 7591 §3.2.2)', async () => {
     const res = await register(makeRegistration(), { ...base, software_statement: 'eyJhbGciOiJub25lIn0.e30.' });
     assert.equal(res.status, 400);
-    assert.equal(res.body.error, 'unapproved_software_statement');
+    assert.equal(res.body.error, 'invalid_software_statement');
   });
 
   it('keeps language-tagged fields and ignores unknown ones', async () => {
@@ -215,6 +261,18 @@ describe('POST /register: metadata rules (RFC 7591 §2)', () => {
     assert.equal(res.status, 201, res.text);
     assert.deepEqual(res.body.response_types, []);
     assert.equal(res.body.redirect_uris, undefined);
+  });
+
+  it('refuses client_credentials for a public client, even where the grant is enabled (RFC 6749 §4.4)', async () => {
+    const dcr = makeRegistration({ allowedGrantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] });
+    for (const grant_types of [['client_credentials'], ['authorization_code', 'client_credentials']]) {
+      const res = await register(dcr, { grant_types, token_endpoint_auth_method: 'none', redirect_uris: ['https://app.example/cb'], client_name: 'worker' });
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.body.error, 'invalid_client_metadata');
+      assert.match(res.body.error_description, /'client_credentials' requires client authentication \(RFC 6749 §4\.4\).*public client/);
+    }
+    const confidential = await register(dcr, { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post', client_name: 'worker' });
+    assert.equal(confidential.status, 201, confidential.text);
   });
 
   it('keeps only supported scopes and echoes the result', async () => {

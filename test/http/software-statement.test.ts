@@ -81,10 +81,24 @@ describe('Software statements (RFC 7591 §2.3)', () => {
     });
   }
 
-  it('refuses every statement when no issuer is trusted', async () => {
+  it('refuses every well-formed statement as unapproved when no issuer is trusted', async () => {
     const res = await register(makeRegistration(), { ...mcpClient, software_statement: await statement({}) });
+    assert.equal(res.status, 400, res.text);
     assert.equal(res.body.error, 'unapproved_software_statement');
+    assert.match(res.body.error_description, /registry\.example/);
   });
+
+  // RFC 7591 §3.2.2: "invalid" is about the statement itself, "unapproved" about who issued it;
+  // trusting nobody must not turn a malformed statement into an unapproved one.
+  const malformed = new Set(['a malformed JWT', 'a number', 'an unsigned JWT']);
+  for (const [name, make, , message] of refused.filter(([name]) => malformed.has(name))) {
+    it(`refuses ${name} as invalid even when no issuer is trusted`, async () => {
+      const res = await register(makeRegistration(), { ...mcpClient, software_statement: await make() });
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.body.error, 'invalid_software_statement');
+      assert.match(res.body.error_description, message);
+    });
+  }
 
   it('refuses a registration without a statement when one is required', async () => {
     const dcr = makeRegistration({ softwareStatements: { issuers: [{ issuer: ISSUER, jwks: { keys: [publicJwk] } }], required: true } });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveGrantAndResponseTypes } from '../../src/metadata/grant-types.js';
+import { checkGrantsForAuthMethod, resolveGrantAndResponseTypes } from '../../src/metadata/grant-types.js';
 
 const defaults = new Set(['authorization_code', 'refresh_token']);
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -65,4 +65,26 @@ describe('resolveGrantAndResponseTypes (RFC 7591 §2, §2.1; RFC 9700)', () => {
   it('refuses unknown response types', () => {
     assert.throws(() => resolveGrantAndResponseTypes(undefined, ['code', 'banana'], defaults), /not a supported response type/);
   });
+});
+
+describe('checkGrantsForAuthMethod (RFC 6749 §4.4)', () => {
+  const cases: Array<[string[], string, boolean]> = [
+    [['client_credentials'], 'none', false],
+    [['authorization_code', 'client_credentials'], 'none', false],
+    [['client_credentials'], 'client_secret_basic', true],
+    [['client_credentials'], 'client_secret_post', true],
+    [['client_credentials'], 'private_key_jwt', true],
+    [['authorization_code', 'refresh_token'], 'none', true],
+  ];
+  for (const [grants, method, allowed] of cases) {
+    it(`${allowed ? 'accepts' : 'refuses'} ${grants.join(' + ')} with ${method}`, () => {
+      if (allowed) assert.doesNotThrow(() => checkGrantsForAuthMethod(grants, method));
+      else {
+        assert.throws(() => checkGrantsForAuthMethod(grants, method), {
+          code: 'invalid_client_metadata',
+          message: /'client_credentials' requires client authentication \(RFC 6749 §4\.4\)/,
+        });
+      }
+    });
+  }
 });
