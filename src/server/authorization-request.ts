@@ -1,4 +1,5 @@
 import type { OAuth2ServerClient, OAuth2ServerClientModel } from '../integrations/oauth2-server.js';
+import { classifyRedirectUri } from '../metadata/redirect-uris.js';
 
 /**
  * Validation of an authorization request (RFC 6749 §4.1.1), in the order that keeps the endpoint
@@ -6,8 +7,17 @@ import type { OAuth2ServerClient, OAuth2ServerClientModel } from '../integration
  * redirect URI, and every failure up to there is shown on a page. Only once both are trusted may
  * an error travel to the redirect URI. PKCE problems are shown on a page too: they are the
  * client developer's mistake, and a page says so plainly.
+ *
+ * The redirect URI is trusted only once it both matches a registered one and is itself a
+ * well-formed redirect URI by the registration engine's rules (a port outside 1-65535, say, can
+ * never be redirected to): a malformed one is refused on a page here, before anything is stored.
  */
 export interface AuthorizationRequest {
+  /**
+   * The authorization parameters as the client sent them (known names only). A login page carries
+   * these instead of server-side state, and they are validated again when the form comes back.
+   */
+  parameters: Record<string, string>;
   clientId: string;
   redirectUri: string;
   /** RFC 6749 §4.1.3: whether redirect_uri was in the request (it must then be repeated at /token). */
@@ -44,6 +54,11 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 class RepeatedParameter extends Error {}
+
+/** The authorization request parameters this endpoint reads (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2). */
+export const AUTHORIZATION_PARAMETERS = [
+  'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'resource',
+] as const;
 
 /** RFC 6749 §3.1: request parameters MUST NOT be included more than once. */
 function single(query: Query, name: string): string | undefined {
@@ -85,6 +100,12 @@ export async function validateAuthorizationRequest(query: Query, context: Author
       return page('invalid_request', 'The redirect_uri in the request is not one this application registered, so the server will not send you there.');
     }
     redirectUri = requestedRedirect;
+  }
+  // RFC 6749 §4.1.2.1: an invalid redirect URI is never redirected to. Matching alone is not
+  // enough (a loopback URI matches on any port, and a URI registered before a rule existed may
+  // be stored), so the URI is checked as registration would check it, and must parse.
+  if (!isUsableRedirectUri(redirectUri)) {
+    return page('invalid_request', 'The redirect_uri is not a valid redirect URI (for example, its port is outside 1-65535), so the server will not send you there.');
   }
 
   // From here the redirect URI is trusted, but state must be echoable.
@@ -150,7 +171,13 @@ export async function validateAuthorizationRequest(query: Query, context: Author
     if (!resource) return redirect('invalid_target', 'The requested resource is not served by this authorization server.');
   }
 
+  const parameters: Record<string, string> = {};
+  for (const name of AUTHORIZATION_PARAMETERS) {
+    const value = query[name];
+    if (typeof value === 'string' && value !== '') parameters[name] = value;
+  }
   const request: AuthorizationRequest = {
+    parameters,
     clientId: client.id,
     redirectUri,
     redirectUriSent: requestedRedirect !== undefined,
@@ -175,11 +202,24 @@ export function matchResource(value: string, resources: readonly string[]): stri
   return resources.find((resource) => new URL(resource).href === wanted) ? value : undefined;
 }
 
+/** Whether a (matched) redirect URI is well-formed by the registration engine's rules, and parses. */
+export function isUsableRedirectUri(redirectUri: string): boolean {
+  try {
+    classifyRedirectUri(redirectUri, { requireHttps: false });
+    new URL(redirectUri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The redirect back to the client (RFC 6749 §4.1.2): the parameters are added to the registered
  * URI's own query, which is kept (§3.1.2), with `iss` (RFC 9207) on success and error alike.
+ * Undefined when the URI cannot be a redirect target: the caller then shows a page, never a 500.
  */
-export function buildClientRedirect(redirectUri: string, params: Record<string, string | undefined>): string {
+export function buildClientRedirect(redirectUri: string, params: Record<string, string | undefined>): string | undefined {
+  if (!isUsableRedirectUri(redirectUri)) return undefined;
   const url = new URL(redirectUri);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.append(name, value);
   return url.href;

@@ -1,45 +1,136 @@
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
 /**
- * Slows password guessing at the login form: after `maxFailures` failed sign-ins for one
- * username from one address within `windowSeconds`, further attempts are refused until the
- * window ends. In memory, per instance; a successful sign-in clears the count.
+ * Slows password guessing at the login form (RFC 6749 §10.10: the authorization server must
+ * resist credential guessing; NIST SP 800-63B §5.2.2 caps failed attempts per account).
+ *
+ * An attempt is counted when it STARTS, before the password is checked, with an atomic consume
+ * on each counter: parallel guesses cannot all pass a check that has not yet seen the others'
+ * failures. A successful sign-in gives its points back.
+ *
+ * Three counters, consumed from the narrowest outward, stopping at the first that refuses (so an
+ * address already over its own limit does not also spend the account's shared budget):
+ * 1. per address, any username (password spraying from one address): 100 an hour;
+ * 2. per address + username (guessing one account from one address): 10 per 15 minutes, cleared
+ *    by a successful sign-in from that address;
+ * 3. per username, from every address together (guessing one account from many addresses):
+ *    50 an hour, which bounds a distributed attacker to 1 200 guesses a day on any account.
+ *
+ * The trade-off of (3): anyone who knows a username can spend its hourly budget and keep that
+ * account from signing in from new addresses for up to an hour (lock-out DoS). Three things keep
+ * that small:
+ * - an address that signed in successfully as that user in the last 14 days is "known" and
+ *   skips (3), so the owner's usual addresses still sign in (they remain under 1 and 2; an
+ *   attacker behind the same address gets 10 guesses per 15 minutes at most);
+ * - the window is fixed, not extended by further attempts while refused;
+ * - signed-in sessions are not touched: a user already signed in goes straight to consent.
+ *
+ * The counters are rate-limiter-flexible limiters, in memory (per instance) by default. Pass
+ * limiters built on a shared store (RateLimiterRedis, with the same points and durations) to
+ * make several instances count together; `LoginThrottle` only uses the store-independent
+ * consume / get / reward / delete / set API.
  */
+export interface LoginThrottleLimiters {
+  perAddress: RateLimiterAbstract;
+  perAddressAndUsername: RateLimiterAbstract;
+  perUsername: RateLimiterAbstract;
+  /** Remembers (address, username) pairs that signed in; any record means "known". */
+  knownAddresses: RateLimiterAbstract;
+}
+
+export interface LoginLimits {
+  perAddress: { points: number; duration: number };
+  perAddressAndUsername: { points: number; duration: number };
+  perUsername: { points: number; duration: number };
+  /** Seconds an address stays known after a successful sign-in. */
+  knownAddressDuration: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
+  perAddress: { points: 100, duration: 3600 },
+  perAddressAndUsername: { points: 10, duration: 15 * 60 },
+  perUsername: { points: 50, duration: 3600 },
+  // 14 days. (RateLimiterMemory expires keys with setTimeout, which cannot wait past ~24.8 days.)
+  knownAddressDuration: 14 * 24 * 3600,
+};
+
+/** Memory limiters with the given limits: the default, and the shape a Redis variant copies. */
+export function memoryLoginLimiters(limits: LoginLimits = DEFAULT_LOGIN_LIMITS): LoginThrottleLimiters {
+  return {
+    perAddress: new RateLimiterMemory({ keyPrefix: 'login_addr', ...limits.perAddress }),
+    perAddressAndUsername: new RateLimiterMemory({ keyPrefix: 'login_addr_user', ...limits.perAddressAndUsername }),
+    perUsername: new RateLimiterMemory({ keyPrefix: 'login_user', ...limits.perUsername }),
+    knownAddresses: new RateLimiterMemory({ keyPrefix: 'login_known', points: 1, duration: limits.knownAddressDuration }),
+  };
+}
+
+export type LoginAttempt =
+  /** Go ahead and check the password; then report the outcome with `succeeded()` (failure needs nothing). */
+  | { allowed: true; succeeded(): Promise<void> }
+  | { allowed: false; retryAfterSeconds: number; reason: 'address' | 'account' };
+
 export class LoginThrottle {
-  readonly #failures = new Map<string, { count: number; resetAt: number }>();
+  readonly #limiters: LoginThrottleLimiters;
+  readonly #knownAddressDuration: number;
 
-  constructor(
-    private readonly maxFailures = 10,
-    private readonly windowSeconds = 15 * 60,
-    private readonly maxKeys = 50_000,
-  ) {}
-
-  /** Seconds until the key may try again, or 0 if it may try now. */
-  retryAfter(ip: string | undefined, username: string): number {
-    const entry = this.#failures.get(keyOf(ip, username));
-    const now = Math.floor(Date.now() / 1000);
-    if (!entry || entry.resetAt <= now) return 0;
-    return entry.count >= this.maxFailures ? entry.resetAt - now : 0;
+  constructor(options: { limiters?: LoginThrottleLimiters; limits?: LoginLimits } = {}) {
+    const limits = options.limits ?? DEFAULT_LOGIN_LIMITS;
+    this.#limiters = options.limiters ?? memoryLoginLimiters(limits);
+    this.#knownAddressDuration = limits.knownAddressDuration;
   }
 
-  recordFailure(ip: string | undefined, username: string): void {
-    const key = keyOf(ip, username);
-    const now = Math.floor(Date.now() / 1000);
-    const entry = this.#failures.get(key);
-    if (entry && entry.resetAt > now) {
-      entry.count++;
-      return;
-    }
-    if (this.#failures.size >= this.maxKeys) {
-      const oldest = this.#failures.keys().next().value;
-      if (oldest !== undefined) this.#failures.delete(oldest);
-    }
-    this.#failures.set(key, { count: 1, resetAt: now + this.windowSeconds });
-  }
+  /** Counts one sign-in attempt for `username` from `address`, before the password is checked. */
+  async begin(address: string | undefined, username: string): Promise<LoginAttempt> {
+    const addressKey = address ?? 'unknown';
+    const user = normalizeUsername(username);
+    const pairKey = `${addressKey}\u0000${user}`;
+    const { perAddress, perAddressAndUsername, perUsername, knownAddresses } = this.#limiters;
 
-  recordSuccess(ip: string | undefined, username: string): void {
-    this.#failures.delete(keyOf(ip, username));
+    const refusedByAddress = await consume(perAddress, addressKey);
+    if (refusedByAddress !== undefined) return { allowed: false, retryAfterSeconds: refusedByAddress, reason: 'address' };
+    const refusedByPair = await consume(perAddressAndUsername, pairKey);
+    if (refusedByPair !== undefined) return { allowed: false, retryAfterSeconds: refusedByPair, reason: 'account' };
+    const known = (await knownAddresses.get(pairKey)) !== null;
+    let spentUsernamePoint = false;
+    if (!known) {
+      const refusedByUsername = await consume(perUsername, user);
+      if (refusedByUsername !== undefined) return { allowed: false, retryAfterSeconds: refusedByUsername, reason: 'account' };
+      spentUsernamePoint = true;
+    }
+    return {
+      allowed: true,
+      succeeded: async () => {
+        // The password was right: this was not a guess. Give back what it spent, and remember
+        // the address so the owner is not locked out by someone spending the per-username budget.
+        await perAddressAndUsername.delete(pairKey);
+        await refund(perAddress, addressKey);
+        if (spentUsernamePoint) await refund(perUsername, user);
+        await knownAddresses.set(pairKey, 1, this.#knownAddressDuration);
+      },
+    };
   }
 }
 
-function keyOf(ip: string | undefined, username: string): string {
-  return `${ip ?? '?'}\u0000${username.toLowerCase()}`;
+/** Undefined when the point was consumed; else the seconds until the key may try again. */
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<number | undefined> {
+  try {
+    await limiter.consume(key);
+    return undefined;
+  } catch (rejection) {
+    // rate-limiter-flexible rejects with a RateLimiterRes when over the limit, and with an Error
+    // when its store fails; a broken store must not silently turn the throttle off.
+    if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw rejection;
+  }
+}
+
+/** Gives one point back, unless the window already ended (a reward then would start a new one below zero). */
+async function refund(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  const current = await limiter.get(key);
+  if (current && current.consumedPoints > 0) await limiter.reward(key);
+}
+
+/** Usernames are compared as the login form sends them, trimmed and case-folded, as one account. */
+function normalizeUsername(username: string): string {
+  return username.trim().normalize('NFKC').toLowerCase();
 }

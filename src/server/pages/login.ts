@@ -5,7 +5,12 @@ import { describeTrustTier, displayName, type ClientView } from './client-view.j
 export interface LoginPage {
   /** Path prefix of the server as the browser sees it ('' unless the issuer has a path). */
   basePath: string;
-  requestId: string;
+  /**
+   * The authorization request's parameters, carried in hidden fields instead of server-side
+   * state and validated again when the form is posted (see sessions.ts).
+   */
+  authorizationParameters: Record<string, string>;
+  /** Login-CSRF double-submit token: the same value as the browser's login-CSRF cookie. */
   csrfToken: string;
   client: ClientView;
   username?: string;
@@ -21,8 +26,8 @@ export function renderLoginPage(page: LoginPage): string {
 ${page.error ? html`<p class="error" role="alert">${page.error}</p>` : ''}
 <form method="post" action="${page.basePath}/authorize/login">
   <input type="hidden" name="csrf_token" value="${page.csrfToken}">
-  <input type="hidden" name="request" value="${page.requestId}">
-  <label for="username">Username</label>
+${Object.entries(page.authorizationParameters).map(([name, value]) => html`  <input type="hidden" name="${name}" value="${value}">
+`)}  <label for="username">Username</label>
   <input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${page.username ?? ''}">
   <label for="password">Password</label>
   <input type="password" id="password" name="password" autocomplete="current-password" required>

@@ -2,7 +2,9 @@ import { Router, type ErrorRequestHandler, type Request, type Response } from 'e
 import OAuth2Server from '@node-oauth/oauth2-server';
 import type { OAuth2ServerClient } from '../../integrations/oauth2-server.js';
 import {
+  AUTHORIZATION_PARAMETERS,
   buildClientRedirect,
+  isUsableRedirectUri,
   validateAuthorizationRequest,
   type AuthorizationRequest,
 } from '../authorization-request.js';
@@ -19,8 +21,11 @@ import { FORM_BODY } from './token.js';
 
 /**
  * The authorization endpoint (RFC 6749 §3.1, §4.1) as three steps:
- *   GET  /authorize            validate, remember the request in the session, show login or consent
- *   POST /authorize/login      check the password, then show consent (303 to GET /authorize/consent)
+ *   GET  /authorize            validate; signed in: remember the request in the session and show
+ *                              consent; not signed in: show the login page, which carries the
+ *                              request itself, and keep nothing on the server (see sessions.ts)
+ *   POST /authorize/login      validate the carried request again, count the attempt, check the
+ *                              password, start a session, then show consent (303 to GET /authorize/consent)
  *   POST /authorize/decision   approve: issue the code through the library; deny: access_denied
  * Errors before the client and redirect URI are trusted render a page; after, they go to the
  * client with `state` and `iss` (RFC 9207). Every answer is a page or a 303 redirect (RFC 9700
@@ -48,54 +53,67 @@ export function authorizeRoutes(context: ServerContext): Router {
       });
       return;
     }
-    const session = sessions.findOrCreate(req, res);
-    const requestId = sessions.addPending(session, outcome.request);
-    const user = await sessionUser(session);
-    if (!user) {
-      sendPage(res, 200, renderLoginPage({ basePath: context.basePath, requestId, csrfToken: session.csrfToken, client: clientView(outcome.client) }));
+    const session = sessions.find(req);
+    const user = session ? await sessionUser(session) : null;
+    if (!session || !user) {
+      // Not signed in: nothing is stored. The login form carries the request (sessions.ts).
+      if (session) sessions.end(session);
+      sendPage(res, 200, loginPage(req, res, outcome.client, outcome.request));
       return;
     }
+    const requestId = sessions.addPending(session, outcome.request);
     sendPage(res, 200, consentPage(context, session, requestId, outcome.request, outcome.client, user));
   });
 
   router.post('/authorize/login', FORM_BODY, async (req, res) => {
     const form = formOf(req);
-    const found = await pendingFor(req, res, form);
-    if (!found) return;
-    const { session, requestId, client } = found;
+    // Login CSRF (RFC 6749 §10.12): the double-submit token must match the browser's cookie.
+    if (!sessions.verifyLoginCsrf(req, form.csrf_token)) {
+      sendPage(res, 403, errorPage('invalid_request', 'This form has expired or did not come from this server. Go back to the application and start again.'));
+      return;
+    }
+    // The request came back from the browser: it is validated again, as if it were new.
+    const carried: Record<string, unknown> = {};
+    for (const name of AUTHORIZATION_PARAMETERS) if (form[name] !== undefined) carried[name] = form[name];
+    const outcome = await validateAuthorizationRequest(carried, { clients: context.model, resources: [context.resource] });
+    if (outcome.kind === 'page') {
+      sendPage(res, outcome.status, errorPage(outcome.error, outcome.description));
+      return;
+    }
+    if (outcome.kind === 'redirect') {
+      redirectToClient(res, outcome.redirectUri, {
+        error: outcome.error,
+        error_description: outcome.description,
+        state: outcome.state,
+        iss: context.issuer,
+      });
+      return;
+    }
+    const { client, request } = outcome;
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    const ip = req.socket.remoteAddress;
-    const wait = context.loginThrottle.retryAfter(ip, username);
-    if (wait > 0) {
-      res.set('Retry-After', String(wait));
-      sendPage(res, 429, renderLoginPage({
-        basePath: context.basePath,
-        requestId,
-        csrfToken: session.csrfToken,
-        client: clientView(client),
+    // Counted before the password is checked, so parallel guesses cannot outrun the count.
+    const attempt = await context.loginThrottle.begin(req.socket.remoteAddress, username);
+    if (!attempt.allowed) {
+      context.logger.info({ clientId: client.id, reason: attempt.reason }, 'sign-in throttled at /authorize');
+      const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
+      res.set('Retry-After', String(attempt.retryAfterSeconds));
+      sendPage(res, 429, loginPage(req, res, client, request, {
         username,
-        error: `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minutes.`,
+        error: `Too many failed attempts ${attempt.reason === 'address' ? 'from your network' : 'for this account'}. Try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`,
       }));
       return;
     }
     const user = await authenticateUser(context.storage.users, username, password);
     if (!user) {
-      context.loginThrottle.recordFailure(ip, username);
       context.logger.info({ clientId: client.id }, 'failed sign-in at /authorize');
-      sendPage(res, 401, renderLoginPage({
-        basePath: context.basePath,
-        requestId,
-        csrfToken: session.csrfToken,
-        client: clientView(client),
-        username,
-        error: 'That username and password do not match.',
-      }));
+      sendPage(res, 401, loginPage(req, res, client, request, { username, error: 'That username and password do not match.' }));
       return;
     }
-    context.loginThrottle.recordSuccess(ip, username);
-    const signedIn = sessions.rotate(session, res);
-    signedIn.userId = user.id;
+    await attempt.succeeded();
+    // The only place a session is created: a new id, whatever the browser presented (fixation).
+    const session = sessions.signIn(req, res, user.id);
+    const requestId = sessions.addPending(session, request);
     res.status(303).set('Location', `${context.basePath}/authorize/consent?request=${encodeURIComponent(requestId)}`).end();
   });
 
@@ -114,7 +132,8 @@ export function authorizeRoutes(context: ServerContext): Router {
     }
     const user = await sessionUser(session);
     if (!user) {
-      sendPage(res, 200, renderLoginPage({ basePath: context.basePath, requestId, csrfToken: session.csrfToken, client: clientView(client) }));
+      sessions.end(session);
+      sendPage(res, 200, loginPage(req, res, client, request));
       return;
     }
     sendPage(res, 200, consentPage(context, session, requestId, request, client, user));
@@ -127,7 +146,8 @@ export function authorizeRoutes(context: ServerContext): Router {
     const { session, requestId, request, client } = found;
     const user = await sessionUser(session);
     if (!user) {
-      sendPage(res, 200, renderLoginPage({ basePath: context.basePath, requestId, csrfToken: session.csrfToken, client: clientView(client) }));
+      sessions.end(session);
+      sendPage(res, 200, loginPage(req, res, client, request));
       return;
     }
     if (form.decision !== 'approve' && form.decision !== 'deny') {
@@ -135,6 +155,11 @@ export function authorizeRoutes(context: ServerContext): Router {
       return;
     }
     sessions.takePending(session, requestId);
+    // Checked before a code is stored: a code must never be issued to a URI that cannot receive it.
+    if (!isUsableRedirectUri(request.redirectUri)) {
+      sendPage(res, 400, invalidRedirectPage());
+      return;
+    }
     const respond = (params: Record<string, string | undefined>) =>
       redirectToClient(res, request.redirectUri, { ...params, state: request.state, iss: context.issuer });
 
@@ -174,7 +199,18 @@ export function authorizeRoutes(context: ServerContext): Router {
   return router;
 
   async function sessionUser(session: Session): Promise<User | null> {
-    return session.userId ? findUser(context.storage.users, session.userId) : null;
+    return findUser(context.storage.users, session.userId);
+  }
+
+  /** The login page, carrying the authorization request and the login-CSRF token. */
+  function loginPage(req: Request, res: Response, client: OAuth2ServerClient, request: AuthorizationRequest, extra: { username?: string; error?: string } = {}): string {
+    return renderLoginPage({
+      basePath: context.basePath,
+      authorizationParameters: request.parameters,
+      csrfToken: sessions.loginCsrfToken(req, res),
+      client: clientView(client),
+      ...extra,
+    });
   }
 
   /** The session, CSRF token and pending request a form post refers to, or an error page sent. */
@@ -271,6 +307,16 @@ function sendPage(res: Response, status: number, body: string): void {
   res.status(status).set(PAGE_HEADERS).send(body);
 }
 
+function invalidRedirectPage(): string {
+  return errorPage('invalid_request', 'The redirect_uri is not a valid redirect URI, so the server will not send you there.');
+}
+
+/** A 303 to the client, or an error page when the URI cannot be a redirect target (never a 500). */
 function redirectToClient(res: Response, redirectUri: string, params: Record<string, string | undefined>): void {
-  res.status(303).set({ Location: buildClientRedirect(redirectUri, params), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).end();
+  const location = buildClientRedirect(redirectUri, params);
+  if (location === undefined) {
+    sendPage(res, 400, invalidRedirectPage());
+    return;
+  }
+  res.status(303).set({ Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).end();
 }
