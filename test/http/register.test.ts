@@ -1,10 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { exportJWK, generateKeyPair } from 'jose';
 import { RegistrationError } from '../../src/index.js';
 import { memoryStore } from '../../src/store/memory.js';
 import { makeRegistration, register, send, mcpClient } from '../support/registration.js';
+
+/** A real client's registration body, verbatim, from test/fixtures/clients/. */
+function clientFixture(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`../fixtures/clients/${file}`, import.meta.url), 'utf8')).body;
+}
 
 describe('POST /register: the response (RFC 7591 §3.2.1)', () => {
   it('answers 201 with no-store JSON and CORS headers', async () => {
@@ -79,34 +85,13 @@ describe('POST /register: what real clients send', () => {
   const bodies: Record<string, Record<string, unknown>> = {
     'loopback without a port': { redirect_uris: ['http://127.0.0.1/'], token_endpoint_auth_method: 'none' },
     'loopback with a port': { redirect_uris: ['http://localhost:6274/oauth/callback'], token_endpoint_auth_method: 'none' },
-    // Verbatim, with no application_type: test/fixtures/clients/cursor.json.
-    'Cursor: custom scheme with https and loopback in one request': {
-      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback', 'https://www.cursor.com/agents/mcp/oauth/callback', 'http://localhost:8787/callback'],
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      client_name: 'Cursor',
-    },
-    'Grok Bot: the same three kinds with only client_name': {
-      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback', 'https://www.cursor.com/agents/mcp/oauth/callback', 'http://localhost:8787/callback'],
-      client_name: 'Grok Bot',
-    },
+    // Verbatim, with no application_type (every real client is in test/http/real-clients.test.ts).
+    'Cursor: custom scheme with https and loopback in one request': clientFixture('cursor.json'),
+    'Grok Bot: the same three kinds with only client_name': clientFixture('grok-bot.json'),
     'application_type native': { application_type: 'native', redirect_uris: ['http://127.0.0.1:5000/cb'], token_endpoint_auth_method: 'none' },
     'scope ""': { scope: '', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' },
-    'VS Code: device_code mixed in': {
-      client_name: 'Visual Studio Code',
-      redirect_uris: ['http://127.0.0.1:33418/', 'https://vscode.dev/redirect'],
-      grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
-      token_endpoint_auth_method: 'none',
-    },
-    'hosted web client with client_secret_post': {
-      client_name: 'Claude',
-      redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_post',
-      scope: 'claudeai',
-    },
+    'VS Code: device_code mixed in': clientFixture('vscode.json'),
+    'hosted web client with client_secret_post (Claude)': clientFixture('claude-ai.json'),
   };
   for (const [name, body] of Object.entries(bodies)) {
     it(`registers ${name}`, async () => {
