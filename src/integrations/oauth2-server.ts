@@ -1,6 +1,7 @@
+import OAuth2Server from '@node-oauth/oauth2-server';
 import type { Registration } from '../http/web.js';
 import { redirectUriMatches } from '../metadata/redirect-uris.js';
-import { isAcceptedSecret } from '../registration/client-auth.js';
+import { checkClientAuthMethod, isAcceptedSecret, type ClientAuthMethod } from '../registration/client-auth.js';
 import type { ClientRecord } from '../store/types.js';
 import type { Policy } from '../policy.js';
 
@@ -19,14 +20,18 @@ import type { Policy } from '../policy.js';
  * - `getClient(id, secret)`: the secret must be the current one (or the previous one during a
  *   renewal overlap) and not expired; compared in constant time.
  *
+ * getClient is not told how the secret arrived, so it cannot hold a client to the
+ * `token_endpoint_auth_method` it registered. Wrap the model per token request with
+ * `holdToRegisteredAuthMethod` (below) for that.
+ *
  * Grants and scopes are held to the client's tier as the policy says today, so narrowing the
  * policy later takes effect for clients registered earlier.
  *
  * One host caveat: RFC 6749 §2.3.1 form-urlencodes client_secret_basic credentials before base64,
  * and @node-oauth/oauth2-server does not decode them. A client id or secret with reserved
  * characters (openid-client encodes each "-" of a UUID as %2D) then fails. Decode the Basic
- * header in front of the library and pass the credentials as client_id/client_secret body
- * parameters; the reference server's token route shows how.
+ * header in front of the library with `readClientCredentials` and pass the credentials as
+ * client_id/client_secret body parameters; the reference server's token route shows how.
  */
 export interface OAuth2ServerClient {
   id: string;
@@ -129,4 +134,44 @@ function toHostClient(record: ClientRecord, policy: Policy, options: OAuth2Serve
   if (options.accessTokenLifetime !== undefined) client.accessTokenLifetime = options.accessTokenLifetime;
   if (options.refreshTokenLifetime !== undefined) client.refreshTokenLifetime = options.refreshTokenLifetime;
   return client;
+}
+
+/**
+ * The model for one token request: the same model, whose getClient also holds the client to the
+ * `token_endpoint_auth_method` it registered (RFC 7591 §2). A client_secret_basic client that
+ * sends its secret in the body, a client_secret_post client that uses HTTP Basic, and a public
+ * client that presents a secret are each refused with `invalid_client` (RFC 6749 §5.2), which
+ * the library answers with 401 and a Basic challenge when the Authorization header was used.
+ *
+ * @node-oauth/oauth2-server calls getClient(id, secret) without saying where the secret came
+ * from, so the method is read from the request first (`readClientCredentials`, which also
+ * decodes RFC 6749 §2.3.1 Basic credentials and refuses two methods at once) and handed in here.
+ * Its token() merges per-call options over the server's, the model included (lib/server.js), so
+ * the wrapped model serves that request alone; the type definitions omit `model`, hence the cast:
+ *
+ *   const credentials = readClientCredentials({ authorization: req.headers.authorization, body: req.body });
+ *   if (credentials.kind === 'invalid') return answer(400, 'invalid_request', credentials.description);
+ *   const options = credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(model, credentials.method) } : {};
+ *   await oauth.token(request, response, options as OAuth2Server.TokenOptions);
+ *
+ * The client is the one getClient fetched anyway: no further store look-up. A client without a
+ * string `tokenEndpointAuthMethod` (one the host's own getClient supplied, not this fragment)
+ * passes unchanged. The wrapper inherits every other model method through its prototype, so a
+ * model built as an object literal (as above) keeps working as it was.
+ */
+export function holdToRegisteredAuthMethod<Model extends { getClient(clientId: string, clientSecret?: string | null): Promise<unknown> }>(
+  model: Model,
+  usedMethod: ClientAuthMethod,
+): Model {
+  const getClient = async (clientId: string, clientSecret?: string | null) => {
+    const client = await model.getClient(clientId, clientSecret);
+    // null: a look-up only (the authorize handler), where nobody authenticates.
+    if (!client || clientSecret === null) return client;
+    const registeredMethod = (client as { tokenEndpointAuthMethod?: unknown }).tokenEndpointAuthMethod;
+    if (typeof registeredMethod !== 'string') return client;
+    const refusal = checkClientAuthMethod(registeredMethod, usedMethod);
+    if (refusal !== undefined) throw new OAuth2Server.InvalidClientError(refusal);
+    return client;
+  };
+  return Object.create(model, { getClient: { value: getClient, enumerable: true } }) as Model;
 }

@@ -164,7 +164,7 @@ export function authorizationUrl(baseUrl: string, params: Record<string, string>
 export async function obtainTokens(
   baseUrl: string,
   client: Record<string, any>,
-  options: { redirectUri?: string; scope?: string; basic?: boolean } = {},
+  options: { redirectUri?: string; scope?: string; /** Ignored: the registered method decides (kept for existing callers). */ basic?: boolean } = {},
 ): Promise<{ code: string; verifier: string; redirectUri: string; tokens: Record<string, any> }> {
   const redirectUri = options.redirectUri ?? (client.redirect_uris as string[])[0]!;
   const { verifier, challenge } = pkcePair();
@@ -179,10 +179,13 @@ export async function obtainTokens(
   const code = back.searchParams.get('code');
   if (!code) throw new Error(`no code in ${back.href}`);
   const params: Record<string, string> = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri };
-  const confidential = typeof client.client_secret === 'string';
-  if (!confidential) params.client_id = client.client_id;
-  else if (!options.basic) Object.assign(params, { client_id: client.client_id, client_secret: client.client_secret });
-  const response = await tokenRequest(baseUrl, params, confidential && options.basic ? { id: client.client_id, secret: client.client_secret } : undefined);
+  // The server holds each client to the token_endpoint_auth_method it registered (RFC 7591 §2,
+  // default client_secret_basic), so the client authenticates the way it registered.
+  const method = client.token_endpoint_auth_method ?? 'client_secret_basic';
+  const basic = method === 'client_secret_basic';
+  if (method === 'none') params.client_id = client.client_id;
+  else if (!basic) Object.assign(params, { client_id: client.client_id, client_secret: client.client_secret });
+  const response = await tokenRequest(baseUrl, params, basic ? { id: client.client_id, secret: client.client_secret } : undefined);
   if (response.status !== 200) throw new Error(`token exchange failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { code, verifier, redirectUri, tokens: response.body };
 }

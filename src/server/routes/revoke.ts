@@ -1,13 +1,14 @@
 import { Router } from 'express';
+import { holdToRegisteredAuthMethod } from '../../integrations/oauth2-server.js';
+import { readClientCredentials } from '../../registration/client-auth.js';
 import { hashSecret } from '../../secrets.js';
 import type { ServerContext } from '../context.js';
-import { readClientCredentials } from './client-credentials.js';
-import { apiCors, findRepeatedParameter, sendJsonError } from './json-errors.js';
+import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
 import { FORM_BODY } from './token.js';
 
 /**
- * RFC 7009 token revocation. The client authenticates as at the token endpoint (a public client
- * names itself with client_id). Unknown tokens get 200 (§2.2): the answer never tells whether a
+ * RFC 7009 token revocation. The client authenticates as at the token endpoint (§2.1), with the
+ * method it registered (a public client names itself with client_id). Unknown tokens get 200 (§2.2): the answer never tells whether a
  * token existed. Revoking a refresh token also revokes the access tokens of its grant (§2.1).
  */
 export function revocationRoutes(context: ServerContext): Router {
@@ -24,7 +25,7 @@ export function revocationRoutes(context: ServerContext): Router {
       sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
       return;
     }
-    const credentials = readClientCredentials(req);
+    const credentials = readClientCredentials({ authorization: req.headers.authorization, body });
     if (credentials.kind === 'invalid') {
       sendJsonError(res, 400, 'invalid_request', credentials.description);
       return;
@@ -33,7 +34,14 @@ export function revocationRoutes(context: ServerContext): Router {
       sendJsonError(res, 401, 'invalid_client', 'Client authentication is required', { 'WWW-Authenticate': 'Basic realm="oauth-dcr"' });
       return;
     }
-    const client = await context.model.getClient(credentials.clientId, credentials.clientSecret);
+    let client;
+    try {
+      client = await holdToRegisteredAuthMethod(context.model, credentials.method).getClient(credentials.clientId, credentials.clientSecret);
+    } catch (error) {
+      // The registered method was not the one used: invalid_client, as at the token endpoint.
+      sendOAuthError(res, error, context.logger);
+      return;
+    }
     if (!client) {
       sendJsonError(res, 401, 'invalid_client', 'Client authentication failed', { 'WWW-Authenticate': 'Basic realm="oauth-dcr"' });
       return;

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { Router } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
+import { holdToRegisteredAuthMethod } from '../../integrations/oauth2-server.js';
+import { readClientCredentials, type PresentedClientCredentials } from '../../registration/client-auth.js';
 import { matchResource } from '../authorization-request.js';
 import type { ServerContext } from '../context.js';
-import { readClientCredentials, type ClientCredentials } from './client-credentials.js';
 import { answerApiCors, findRepeatedParameter, sendJson, sendJsonError, sendOAuthError } from './json-errors.js';
 
 export const FORM_BODY = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
@@ -20,7 +21,9 @@ type Form = Record<string, string | string[]>;
  *
  * Client authentication is decided by the model's getClient: the library is told that
  * authorization_code and refresh_token do not require a secret, and getClient refuses
- * confidential clients that sent none (a PKCE verifier does not authenticate a client).
+ * confidential clients that sent none (a PKCE verifier does not authenticate a client). For this
+ * request the model is wrapped so that getClient also holds the client to the
+ * token_endpoint_auth_method it registered (RFC 7591 §2, src/integrations/oauth2-server.ts).
  */
 export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   const supportedGrants = new Set(context.registration.serverMetadata().grant_types_supported);
@@ -53,15 +56,18 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
       sendJsonError(res, 400, 'invalid_target', 'The requested resource is not served by this authorization server');
       return;
     }
-    const credentials = readClientCredentials({ headers: req.headers, body });
+    const credentials = readClientCredentials({ authorization: req.headers.authorization, body });
     if (credentials.kind === 'invalid') {
       sendJsonError(res, 400, 'invalid_request', credentials.description);
       return;
     }
     const request = new OAuth2Server.Request(libraryRequest(req, body, query, credentials));
     const response = new OAuth2Server.Response();
+    // With no client_id at all the library refuses by itself (invalid_client).
+    const options = credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(context.model, credentials.method) } : {};
     try {
-      await context.oauth.token(request, response);
+      // The library's token() takes a per-call model; its type definitions omit it.
+      await context.oauth.token(request, response, options as OAuth2Server.TokenOptions);
     } catch (error) {
       sendOAuthError(res, error, context.logger);
       return;
@@ -127,7 +133,7 @@ function sendFormError(res: ServerResponse, error: unknown): void {
  * client_id as %2D; the library's Basic parser does not decode them. So the credentials are
  * decoded here and handed over as body parameters, which the library reads the same way.
  */
-function libraryRequest(req: IncomingMessage, form: Form, query: Form, credentials: ClientCredentials) {
+function libraryRequest(req: IncomingMessage, form: Form, query: Form, credentials: PresentedClientCredentials) {
   const headers = { ...req.headers } as Record<string, string>;
   const body = { ...form } as Record<string, string>;
   if (credentials.kind === 'credentials' && headers.authorization !== undefined) {
