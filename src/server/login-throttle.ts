@@ -8,20 +8,22 @@ import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rat
  * on each counter: parallel guesses cannot all pass a check that has not yet seen the others'
  * failures. A successful sign-in gives its points back.
  *
- * Three counters, consumed from the narrowest outward, stopping at the first that refuses (so an
- * address already over its own limit does not also spend the account's shared budget):
+ * Three counters, consumed in this order and stopping at the first that refuses (so a guess
+ * already refused for its address or its address + username does not also spend the account's
+ * budget shared by every address):
  * 1. per address, any username (password spraying from one address): 100 an hour;
  * 2. per address + username (guessing one account from one address): 10 per 15 minutes, cleared
  *    by a successful sign-in from that address;
  * 3. per username, from every address together (guessing one account from many addresses):
  *    50 an hour, which bounds a distributed attacker to 1 200 guesses a day on any account.
  *
- * The trade-off of (3): anyone who knows a username can spend its hourly budget and keep that
- * account from signing in from new addresses for up to an hour (lock-out DoS). Three things keep
- * that small:
- * - an address that signed in successfully as that user in the last 14 days is "known" and
- *   skips (3), so the owner's usual addresses still sign in (they remain under 1 and 2; an
- *   attacker behind the same address gets 10 guesses per 15 minutes at most);
+ * The trade-off of (1) and (3): anyone who knows a username can spend its hourly budget (and
+ * anyone on an address, that address's) and keep that account from signing in from new
+ * addresses for up to an hour (lock-out DoS). Three things keep that small:
+ * - an (address, username) pair that signed in successfully in the last 14 days is "known" and
+ *   skips (1) and (3), so the owner's usual addresses still sign in. A known pair stays under
+ *   (2): an attacker behind the same address (a shared NAT, or a reverse proxy: the address is
+ *   the socket's peer) gets 10 guesses per 15 minutes at most, as before this throttle;
  * - the window is fixed, not extended by further attempts while refused;
  * - signed-in sessions are not touched: a user already signed in goes straight to consent.
  *
@@ -86,25 +88,28 @@ export class LoginThrottle {
     const pairKey = `${addressKey}\u0000${user}`;
     const { perAddress, perAddressAndUsername, perUsername, knownAddresses } = this.#limiters;
 
-    const refusedByAddress = await consume(perAddress, addressKey);
-    if (refusedByAddress !== undefined) return { allowed: false, retryAfterSeconds: refusedByAddress, reason: 'address' };
+    // A pair that signed in before skips the shared budgets (1 and 3), which others can spend.
+    const known = (await knownAddresses.get(pairKey)) !== null;
+    if (!known) {
+      const refusedByAddress = await consume(perAddress, addressKey);
+      if (refusedByAddress !== undefined) return { allowed: false, retryAfterSeconds: refusedByAddress, reason: 'address' };
+    }
     const refusedByPair = await consume(perAddressAndUsername, pairKey);
     if (refusedByPair !== undefined) return { allowed: false, retryAfterSeconds: refusedByPair, reason: 'account' };
-    const known = (await knownAddresses.get(pairKey)) !== null;
-    let spentUsernamePoint = false;
     if (!known) {
       const refusedByUsername = await consume(perUsername, user);
       if (refusedByUsername !== undefined) return { allowed: false, retryAfterSeconds: refusedByUsername, reason: 'account' };
-      spentUsernamePoint = true;
     }
     return {
       allowed: true,
       succeeded: async () => {
         // The password was right: this was not a guess. Give back what it spent, and remember
-        // the address so the owner is not locked out by someone spending the per-username budget.
+        // the pair so the owner is not locked out by someone spending the shared budgets.
         await perAddressAndUsername.delete(pairKey);
-        await refund(perAddress, addressKey);
-        if (spentUsernamePoint) await refund(perUsername, user);
+        if (!known) {
+          await refund(perAddress, addressKey);
+          await refund(perUsername, user);
+        }
         await knownAddresses.set(pairKey, 1, this.#knownAddressDuration);
       },
     };
