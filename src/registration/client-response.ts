@@ -49,15 +49,28 @@ export function clientInformation(
 }
 
 /**
- * Serialized read bodies (RFC 7592 §2.1), by record. Stored records are immutable (see the store
- * contract), so a record's body depends only on its registration_client_uri: a store that hands
- * the same record out again (the memory store, the SQLite store's cache) gets the body without
- * building and serializing it again. Entries go when their record does.
+ * Serialized read bodies (RFC 7592 §2.1) without the registration access token, by record. Stored
+ * records are immutable (see the store contract), so a record's body depends only on its
+ * registration_client_uri: a store that hands the same record out again (the memory store, the
+ * SQLite store's cache) gets the body without building and serializing it again. Entries go when
+ * their record does. The token is added per response, so no plaintext token is ever kept here.
  */
 const readBodies = new WeakMap<ClientRecord, { uri: string; json: string }>();
 
-/** JSON.stringify(clientInformation(...)) for a read, where no credentials are issued. */
-export function clientInformationJson(policy: Policy, record: ClientRecord, requestUrl: string): string {
+/**
+ * The RFC 7592 §2.1 read response, serialized. RFC 7592 §3 makes registration_access_token and
+ * registration_client_uri part of every client information response, the read's too. Only hashes
+ * are stored, so the token echoed is the one that authenticated this request (the caller has just
+ * verified it against the stored hash, so it is the client's current token).
+ */
+export function clientReadJson(policy: Policy, record: ClientRecord, requestUrl: string, registrationAccessToken: string): string {
+  const withoutToken = cachedReadBody(policy, record, requestUrl);
+  // The body always starts with '{"client_id":', so the token goes in front of it. Cheaper than
+  // parsing or rebuilding it, and JSON.stringify escapes whatever the token holds.
+  return `{"registration_access_token":${JSON.stringify(registrationAccessToken)},${withoutToken.slice(1)}`;
+}
+
+function cachedReadBody(policy: Policy, record: ClientRecord, requestUrl: string): string {
   // A store of someone else's might hand out a record it later changes in place: only frozen
   // records (as the contract asks for) are remembered.
   if (!Object.isFrozen(record) || !Object.isFrozen(record.metadata)) {

@@ -5,7 +5,7 @@ import { generateSecret, hashSecret, verifySecret } from '../secrets.js';
 import type { ClientRecord } from '../store/types.js';
 import { bearerToken, readJsonObject, type RawRequest } from '../http/request.js';
 import { emptyResult, jsonResult, serializedJsonResult, type HttpResult } from '../http/response.js';
-import { clientInformation, clientInformationJson, needsClientSecret } from './client-response.js';
+import { clientInformation, clientReadJson, needsClientSecret } from './client-response.js';
 import { emitEvent } from './events.js';
 import { contextOf, runValidateHook, verifySoftwareStatement } from './register.js';
 import { mergeStatement } from './software-statement.js';
@@ -17,7 +17,7 @@ import { isCurrentSecret } from './client-auth.js';
  */
 
 /** RFC 7592 §2: a missing or wrong token, or an unknown client, is 401 invalid_token. */
-async function authorize(policy: Policy, request: RawRequest, clientId: string): Promise<{ record: ClientRecord; tokenHash: string }> {
+async function authorize(policy: Policy, request: RawRequest, clientId: string): Promise<{ record: ClientRecord; token: string }> {
   const token = bearerToken(request);
   if (token === undefined) {
     throw new RegistrationError('invalid_token', 'A registration access token is required (Authorization: Bearer)');
@@ -26,16 +26,46 @@ async function authorize(policy: Policy, request: RawRequest, clientId: string):
   // Same answer for an unknown client and a wrong token, so ids cannot be probed (RFC 7592 §2).
   if (!record || !verifySecret(token, record.registrationAccessTokenHash)) {
     emitEvent(policy, { type: 'token.rejected', clientId, ip: request.remoteAddress, detail: { reason: 'registration access token' } });
-    throw new RegistrationError('invalid_token', 'The registration access token is invalid for this client');
+    throw invalidRegistrationToken();
   }
-  return { record, tokenHash: record.registrationAccessTokenHash! };
+  return { record, token };
 }
 
-/** RFC 7592 §2.1: read the current registration. No secret is returned; it was only shown once. */
+function invalidRegistrationToken(): RegistrationError {
+  return new RegistrationError('invalid_token', 'The registration access token is invalid for this client');
+}
+
+/**
+ * Writes a change derived from `read` only if the stored client is still `read` (same revision,
+ * same registration access token): a compare-and-set, so of concurrent updates and secret
+ * renewals exactly one wins and none writes back what another replaced (a retired secret, an old
+ * token). A loser learns why, at the cost of one read on this failure path only:
+ * - the client is gone, or its token was rotated by the winner: 401 invalid_token (RFC 6750 §3.1),
+ *   as for any request with that token from now on;
+ * - the token still holds but the client changed meanwhile: 409 with invalid_request. No OAuth
+ *   error code means "conflict"; 409 tells the client that reading the client again (RFC 7592
+ *   §2.1) and retrying will do, and its token stays valid.
+ */
+async function replaceIfUnchanged(policy: Policy, next: ClientRecord, read: ClientRecord, token: string): Promise<void> {
+  if (await policy.store.replaceClient(next, read)) return;
+  const current = await policy.store.findClient(read.clientId);
+  if (!current || !verifySecret(token, current.registrationAccessTokenHash)) throw invalidRegistrationToken();
+  throw new RegistrationError(
+    'invalid_request',
+    'The client was changed by a concurrent request; read it again and retry',
+    { status: 409 },
+  );
+}
+
+/**
+ * RFC 7592 §2.1: read the current registration. No client secret is returned; it was only shown
+ * once. RFC 7592 §3: the registration access token is, so the token that authenticated the request
+ * is echoed (it was just verified against the stored hash; a read never rotates it).
+ */
 export async function readClient(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
-  const { record } = await authorize(policy, request, clientId);
+  const { record, token } = await authorize(policy, request, clientId);
   emitEvent(policy, { type: 'client.read', clientId, ip: request.remoteAddress });
-  return serializedJsonResult(200, clientInformationJson(policy, record, request.url));
+  return serializedJsonResult(200, clientReadJson(policy, record, request.url, token));
 }
 
 /** Members a client must not send on update (RFC 7592 §2.2). */
@@ -43,7 +73,7 @@ const FORBIDDEN_ON_UPDATE = ['registration_access_token', 'registration_client_u
 
 /** RFC 7592 §2.2: replace the registration with the metadata sent; omitted fields reset to defaults. */
 export async function updateClient(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
-  const { record, tokenHash } = await authorize(policy, request, clientId);
+  const { record, token } = await authorize(policy, request, clientId);
   const body = await readJsonObject(request, policy.maxBodyBytes);
 
   if (body.client_id !== clientId) {
@@ -83,10 +113,7 @@ export async function updateClient(policy: Policy, request: RawRequest, clientId
     registrationAccessToken = generateSecret();
     next.registrationAccessTokenHash = hashSecret(registrationAccessToken);
   }
-  // Compare-and-set on the token: of two concurrent updates with the same token, one wins.
-  if (!(await policy.store.replaceClient(next, tokenHash))) {
-    throw new RegistrationError('invalid_token', 'The registration access token is no longer valid for this client');
-  }
+  await replaceIfUnchanged(policy, next, record, token);
   emitEvent(policy, { type: 'client.updated', clientId, ip: request.remoteAddress, detail: { rotated_token: registrationAccessToken !== undefined } });
   return jsonResult(200, clientInformation(policy, next, request.url, { clientSecret, registrationAccessToken }));
 }
@@ -105,7 +132,7 @@ export async function deleteClient(policy: Policy, request: RawRequest, clientId
  * instances of the client can pick up the new one without an outage.
  */
 export async function renewClientSecret(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
-  const { record, tokenHash } = await authorize(policy, request, clientId);
+  const { record, token } = await authorize(policy, request, clientId);
   if (record.clientSecretHash === undefined) {
     throw invalidMetadata(`A client with token_endpoint_auth_method '${String(record.metadata.token_endpoint_auth_method)}' has no secret to renew`);
   }
@@ -125,9 +152,9 @@ export async function renewClientSecret(policy: Policy, request: RawRequest, cli
     // The old secret never outlives its own expiry.
     next.previousSecretExpiresAt = record.clientSecretExpiresAt > 0 ? Math.min(overlapEnd, record.clientSecretExpiresAt) : overlapEnd;
   }
-  if (!(await policy.store.replaceClient(next, tokenHash))) {
-    throw new RegistrationError('invalid_token', 'The registration access token is no longer valid for this client');
-  }
+  // Compare-and-set like an update: a renewal racing a PUT or another renewal either wins or
+  // fails, so no 200 hands out a secret that a concurrent write has already replaced.
+  await replaceIfUnchanged(policy, next, record, token);
   emitEvent(policy, { type: 'client.secret_renewed', clientId, ip: request.remoteAddress });
   return jsonResult(200, clientInformation(policy, next, request.url, { clientSecret }));
 }

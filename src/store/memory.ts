@@ -4,6 +4,7 @@ import { checkListLimit } from './sql/list-limit.js';
 import type {
   AuditEvent,
   ClientRecord,
+  ClientRevision,
   ClientStore,
   InitialAccessTokenRecord,
   ListClientsOptions,
@@ -35,7 +36,8 @@ export class MemoryClientStore implements ClientStore {
   async insertClient(record: ClientRecord): Promise<void> {
     this.#checkOpen();
     if (this.#clients.has(record.clientId)) throw new ClientExistsError(record.clientId);
-    this.#clients.set(record.clientId, frozenCopy(record));
+    // A new client is at revision 0, which is stored as absent.
+    this.#clients.set(record.clientId, frozenCopy({ ...record, revision: undefined }));
   }
 
   async findClient(clientId: string): Promise<ClientRecord | null> {
@@ -44,15 +46,20 @@ export class MemoryClientStore implements ClientStore {
     return this.#clients.get(clientId) ?? null;
   }
 
-  async replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean> {
+  async replaceClient(record: ClientRecord, expected?: ClientRevision): Promise<boolean> {
     this.#checkOpen();
     const stored = this.#clients.get(record.clientId);
     if (!stored) return false;
-    if (expectedAccessTokenHash !== undefined && stored.registrationAccessTokenHash !== expectedAccessTokenHash) {
+    const revision = stored.revision ?? 0;
+    if (
+      expected !== undefined &&
+      (revision !== (expected.revision ?? 0) || stored.registrationAccessTokenHash !== expected.registrationAccessTokenHash)
+    ) {
       return false;
     }
-    // As in the SQL stores: lastUsedAt belongs to recordClientUse, a replace never moves it.
-    this.#clients.set(record.clientId, frozenCopy({ ...record, lastUsedAt: stored.lastUsedAt }));
+    // As in the SQL stores: lastUsedAt belongs to recordClientUse, a replace never moves it, and
+    // the revision is the store's to count.
+    this.#clients.set(record.clientId, frozenCopy({ ...record, lastUsedAt: stored.lastUsedAt, revision: revision + 1 }));
     return true;
   }
 

@@ -48,7 +48,19 @@ export interface ClientRecord {
   createdAt: number;
   updatedAt: number;
   lastUsedAt?: number;
+  /**
+   * Counts the replaces of this client, so that a compare-and-set replace can tell whether the
+   * client changed since it was read. Kept by the store, like lastUsedAt: insertClient starts it
+   * at 0 and every replaceClient adds one, whatever the record handed in says. Absent means 0.
+   */
+  revision?: number;
 }
+
+/**
+ * What a compare-and-set replace expects of the stored client: the revision it read (absent = 0)
+ * and its registration access token hash (absent = none). A client record as read fits.
+ */
+export type ClientRevision = Pick<ClientRecord, 'revision' | 'registrationAccessTokenHash'>;
 
 export interface InitialAccessTokenRecord {
   id: string;
@@ -100,12 +112,14 @@ export interface ClientStore {
   findClient(clientId: string): Promise<ClientRecord | null>;
   /**
    * Replaces a client's record (RFC 7592 update, secret renewal, token rotation), except
-   * `lastUsedAt`, which only recordClientUse moves (so a replace never loses a use). When
-   * `expectedAccessTokenHash` is given the write happens only if the stored registration access
-   * token hash still equals it, so two concurrent rotations cannot both succeed.
+   * `lastUsedAt`, which only recordClientUse moves (so a replace never loses a use), and
+   * `revision`, which the replace moves one up. When `expected` is given (typically the record the
+   * change was derived from) the write happens only if the stored client still has that revision
+   * and that registration access token hash: a compare-and-set, atomic against every other writer
+   * of the same storage, so of concurrent replaces derived from one read exactly one succeeds.
    * Resolves false when the client is gone or the expectation failed.
    */
-  replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean>;
+  replaceClient(record: ClientRecord, expected?: ClientRevision): Promise<boolean>;
   /** Resolves false when there was nothing to delete. */
   deleteClient(clientId: string): Promise<boolean>;
   /**

@@ -1,8 +1,10 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { memoryStore } from '../../src/store/memory.js';
-import { isAcceptedSecret } from '../../src/index.js';
+import { isAcceptedSecret, type RegistrationOptions } from '../../src/index.js';
+import type { ServerStorage } from '../../src/server/storage/open-storage.js';
+import { storageBackends } from '../support/storage-backends.js';
 import { makeRegistration, register, send, bearer, mcpClient, BASE } from '../support/registration.js';
 
 const confidential = {
@@ -31,16 +33,31 @@ describe('RFC 7592: registration access token and client configuration endpoint'
     assert.equal(stored!.registrationAccessTokenHash, createHash('sha256').update(body.registration_access_token).digest('hex'));
   });
 
-  it('GET returns the current registration without a secret', async () => {
+  it('GET returns the current registration, its token and URI (RFC 7592 §3), without a secret', async () => {
     const { dcr, path, token, body } = await registered();
     const res = await send(dcr, 'GET', path, undefined, bearer(token));
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'no-store');
     assert.equal(res.body.client_id, body.client_id);
     assert.equal(res.body.client_secret, undefined);
-    assert.equal(res.body.registration_access_token, undefined);
+    assert.equal(res.body.registration_access_token, token);
+    assert.equal(res.body.registration_client_uri, body.registration_client_uri);
     assert.equal(res.body.client_secret_expires_at, 0);
     assert.deepEqual(res.body.redirect_uris, confidential.redirect_uris);
+    // A second read (served from the cached body) still carries the token, and only once.
+    const again = await send(dcr, 'GET', path, undefined, bearer(token));
+    assert.equal(again.body.registration_access_token, token);
+    assert.equal(again.text.split('"registration_access_token"').length, 2);
+  });
+
+  it('GET after a rotating PUT echoes the new token', async () => {
+    const { dcr, path, token, body } = await registered();
+    const updated = await send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id }, bearer(token));
+    assert.equal(updated.status, 200, updated.text);
+    const fresh = updated.body.registration_access_token as string;
+    const res = await send(dcr, 'GET', path, undefined, bearer(fresh));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.registration_access_token, fresh);
   });
 
   it('GET reflects an update at once, and each endpoint over a shared store names its own URI', async () => {
@@ -217,4 +234,116 @@ describe('Secret renewal (extension): POST {registration_client_uri}/secret', ()
     now += 10;
     assert.ok(!isAcceptedSecret(record, body.client_secret, now));
   });
+});
+
+/**
+ * Secret renewal and PUT are compare-and-sets on the client's revision (and token): of concurrent
+ * writes derived from the same read exactly one wins. A loser whose token the winner rotated gets
+ * 401 invalid_token; a loser whose token still holds gets 409 invalid_request (read again, retry).
+ *
+ * Real concurrency through the endpoint, on every store. How far the requests overlap is up to the
+ * backend: on memory and SQLite every read happens before the first write commits, so exactly one
+ * wins; over PostgreSQL's pool a request may read after another's commit, and then both win, one
+ * after the other. So the tests check what no scheduling can excuse: every 200 is one committed
+ * write that nobody overwrote (the stored revision counts the 200s), and the secrets that work are
+ * those of the last winners, never one a later write retired. Exactly-one from a single read is
+ * also checked deterministically through the store API (test/stores/contract.ts).
+ */
+describe('Concurrent renewals and updates: one wins per read, on every store', () => {
+  const N = 10;
+  for (const backend of storageBackends()) {
+    describe(backend.name, () => {
+      let storage: ServerStorage;
+      before(async () => { storage = await backend.open(); });
+      after(async () => {
+        await storage.close();
+        await backend.cleanup();
+      });
+
+      async function registeredOn(options: Partial<RegistrationOptions> = {}) {
+        const dcr = makeRegistration({ store: storage.clients, ...options });
+        const res = await register(dcr, confidential);
+        assert.equal(res.status, 201, res.text);
+        return { dcr, body: res.body, path: new URL(res.body.registration_client_uri).pathname, token: res.body.registration_access_token as string };
+      }
+
+      async function stored(clientId: string) {
+        return (await storage.clients.findClient(clientId))!;
+      }
+
+      /** Which of these secrets the stored client accepts now. */
+      async function acceptedSecrets(clientId: string, secrets: string[]): Promise<string[]> {
+        const record = await stored(clientId);
+        const now = Math.floor(Date.now() / 1000);
+        return secrets.filter((secret) => isAcceptedSecret(record, secret, now));
+      }
+
+      it(`${N} concurrent renewals: each 200 is a renewal that stands, the others 409`, async () => {
+        const { dcr, body, path, token } = await registeredOn({ secretRenewalOverlap: 600 });
+        const results = await Promise.all(Array.from({ length: N }, () => send(dcr, 'POST', `${path}/secret`, undefined, bearer(token))));
+        const winners = results.filter((r) => r.status === 200).map((r) => r.body.client_secret as string);
+        assert.ok(winners.length >= 1);
+        for (const loser of results.filter((r) => r.status !== 200)) {
+          assert.equal(loser.status, 409, loser.text);
+          assert.equal(loser.body.error, 'invalid_request');
+          assert.equal(loser.body.client_secret, undefined);
+        }
+        assert.equal((await stored(body.client_id)).revision, winners.length, 'one committed renewal per 200');
+        // With an overlap, the current secret and the one it replaced work. Renewals that all read
+        // the registered client and all "won" would leave the registered secret as the previous one.
+        const accepted = await acceptedSecrets(body.client_id, [body.client_secret, ...winners]);
+        assert.equal(accepted.length, 2);
+        assert.equal(accepted.includes(body.client_secret), winners.length === 1);
+        // The token still holds: a loser can read the client again and retry.
+        assert.equal((await send(dcr, 'POST', `${path}/secret`, undefined, bearer(token))).status, 200);
+      });
+
+      it('renewals racing updates that keep the token: the retired secret never comes back', async () => {
+        const { dcr, body, path, token } = await registeredOn({ rotateRegistrationAccessToken: false });
+        const update = { ...confidential, client_id: body.client_id, client_name: 'Renamed' };
+        const results = await Promise.all(Array.from({ length: N }, (_, i) => i % 2
+          ? send(dcr, 'PUT', path, update, bearer(token))
+          : send(dcr, 'POST', `${path}/secret`, undefined, bearer(token))));
+        const winners = results.filter((r) => r.status === 200);
+        assert.ok(winners.length >= 1);
+        assert.ok(results.every((r) => r.status === 200 || (r.status === 409 && r.body.error === 'invalid_request')), results.map((r) => r.status).join());
+        assert.equal((await stored(body.client_id)).revision, winners.length, 'one committed write per 200');
+        const renewed = winners.map((r) => r.body.client_secret as string | undefined).filter((secret) => secret !== undefined);
+        const accepted = await acceptedSecrets(body.client_id, [body.client_secret, ...renewed]);
+        // No overlap: exactly one secret works, the last renewal's if any renewal won.
+        assert.equal(accepted.length, 1);
+        assert.equal(accepted[0] === body.client_secret, renewed.length === 0);
+      });
+
+      it('renewals racing token-rotating updates: losers whose token was rotated get 401', async () => {
+        const { dcr, body, path, token } = await registeredOn();
+        const update = { ...confidential, client_id: body.client_id };
+        const results = await Promise.all(Array.from({ length: N }, (_, i) => i % 2
+          ? send(dcr, 'PUT', path, update, bearer(token))
+          : send(dcr, 'POST', `${path}/secret`, undefined, bearer(token))));
+        const winners = results.filter((r) => r.status === 200);
+        assert.equal((await stored(body.client_id)).revision, winners.length, 'one committed write per 200');
+        // Every request used the registered token: once an update rotated it, nothing else can win.
+        assert.ok(winners.filter((r) => r.body.registration_access_token !== undefined).length <= 1);
+        const rotatedAt = winners.findIndex((r) => r.body.registration_access_token !== undefined);
+        for (const loser of results.filter((r) => r.status !== 200)) {
+          if (loser.status === 401) {
+            assert.equal(loser.body.error, 'invalid_token');
+            assert.match(loser.headers.get('www-authenticate')!, /^Bearer error="invalid_token"/);
+          } else {
+            assert.equal(loser.status, 409, loser.text);
+          }
+        }
+        if (rotatedAt >= 0) {
+          const rotated = winners[rotatedAt]!.body.registration_access_token as string;
+          assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).status, 401);
+          assert.equal((await send(dcr, 'GET', path, undefined, bearer(rotated))).status, 200);
+        }
+        const renewed = winners.map((r) => r.body.client_secret as string | undefined).filter((secret) => secret !== undefined);
+        const accepted = await acceptedSecrets(body.client_id, [body.client_secret, ...renewed]);
+        assert.equal(accepted.length, 1);
+        assert.equal(accepted[0] === body.client_secret, renewed.length === 0);
+      });
+    });
+  }
 });

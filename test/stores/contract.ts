@@ -238,7 +238,7 @@ export function clientStoreContract(
     });
 
     describe('replaceClient', () => {
-      it('replaces a client when no token hash is expected', () =>
+      it('replaces a client when nothing is expected, and counts the replace in its revision', () =>
         withStore(async (store) => {
           const record = minimalClient();
           await store.insertClient(record);
@@ -246,16 +246,30 @@ export function clientStoreContract(
           const replacement = fullClient({ clientId: record.clientId, updatedAt: T0 + 10 });
           delete replacement.lastUsedAt;
           assert.equal(await store.replaceClient(replacement), true);
-          assert.deepStrictEqual(await store.findClient(record.clientId), replacement);
+          assert.deepStrictEqual(await store.findClient(record.clientId), { ...replacement, revision: 1 });
         }));
 
-      it('replaces a client when the expected token hash matches (rotation)', () =>
+      it('starts a client at revision 0 (absent) and keeps the revision its own, whatever a record says', () =>
+        withStore(async (store) => {
+          const record = minimalClient({ revision: 7 });
+          await store.insertClient(record);
+          const inserted = (await store.findClient(record.clientId))!;
+          assert.equal('revision' in inserted, false);
+          assert.equal(await store.replaceClient({ ...inserted, revision: 40 }, inserted), true);
+          const once = (await store.findClient(record.clientId))!;
+          assert.equal(once.revision, 1);
+          assert.equal(await store.replaceClient({ ...once, revision: 0 }, once), true);
+          assert.equal((await store.findClient(record.clientId))!.revision, 2);
+        }));
+
+      it('replaces a client when it is still as read (rotation)', () =>
         withStore(async (store) => {
           const record = fullClient();
           await store.insertClient(record);
-          const rotated = { ...record, registrationAccessTokenHash: hash(), updatedAt: T0 + 20 };
-          assert.equal(await store.replaceClient(rotated, record.registrationAccessTokenHash), true);
-          assert.deepStrictEqual(await store.findClient(record.clientId), rotated);
+          const read = (await store.findClient(record.clientId))!;
+          const rotated = { ...read, registrationAccessTokenHash: hash(), updatedAt: T0 + 20 };
+          assert.equal(await store.replaceClient(rotated, read), true);
+          assert.deepStrictEqual(await store.findClient(record.clientId), { ...rotated, revision: 1 });
         }));
 
       it('changes nothing when the expected token hash is stale', () =>
@@ -263,37 +277,94 @@ export function clientStoreContract(
           const record = fullClient();
           await store.insertClient(record);
           const attempt = { ...record, metadata: { client_name: 'late' }, registrationAccessTokenHash: hash() };
-          assert.equal(await store.replaceClient(attempt, hash()), false);
+          assert.equal(await store.replaceClient(attempt, { registrationAccessTokenHash: hash() }), false);
           assert.deepStrictEqual(await store.findClient(record.clientId), record);
         }));
 
-      it('changes nothing when a hash is expected but the client has none', () =>
+      it('changes nothing when a hash is expected but the client has none, or none is expected and it has one', () =>
         withStore(async (store) => {
           const record = minimalClient();
           await store.insertClient(record);
-          assert.equal(await store.replaceClient({ ...record, registeredBy: 'x' }, hash()), false);
+          assert.equal(await store.replaceClient({ ...record, registeredBy: 'x' }, { registrationAccessTokenHash: hash() }), false);
           assert.deepStrictEqual(await store.findClient(record.clientId), record);
+          const withToken = fullClient();
+          await store.insertClient(withToken);
+          assert.equal(await store.replaceClient({ ...withToken, registeredBy: 'x' }, {}), false);
+          assert.deepStrictEqual(await store.findClient(withToken.clientId), withToken);
         }));
 
-      it('lets only one of two concurrent rotations from the same token win', () =>
+      it('changes nothing when the client was replaced since it was read, even with the token unchanged', () =>
+        withStore(async (store) => {
+          // Read, then someone else writes (a secret renewal keeps the token), then the write
+          // derived from the first read must fail rather than bring the retired secret back.
+          const record = fullClient();
+          await store.insertClient(record);
+          const read = (await store.findClient(record.clientId))!;
+          const renewed = { ...read, clientSecretHash: hash(), previousSecretHash: read.clientSecretHash!, updatedAt: T0 + 30 };
+          assert.equal(await store.replaceClient(renewed, read), true);
+          const lateUpdate = { ...read, metadata: { client_name: 'late' }, updatedAt: T0 + 31 };
+          assert.equal(await store.replaceClient(lateUpdate, read), false);
+          assert.deepStrictEqual(await store.findClient(record.clientId), { ...renewed, revision: 1 });
+        }));
+
+      it('changes nothing when the token was rotated between the read and the write', () =>
         withStore(async (store) => {
           const record = fullClient();
           await store.insertClient(record);
-          const a = { ...record, registrationAccessTokenHash: hash() };
-          const b = { ...record, registrationAccessTokenHash: hash() };
-          const results = await Promise.all([
-            store.replaceClient(a, record.registrationAccessTokenHash),
-            store.replaceClient(b, record.registrationAccessTokenHash),
-          ]);
-          assert.deepEqual(results.filter(Boolean).length, 1);
-          const winner = results[0] ? a : b;
-          assert.equal((await store.findClient(record.clientId))!.registrationAccessTokenHash, winner.registrationAccessTokenHash);
+          const read = (await store.findClient(record.clientId))!;
+          const rotated = { ...read, registrationAccessTokenHash: hash() };
+          assert.equal(await store.replaceClient(rotated, read), true);
+          const renewal = { ...read, clientSecretHash: hash() };
+          assert.equal(await store.replaceClient(renewal, read), false);
+          // Also with the revision the rotation left, as long as the token read is the old one.
+          assert.equal(await store.replaceClient(renewal, { ...read, revision: 1 }), false);
+          assert.deepStrictEqual(await store.findClient(record.clientId), { ...rotated, revision: 1 });
         }));
+
+      it('lets exactly one of ten concurrent replaces from the same read win, token kept or not', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          const read = (await store.findClient(record.clientId))!;
+          // Half rotate the token (updates), half keep it (secret renewals).
+          const attempts = Array.from({ length: 10 }, (_, i) => ({
+            ...read,
+            clientSecretHash: hash(),
+            ...(i % 2 === 0 ? { registrationAccessTokenHash: hash() } : {}),
+          }));
+          const results = await Promise.all(attempts.map((attempt) => store.replaceClient(attempt, read)));
+          assert.equal(results.filter(Boolean).length, 1);
+          const winner = attempts[results.indexOf(true)]!;
+          assert.deepStrictEqual(await store.findClient(record.clientId), { ...winner, revision: 1 });
+        }));
+
+      itWithSharedStorage('lets exactly one of concurrent replaces spread over two store instances win', async () => {
+        const first = await makeStore();
+        const second = await openAnother!(first);
+        try {
+          const record = fullClient();
+          await first.insertClient(record);
+          const read = (await first.findClient(record.clientId))!;
+          assert.deepStrictEqual(await second.findClient(record.clientId), read);
+          const attempts = Array.from({ length: 10 }, () => ({ ...read, clientSecretHash: hash() }));
+          const results = await Promise.all(
+            attempts.map((attempt, i) => (i % 2 ? first : second).replaceClient(attempt, read)),
+          );
+          assert.equal(results.filter(Boolean).length, 1);
+          const winner = attempts[results.indexOf(true)]!;
+          assert.equal((await second.findClient(record.clientId))!.clientSecretHash, winner.clientSecretHash);
+          assert.equal((await first.findClient(record.clientId))!.clientSecretHash, winner.clientSecretHash);
+        } finally {
+          await second.close();
+          await first.close();
+        }
+      });
 
       it('reports false for a client that does not exist, and creates nothing', () =>
         withStore(async (store) => {
           const record = minimalClient();
           assert.equal(await store.replaceClient(record), false);
+          assert.equal(await store.replaceClient(record, record), false);
           assert.equal(await store.findClient(record.clientId), null);
         }));
     });
@@ -348,7 +419,7 @@ export function clientStoreContract(
           await store.insertClient(record);
           const read = await store.findClient(record.clientId);
           await store.recordClientUse(record.clientId, T0 + 100);
-          assert.equal(await store.replaceClient({ ...read!, updatedAt: T0 + 5 }), true);
+          assert.equal(await store.replaceClient({ ...read!, updatedAt: T0 + 5 }, read!), true);
           const found = await store.findClient(record.clientId);
           assert.equal(found!.updatedAt, T0 + 5);
           assert.equal(found!.lastUsedAt, T0 + 100);
@@ -623,7 +694,7 @@ export function clientStoreContract(
           assert.deepStrictEqual(await second.findClient(record.clientId), record);
           const replaced = { ...record, metadata: { ...record.metadata, client_name: 'Renamed' }, updatedAt: T0 + 9 };
           assert.equal(await first.replaceClient(replaced), true);
-          assert.deepStrictEqual(await second.findClient(record.clientId), replaced);
+          assert.deepStrictEqual(await second.findClient(record.clientId), { ...replaced, revision: 1 });
           assert.equal(await first.deleteClient(record.clientId), true);
           assert.equal(await second.findClient(record.clientId), null);
         } finally {

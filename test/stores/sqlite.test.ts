@@ -66,7 +66,7 @@ describe('sqlite store', () => {
     const bare = sqliteStore({ path, migrate: false });
     try {
       await assert.rejects(bare.findClient('x'), /no such table/);
-      assert.deepEqual(await migrateToLatest(bare.db), ['0001_initial', '0002_sqlite_client_changes']);
+      assert.deepEqual(await migrateToLatest(bare.db), ['0001_initial', '0002_sqlite_client_changes', '0003_client_revision']);
       assert.deepEqual(await migrateToLatest(bare.db, { dialect: bare.dialect }), []);
       assert.equal(await bare.findClient('x'), null);
     } finally {

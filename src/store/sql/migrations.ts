@@ -15,6 +15,7 @@ const MIGRATION_LOCK_TABLE = 'dcr_migrations_lock';
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: SqlDialectName) => Migration]> = [
   ['0001_initial', initialSchema],
   ['0002_sqlite_client_changes', clientChangeCounter],
+  ['0003_client_revision', clientRevision],
 ];
 
 /** Every migration name, in order: lets a store see cheaply that a database is up to date. */
@@ -100,6 +101,23 @@ function clientChangeCounter(dialect: SqlDialectName): Migration {
             'begin update dcr_client_changes set version = version + 1 where id = 1; end',
         ).execute(db);
       }
+    },
+  };
+}
+
+/**
+ * A revision per client, which replaceClient's compare-and-set checks and moves (see
+ * queries.updateClient). NOT NULL with a default rather than nullable: inserts by code one version
+ * behind (which does not know the column) still work during a rolling upgrade, and every row reads
+ * as a number.
+ */
+function clientRevision(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .alterTable('dcr_clients')
+        .addColumn('revision', 'bigint', (col) => col.notNull().defaultTo(0))
+        .execute();
     },
   };
 }

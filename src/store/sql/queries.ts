@@ -76,19 +76,30 @@ export function selectClients(
 }
 
 /**
- * Compare-and-set on the registration access token hash when `expectedAccessTokenHash` is given.
- * `last_used_at` is left alone: only recordClientUse moves it (forward), so a replace built from an
- * older read cannot move it back.
+ * Replaces a client's columns and moves its revision one up. With `expected`, a compare-and-set:
+ * the row changes only while it still has the revision and registration access token hash that
+ * were read. One statement, so the database's row lock makes it atomic against every writer;
+ * the token hash is checked too so that a rotation by code that does not count revisions (one
+ * version behind, during a rolling upgrade) still makes it fail.
+ * `last_used_at` is left alone: only recordClientUse moves it (forward), so a replace built from
+ * an older read cannot move it back.
  */
 export function updateClient(
   db: Db,
   row: Insertable<ClientsTable>,
-  expectedAccessTokenHash: string | undefined,
+  expected: { revision: number; registrationAccessTokenHash: string | null } | undefined,
 ): CompiledQuery {
   const { client_id: clientId, last_used_at: _lastUsedAt, ...columns } = row;
-  let query = db.updateTable('dcr_clients').set(columns).where('client_id', '=', clientId);
-  if (expectedAccessTokenHash !== undefined) {
-    query = query.where('registration_access_token_hash', '=', expectedAccessTokenHash);
+  let query = db
+    .updateTable('dcr_clients')
+    .set({ ...columns, revision: sql<number>`revision + 1` })
+    .where('client_id', '=', clientId);
+  if (expected !== undefined) {
+    query = query.where('revision', '=', expected.revision);
+    const hash = expected.registrationAccessTokenHash;
+    query = hash === null
+      ? query.where('registration_access_token_hash', 'is', null)
+      : query.where('registration_access_token_hash', '=', hash);
   }
   return query.compile();
 }

@@ -50,6 +50,9 @@ export function rowToClient(row: Selectable<ClientsTable>): ClientRecord {
   }
   if (row.registered_by !== null) record.registeredBy = row.registered_by;
   if (row.last_used_at !== null) record.lastUsedAt = Number(row.last_used_at);
+  // Revision 0 (never replaced) is absent, as the memory store keeps it.
+  const revision = Number(row.revision);
+  if (revision !== 0) record.revision = revision;
   return record;
 }
 

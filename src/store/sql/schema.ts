@@ -26,6 +26,8 @@ export interface ClientsTable {
   created_at: EpochSeconds;
   updated_at: EpochSeconds;
   last_used_at: OptionalEpochSeconds;
+  /** Replaces so far (compare-and-set); the database default 0 on insert, moved by updateClient only. */
+  revision: ColumnType<number | string, never, number>;
 }
 
 export interface InitialAccessTokensTable {

@@ -2,6 +2,7 @@ import type { Compilable, CompiledQuery, Insertable, Kysely, QueryResult, Select
 import type {
   AuditEvent,
   ClientRecord,
+  ClientRevision,
   ClientStore,
   InitialAccessTokenRecord,
   ListClientsOptions,
@@ -110,9 +111,12 @@ export abstract class SqlClientStore implements ClientStore {
     return row ? { record: deepFreeze(rowToClient(row)), metadataChars: row.metadata.length } : null;
   }
 
-  replaceClient(record: ClientRecord, expectedAccessTokenHash?: string): Promise<boolean> {
+  replaceClient(record: ClientRecord, expected?: ClientRevision): Promise<boolean> {
+    const expectation = expected === undefined
+      ? undefined
+      : { revision: expected.revision ?? 0, registrationAccessTokenHash: expected.registrationAccessTokenHash ?? null };
     return this.#run(async () =>
-      changedRows(await this.write(queries.updateClient(this.db, clientToRow(record), expectedAccessTokenHash))),
+      changedRows(await this.write(queries.updateClient(this.db, clientToRow(record), expectation))),
     );
   }
 
