@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { createRegistration, type Registration } from '../../src/index.js';
-import { oauth2ServerClients } from '../../src/integrations/oauth2-server.js';
+import { holdToRegisteredAuthMethod, oauth2ServerClients } from '../../src/integrations/oauth2-server.js';
+import { readClientCredentials } from '../../src/registration/client-auth.js';
 import { silentLogger } from '../../src/server/logger.js';
 import { createModel, newGrantSubject, type ReferenceModel } from '../../src/server/model.js';
 import { hashPassword } from '../../src/server/passwords.js';
@@ -240,6 +241,62 @@ for (const backend of storageBackends()) {
       assert.deepEqual(host?.grants, ['authorization_code'], 'refresh_token no longer allowed');
       assert.deepEqual(await fragment.validateScope(user, host!, ['admin']), false, 'admin is outside the tier');
       assert.deepEqual(await fragment.validateScope(user, host!, undefined), ['read']);
+    });
+
+    /**
+     * A library user's own token endpoint, as the integration's documentation shows it: the
+     * credentials read from the raw request, the model held to the registered method for this
+     * request, and the Authorization header left for the library to parse.
+     */
+    async function userTokenEndpoint(body: Record<string, string>, basic?: [string, string]) {
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1' };
+      if (basic) headers.authorization = `Basic ${Buffer.from(`${basic[0]}:${basic[1]}`).toString('base64')}`;
+      const credentials = readClientCredentials({ authorization: headers.authorization, body });
+      if (credentials.kind === 'invalid') return { status: 400, error: 'invalid_request', challenge: undefined };
+      const options = credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(model, credentials.method) } : {};
+      const response = new OAuth2Server.Response();
+      try {
+        await oauth.token(new OAuth2Server.Request({ method: 'POST', headers, query: {}, body }), response, options as OAuth2Server.TokenOptions);
+        return { status: 200, error: undefined, challenge: undefined };
+      } catch (error) {
+        assert.ok(error instanceof OAuth2Server.OAuthError, String(error));
+        return { status: error.code, error: error.name, challenge: response.get('WWW-Authenticate') as string | undefined };
+      }
+    }
+
+    it('holds each client to its registered token_endpoint_auth_method in a library user\'s token endpoint', async () => {
+      const confidential = { redirect_uris: ['https://app.example/cb'], grant_types: ['client_credentials'] };
+      const basicClient = await register({ ...confidential, token_endpoint_auth_method: 'client_secret_basic' });
+      const postClient = await register({ ...confidential, token_endpoint_auth_method: 'client_secret_post' });
+      const publicClient = await register(publicClientMetadata);
+      const { verifier, challenge } = pkcePair();
+      const code = await authorize({
+        client_id: publicClient.client_id,
+        redirect_uri: 'http://127.0.0.1:8123/callback',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
+      const exchange = { grant_type: 'authorization_code', code: code.authorizationCode, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:8123/callback' };
+      const asPost = (c: Record<string, any>, secret = c.client_secret as string) => ({ client_id: c.client_id as string, client_secret: secret });
+      const cases: Array<{ name: string; body: Record<string, string>; basic?: [string, string]; status: number; error?: string }> = [
+        { name: 'basic client over Basic', body: { grant_type: 'client_credentials' }, basic: [basicClient.client_id, basicClient.client_secret], status: 200 },
+        // The library answers invalid_client with 400, or 401 when the Authorization header was used (RFC 6749 §5.2).
+        { name: 'basic client in the body', body: { grant_type: 'client_credentials', ...asPost(basicClient) }, status: 400, error: 'invalid_client' },
+        { name: 'post client in the body', body: { grant_type: 'client_credentials', ...asPost(postClient) }, status: 200 },
+        { name: 'post client over Basic', body: { grant_type: 'client_credentials' }, basic: [postClient.client_id, postClient.client_secret], status: 401, error: 'invalid_client' },
+        { name: 'post client, both', body: { grant_type: 'client_credentials', client_secret: postClient.client_secret }, basic: [postClient.client_id, postClient.client_secret], status: 400, error: 'invalid_request' },
+        // The refused attempts below do not spend the public client's code.
+        { name: 'public client with a secret', body: { ...exchange, ...asPost(publicClient, 'x') }, status: 400, error: 'invalid_client' },
+        { name: 'public client over Basic, no secret', body: exchange, basic: [publicClient.client_id, ''], status: 401, error: 'invalid_client' },
+        { name: 'public client by client_id', body: { ...exchange, client_id: publicClient.client_id }, status: 200 },
+      ];
+      for (const c of cases) {
+        const answer = await userTokenEndpoint(c.body, c.basic);
+        assert.equal(answer.status, c.status, c.name);
+        assert.equal(answer.error, c.error, c.name);
+        // RFC 6749 §5.2: the library itself answers a Basic attempt's invalid_client with 401 and a challenge.
+        if (c.error === 'invalid_client') assert.equal(answer.challenge !== undefined, c.basic !== undefined, c.name);
+      }
     });
 
     it('records when the client was last used', async () => {
