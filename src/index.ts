@@ -16,6 +16,7 @@ export { RegistrationError, isRegistrationError, type RegistrationErrorCode } fr
 export { generateSecret, hashSecret, verifySecret } from './secrets.js';
 export { redirectUriMatches, classifyRedirectUri } from './metadata/redirect-uris.js';
 export { isAcceptedSecret, isCurrentSecret } from './registration/client-auth.js';
+export { readClientCredentials, checkClientAuthMethod, type ClientAuthMethod, type PresentedClientCredentials } from './registration/client-auth.js';
 export type { RegistrationServerMetadata } from './registration/server-metadata.js';
 export type { InitialAccessTokenAdmin, CreateInitialAccessTokenOptions } from './registration/initial-access-tokens.js';
 export type * from './store/types.js';

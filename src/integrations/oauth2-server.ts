@@ -144,7 +144,7 @@ function toHostClient(record: ClientRecord, policy: Policy, options: OAuth2Serve
  * the library answers with 401 and a Basic challenge when the Authorization header was used.
  *
  * @node-oauth/oauth2-server calls getClient(id, secret) without saying where the secret came
- * from, so the method is read from the request first (`readClientCredentials`, which also
+ * from, so the method is read from the request first (`readClientCredentials` from 'oauth-dcr', which also
  * decodes RFC 6749 §2.3.1 Basic credentials and refuses two methods at once) and handed in here.
  * Its token() merges per-call options over the server's, the model included (lib/server.js), so
  * the wrapped model serves that request alone; the type definitions omit `model`, hence the cast:
