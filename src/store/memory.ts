@@ -1,6 +1,7 @@
 import { ClientExistsError, StoreClosedError } from './errors.js';
 import { frozenCopy } from './frozen.js';
 import { checkListLimit } from './sql/list-limit.js';
+import { auditText, checkStorableClient, checkStorableInitialAccessToken, storableAuditEvent } from './text.js';
 import type {
   AuditEvent,
   ClientRecord,
@@ -35,6 +36,8 @@ export class MemoryClientStore implements ClientStore {
 
   async insertClient(record: ClientRecord): Promise<void> {
     this.#checkOpen();
+    // As the SQL stores must (PostgreSQL text cannot hold NUL), see ./text.ts.
+    checkStorableClient(record);
     if (this.#clients.has(record.clientId)) throw new ClientExistsError(record.clientId);
     // A new client is at revision 0, which is stored as absent.
     this.#clients.set(record.clientId, frozenCopy({ ...record, revision: undefined }));
@@ -50,6 +53,7 @@ export class MemoryClientStore implements ClientStore {
     this.#checkOpen();
     const stored = this.#clients.get(record.clientId);
     if (!stored) return false;
+    checkStorableClient(record);
     const revision = stored.revision ?? 0;
     if (
       expected !== undefined &&
@@ -89,6 +93,7 @@ export class MemoryClientStore implements ClientStore {
 
   async insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void> {
     this.#checkOpen();
+    checkStorableInitialAccessToken(record);
     // The SQL stores reject both through their primary key and unique index.
     if (this.#tokens.has(record.id) || this.#tokenIdsByHash.has(record.tokenHash)) {
       throw new Error(`initial access token ${JSON.stringify(record.id)} already exists`);
@@ -127,7 +132,7 @@ export class MemoryClientStore implements ClientStore {
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {
     this.#checkOpen();
-    this.#auditEvents.push(frozenCopy({ ...event, id: this.#nextAuditId++ }));
+    this.#auditEvents.push(frozenCopy({ ...storableAuditEvent(event), id: this.#nextAuditId++ }));
     // A process-memory trail is bounded: the newest events are the useful ones, and an
     // unbounded array would grow for as long as the server runs. Trimmed in batches: cutting one
     // event off the front of a 10 000-element array on every append cost 50-100 us each.
@@ -141,7 +146,7 @@ export class MemoryClientStore implements ClientStore {
     this.#checkOpen();
     const limit = checkListLimit(options.limit);
     if (limit === 0) return [];
-    const { clientId } = options;
+    const clientId = options.clientId === undefined ? undefined : auditText(options.clientId);
     const events = clientId === undefined ? this.#auditEvents : this.#auditEvents.filter((e) => e.clientId === clientId);
     return events.slice(-limit);
   }

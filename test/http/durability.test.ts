@@ -87,6 +87,48 @@ for (const storeCase of cases) {
       await store.close();
     });
 
+    it('answers NUL in a client id like any unknown id (PostgreSQL text refuses it), and in metadata with 400', async () => {
+      const store = await storeCase.open();
+      try {
+        const dcr = makeRegistration({ store, persistAuditEvents: true });
+        // Metadata validation refuses control characters in the strings it knows (the store could
+        // hold them: metadata is JSON text, see the store contract); either way, never a 500.
+        const refused = await register(dcr, { ...mcpClient, client_name: 'a\u0000b' });
+        assert.equal(refused.status, 400, refused.text);
+        const reg = await register(dcr, mcpClient);
+        assert.equal(reg.status, 201, reg.text);
+        const path = new URL(reg.body.registration_client_uri).pathname;
+        const token = reg.body.registration_access_token as string;
+
+        for (const target of ['/register/%00', '/register/a%00b', `${path}%00`, `${path}%00/secret`]) {
+          for (const method of ['GET', 'PUT', 'DELETE', 'POST']) {
+            // The secret resource takes POST only; the client resource GET, PUT and DELETE.
+            if ((method === 'POST') !== target.endsWith('/secret')) continue;
+            const body = method === 'PUT' ? { ...mcpClient, client_id: 'a\u0000b' } : undefined;
+            const res = await send(dcr, method, target, body, bearer(token));
+            assert.equal(res.status, 401, `${method} ${target}: ${res.text}`);
+            assert.equal(res.body.error, 'invalid_token');
+          }
+        }
+        // The client itself is untouched.
+        assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).status, 200);
+      } finally {
+        // close() waits for the audit appends still in flight (they are fire-and-forget).
+        await store.close();
+      }
+      // The refusals are in the audit trail, the NUL kept visible as U+FFFD.
+      const reader = storeCase.reopen ? await storeCase.reopen() : undefined;
+      if (reader) {
+        try {
+          const rejected = (await reader.listAuditEvents({ clientId: 'a\u0000b', limit: 1000 })).filter((event) => event.type === 'token.rejected');
+          assert.equal(rejected.length, 3, JSON.stringify(rejected));
+          assert.ok(rejected.every((event) => event.clientId === 'a\ufffdb'));
+        } finally {
+          await reader.close();
+        }
+      }
+    });
+
     if (storeCase.cleanup) after(() => storeCase.cleanup!());
   });
 }

@@ -645,6 +645,131 @@ export function clientStoreContract(
         }));
     });
 
+    describe('U+0000 (NUL): PostgreSQL text cannot hold it, so no store keeps it outside JSON', () => {
+      const NUL_KEYS = ['\u0000', 'a\u0000b', 'client-\u0000', '\u0000' + 'x'.repeat(64)];
+      const isNulRefused = { name: 'TypeError', message: /U\+0000/ };
+
+      it('finds, replaces and deletes no client by an id holding NUL, as for any unknown id', () =>
+        withStore(async (store) => {
+          const record = fullClient({ clientId: 'a' });
+          await store.insertClient(record);
+          for (const clientId of [...NUL_KEYS, 'a\u0000']) {
+            assert.equal(await store.findClient(clientId), null, JSON.stringify(clientId));
+            assert.equal(await store.replaceClient({ ...record, clientId }), false);
+            assert.equal(await store.replaceClient({ ...record, clientId }, record), false);
+            assert.equal(await store.deleteClient(clientId), false);
+          }
+          assert.deepStrictEqual(await store.findClient('a'), record);
+        }));
+
+      it('replaces nothing when the expected registration access token hash holds NUL', () =>
+        withStore(async (store) => {
+          const record = fullClient();
+          await store.insertClient(record);
+          const attempt = { ...record, registeredBy: 'late' };
+          assert.equal(await store.replaceClient(attempt, { registrationAccessTokenHash: `${record.registrationAccessTokenHash}\u0000` }), false);
+          assert.deepStrictEqual(await store.findClient(record.clientId), record);
+        }));
+
+      it('drops a use of a client id holding NUL, and still records the others', async () => {
+        const store = await makeStore();
+        const record = minimalClient();
+        try {
+          await store.insertClient(record);
+          await store.recordClientUse('a\u0000b', T0 + 7);
+          await store.recordClientUse(record.clientId, T0 + 8);
+          assert.equal((await store.findClient(record.clientId))!.lastUsedAt, T0 + 8);
+        } finally {
+          // close() writes pending uses: one NUL id in the batch must not fail it.
+          await store.close();
+        }
+        if (!openAnother) return;
+        const other = await openAnother(store);
+        try {
+          assert.equal((await other.findClient(record.clientId))!.lastUsedAt, T0 + 8);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('lists clients after a cursor holding NUL as after the part before it', () =>
+        withStore(async (store) => {
+          for (const clientId of ['a', 'a\u0001', 'a-1', 'b']) await store.insertClient(minimalClient({ clientId }));
+          const after = async (cursor: string) => (await store.listClients({ after: cursor })).map((c) => c.clientId);
+          assert.deepEqual(await after('a\u0000b'), ['a\u0001', 'a-1', 'b']);
+          assert.deepEqual(await after('\u0000'), ['a', 'a\u0001', 'a-1', 'b']);
+        }));
+
+      it('spends and revokes no initial access token by a hash or id holding NUL', () =>
+        withStore(async (store) => {
+          const record = token({ usesRemaining: 1 });
+          await store.insertInitialAccessToken(record);
+          for (const key of [...NUL_KEYS, `${record.tokenHash}\u0000`]) {
+            assert.equal(await store.consumeInitialAccessToken(key, T0), null);
+          }
+          for (const key of [...NUL_KEYS, `${record.id}\u0000`]) {
+            assert.equal(await store.revokeInitialAccessToken(key, T0), false);
+          }
+          assert.deepStrictEqual(await store.listInitialAccessTokens(), [record]);
+        }));
+
+      it('refuses to store NUL in a key or plain text field, and stores nothing', () =>
+        withStore(async (store) => {
+          const bad = minimalClient({ clientId: 'a\u0000b' });
+          await assert.rejects(store.insertClient(bad), isNulRefused);
+          const byNul = minimalClient({ registeredBy: 'principal\u0000' });
+          await assert.rejects(store.insertClient(byNul), isNulRefused);
+          assert.equal(await store.findClient(byNul.clientId), null);
+          assert.deepEqual(await store.listClients(), []);
+
+          const record = fullClient();
+          await store.insertClient(record);
+          await assert.rejects(store.replaceClient({ ...record, clientSecretHash: 'h\u0000' }, record), isNulRefused);
+          assert.deepStrictEqual(await store.findClient(record.clientId), record);
+
+          await assert.rejects(store.insertInitialAccessToken(token({ id: 'iat\u0000' })), isNulRefused);
+          await assert.rejects(store.insertInitialAccessToken(token({ label: 'ci\u0000' })), isNulRefused);
+          assert.deepEqual(await store.listInitialAccessTokens(), []);
+        }));
+
+      it('round-trips NUL anywhere in metadata (stored as JSON text)', () =>
+        withStore(async (store) => {
+          const record = fullClient({
+            metadata: {
+              client_name: 'a\u0000b',
+              'client_name#\u0000': '\u0000',
+              contacts: ['\u0000@example.com'],
+              nested: { '\u0000': ['x\u0000y', { z: '\u0000\u0000' }] },
+            },
+          });
+          await store.insertClient(record);
+          assert.deepStrictEqual(await store.findClient(record.clientId), record);
+          const read = (await store.findClient(record.clientId))!;
+          const renamed = { ...read, metadata: { ...read.metadata, client_name: '\u0000renamed' } };
+          assert.equal(await store.replaceClient(renamed, read), true);
+          assert.deepStrictEqual(await store.findClient(record.clientId), { ...renamed, revision: 1 });
+        }));
+
+      it('records audit events whatever they hold: NUL in a text field kept as U+FFFD, found by the same filter', () =>
+        withStore(async (store) => {
+          await store.appendAuditEvent({
+            type: 'token.rejected',
+            at: T0,
+            clientId: 'a\u0000b',
+            actor: '\u0000',
+            ip: '203.0.113.7\u0000',
+            detail: { reason: 'x\u0000y' },
+          });
+          const expected = { type: 'token.rejected', at: T0, clientId: 'a\ufffdb', actor: '\ufffd', ip: '203.0.113.7\ufffd', detail: { reason: 'x\u0000y' } };
+          const [event] = await store.listAuditEvents();
+          const { id: _id, ...stored } = event!;
+          assert.deepStrictEqual(stored, expected);
+          assert.equal((await store.listAuditEvents({ clientId: 'a\u0000b' })).length, 1);
+          assert.equal((await store.listAuditEvents({ clientId: 'a\ufffdb' })).length, 1);
+          assert.equal((await store.listAuditEvents({ clientId: '\u0000' })).length, 0);
+        }));
+    });
+
     describe('lifecycle', () => {
       it('refuses calls after close()', async () => {
         const store = await makeStore();

@@ -12,6 +12,14 @@ import { ClientUseRecorder } from './client-uses.js';
 import { ClientExistsError, StoreClosedError } from '../errors.js';
 import { deepFreeze } from '../frozen.js';
 import { checkListLimit } from './list-limit.js';
+import {
+  auditText,
+  checkStorableClient,
+  checkStorableInitialAccessToken,
+  isStorableText,
+  storableAuditEvent,
+  storableCursor,
+} from '../text.js';
 import * as queries from './queries.js';
 import {
   auditEventToRow,
@@ -87,6 +95,7 @@ export abstract class SqlClientStore implements ClientStore {
 
   insertClient(record: ClientRecord): Promise<void> {
     return this.#run(async () => {
+      checkStorableClient(record);
       const result = await this.write(this.#insertClient(clientToRow(record)));
       if (!changedRows(result)) throw new ClientExistsError(record.clientId);
     });
@@ -94,6 +103,8 @@ export abstract class SqlClientStore implements ClientStore {
 
   findClient(clientId: string): Promise<ClientRecord | null> {
     return this.#run(async () => {
+      // No stored id holds NUL (../text.ts); PostgreSQL would refuse the query rather than miss.
+      if (!isStorableText(clientId)) return null;
       const record = await this.lookupClient(clientId);
       return record && this.#withPendingUse(record);
     });
@@ -115,13 +126,17 @@ export abstract class SqlClientStore implements ClientStore {
     const expectation = expected === undefined
       ? undefined
       : { revision: expected.revision ?? 0, registrationAccessTokenHash: expected.registrationAccessTokenHash ?? null };
-    return this.#run(async () =>
-      changedRows(await this.write(queries.updateClient(this.db, clientToRow(record), expectation))),
-    );
+    return this.#run(async () => {
+      if (!isStorableText(record.clientId)) return false;
+      if (expectation?.registrationAccessTokenHash != null && !isStorableText(expectation.registrationAccessTokenHash)) return false;
+      checkStorableClient(record);
+      return changedRows(await this.write(queries.updateClient(this.db, clientToRow(record), expectation)));
+    });
   }
 
   deleteClient(clientId: string): Promise<boolean> {
     return this.#run(async () => {
+      if (!isStorableText(clientId)) return false;
       this.#uses.forget(clientId);
       return changedRows(await this.write(queries.deleteClient(this.db, clientId)));
     });
@@ -129,6 +144,9 @@ export abstract class SqlClientStore implements ClientStore {
 
   async recordClientUse(clientId: string, at: number): Promise<void> {
     if (this.#closing) throw new StoreClosedError();
+    // A use of an unknown client is dropped, and no stored id holds NUL. Kept out of the buffer,
+    // it would fail every batched flush on PostgreSQL (the whole statement is refused).
+    if (!isStorableText(clientId)) return;
     this.#uses.record(clientId, at);
   }
 
@@ -149,19 +167,22 @@ export abstract class SqlClientStore implements ClientStore {
   listClients(options: ListClientsOptions = {}): Promise<ClientRecord[]> {
     return this.#run(async () => {
       const limit = checkListLimit(options.limit);
-      const { rows } = await this.read(queries.selectClients(this.db, { limit, after: options.after }));
+      const after = options.after === undefined ? undefined : storableCursor(options.after);
+      const { rows } = await this.read(queries.selectClients(this.db, { limit, after }));
       return rows.map((row) => this.#withPendingUse(deepFreeze(rowToClient(row))));
     });
   }
 
   insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void> {
     return this.#run(async () => {
+      checkStorableInitialAccessToken(record);
       await this.write(queries.insertInitialAccessToken(this.db, initialAccessTokenToRow(record)));
     });
   }
 
   consumeInitialAccessToken(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null> {
     return this.#run(async () => {
+      if (!isStorableText(tokenHash)) return null;
       const { rows } = await this.write(queries.consumeInitialAccessToken(this.db, tokenHash, now));
       return rows[0] ? deepFreeze(rowToInitialAccessToken(rows[0])) : null;
     });
@@ -175,12 +196,15 @@ export abstract class SqlClientStore implements ClientStore {
   }
 
   revokeInitialAccessToken(id: string, at: number): Promise<boolean> {
-    return this.#run(async () => changedRows(await this.write(queries.revokeInitialAccessToken(this.db, id, at))));
+    return this.#run(async () => {
+      if (!isStorableText(id)) return false;
+      return changedRows(await this.write(queries.revokeInitialAccessToken(this.db, id, at)));
+    });
   }
 
   appendAuditEvent(event: AuditEvent): Promise<void> {
     return this.#run(async () => {
-      await this.write(this.#insertAuditEvent(auditEventToRow(event)));
+      await this.write(this.#insertAuditEvent(auditEventToRow(storableAuditEvent(event))));
     });
   }
 
@@ -189,7 +213,10 @@ export abstract class SqlClientStore implements ClientStore {
     return this.#run(async () => {
       const limit = checkListLimit(options.limit);
       const { rows } = await this.read(
-        queries.selectLatestAuditEvents(this.db, { clientId: options.clientId, limit }),
+        queries.selectLatestAuditEvents(this.db, {
+          clientId: options.clientId === undefined ? undefined : auditText(options.clientId),
+          limit,
+        }),
       );
       return rows.reverse().map((row) => deepFreeze(rowToAuditEvent(row)));
     });
