@@ -11,7 +11,8 @@ import { DEMO_PASSWORD, DEMO_USERNAME, startTestServer, type TestServer } from '
 
 /**
  * A real browser (Debian's chromium, driven by playwright-core) through the login and consent
- * pages: approve gives the client a code with state and iss; deny gives access_denied.
+ * pages: approve gives the client a code with state and iss; deny gives access_denied; a login
+ * form posted from another site is refused; an impossible redirect port is an error page.
  * Screenshots of every page go to test-artifacts/ for a human to look at.
  */
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,12 +31,19 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
   let callbackServer: Server;
   let callbackUrl: string;
   let client: Record<string, any>;
+  /** What the "attacker's site" (the callback server under another host name) serves at /attack. */
+  let attackPage = '';
 
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     server = await startTestServer();
     // The "native app" listening on loopback for the redirect, as a desktop client would.
-    callbackServer = createServer((_req, res) => {
+    callbackServer = createServer((req, res) => {
+      if (req.url === '/attack') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(attackPage);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<!doctype html><title>Client</title><p>The client received the authorization response.</p>');
     });
@@ -135,5 +143,46 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
     assert.ok(page.url().startsWith(server.url));
     await screenshot(page, '5-error');
     await page.close();
+  });
+
+  it('shows an error page, not a redirect, for a loopback redirect URI on an impossible port', async () => {
+    const page = await context.newPage();
+    for (const port of ['65536', '99999', '0']) {
+      const response = await page.goto(authorizationUrl(server.url, {
+        client_id: client.client_id,
+        redirect_uri: `http://127.0.0.1:${port}/callback`,
+        state: 'bad-port',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      }).href);
+      assert.equal(response?.status(), 400, `port ${port}`);
+      assert.ok(page.url().startsWith(server.url));
+      assert.match(await page.locator('main').innerText(), /redirect_uri/);
+      assert.equal(await page.locator('form').count(), 0);
+    }
+    await page.close();
+  });
+
+  it('refuses a login form posted from another site, even with the right token (SameSite=Strict login-CSRF cookie)', async () => {
+    // The victim's browser has the login page open (so it holds the login-CSRF cookie).
+    const victim = await browser.newContext();
+    const page = await victim.newPage();
+    await page.goto(startUrl('victim'));
+    const fields = await page.locator('form input[type=hidden]').evaluateAll((inputs) =>
+      inputs.map((input) => [(input as HTMLInputElement).name, (input as HTMLInputElement).value]));
+    // Another site (localhost is not the same site as 127.0.0.1) posts the attacker's credentials
+    // with the victim's own token, as if it had leaked: the browser does not send the cookie.
+    const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    attackPage = `<!doctype html><title>Attacker</title><form method="post" action="${escape(`${server.url}/authorize/login`)}">${
+      fields.map(([name, value]) => `<input type="hidden" name="${escape(name!)}" value="${escape(value!)}">`).join('')
+    }<input name="username" value="${escape(DEMO_USERNAME)}"><input name="password" value="${escape(DEMO_PASSWORD)}"></form><script>document.forms[0].submit()</script>`;
+    const attackOrigin = `http://localhost:${new URL(callbackUrl).port}`;
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${server.url}/authorize/login`),
+      page.goto(`${attackOrigin}/attack`),
+    ]);
+    assert.equal(response.status(), 403);
+    assert.equal((await victim.cookies(server.url)).some((cookie) => cookie.name === 'dcr_session'), false, 'the victim was not signed in');
+    await victim.close();
   });
 });
