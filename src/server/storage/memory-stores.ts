@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthorizationCodeRecord, TokenRecord, TokenStore, UserRecord, UserStore } from './records.js';
+import {
+  checkStorableCode,
+  checkStorableToken,
+  checkStorableUser,
+  type AuthorizationCodeRecord,
+  type TokenRecord,
+  type TokenStore,
+  type UserRecord,
+  type UserStore,
+} from './records.js';
 
 /**
  * Users, codes and tokens in process memory (DCR_STORE=memory, for benchmarks and tests). Each
@@ -10,6 +19,8 @@ export class MemoryTokenStore implements TokenStore {
   readonly #tokens = new Map<string, TokenRecord>();
 
   async insertAuthorizationCode(record: AuthorizationCodeRecord): Promise<void> {
+    // As the SQL stores must (records.ts): lookups by NUL then miss here as they do there.
+    checkStorableCode(record);
     this.#codes.set(record.codeHash, structuredClone(record));
   }
 
@@ -26,6 +37,7 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async insertTokens(records: TokenRecord[]): Promise<void> {
+    for (const record of records) checkStorableToken(record);
     for (const record of records) this.#tokens.set(record.tokenHash, structuredClone(record));
   }
 
@@ -84,6 +96,7 @@ export class MemoryUserStore implements UserStore {
   }
 
   async upsertUser(username: string, passwordHash: string, at: number): Promise<UserRecord> {
+    checkStorableUser(username, passwordHash);
     const existing = await this.findUserByName(username);
     const user: UserRecord = existing
       ? { ...existing, passwordHash }

@@ -1,3 +1,5 @@
+import { checkStorableText } from '../../store/text.js';
+
 /**
  * What the reference server stores besides clients: users, authorization codes and tokens. Codes
  * and tokens are kept only as SHA-256 hashes (src/secrets.ts): a leaked table holds nothing usable.
@@ -80,4 +82,38 @@ export function joinScope(scope: string[] | undefined): string | null {
 
 export function splitScope(scope: string | null): string[] | undefined {
   return scope ? scope.split(' ') : undefined;
+}
+
+/*
+ * NUL (U+0000): the same rule as the library's stores (src/store/text.ts), since these tables live
+ * in the same database and PostgreSQL text cannot hold it. A lookup by a value holding NUL finds
+ * nothing, as for any unknown value (see isStorableText there); a record holding one is refused
+ * on write, by every backend alike. Its fields are hashes, ids and values /authorize validated.
+ */
+
+export function checkStorableCode(record: AuthorizationCodeRecord): void {
+  checkStorableText('codeHash', record.codeHash);
+  checkStorableText('grantId', record.grantId);
+  checkStorableText('clientId', record.clientId);
+  checkStorableText('userId', record.userId);
+  checkStorableText('redirectUri', record.redirectUri);
+  for (const scope of record.scope ?? []) checkStorableText('scope', scope);
+  checkStorableText('resource', record.resource);
+  checkStorableText('codeChallenge', record.codeChallenge);
+  checkStorableText('codeChallengeMethod', record.codeChallengeMethod);
+}
+
+export function checkStorableToken(record: TokenRecord): void {
+  checkStorableText('tokenHash', record.tokenHash);
+  checkStorableText('kind', record.kind);
+  checkStorableText('grantId', record.grantId);
+  checkStorableText('clientId', record.clientId);
+  checkStorableText('userId', record.userId);
+  for (const scope of record.scope ?? []) checkStorableText('scope', scope);
+  checkStorableText('resource', record.resource);
+}
+
+export function checkStorableUser(username: string, passwordHash: string): void {
+  checkStorableText('username', username);
+  checkStorableText('passwordHash', passwordHash);
 }

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Compilable, QueryResult, Selectable } from 'kysely';
+import { isStorableText } from '../../store/text.js';
 import {
+  checkStorableCode,
+  checkStorableToken,
+  checkStorableUser,
   joinScope,
   splitScope,
   type AuthorizationCodeRecord,
@@ -26,6 +30,7 @@ export class SqlTokenStore implements TokenStore {
   constructor(private readonly db: ReferenceDb, private readonly write: WriteStatement) {}
 
   async insertAuthorizationCode(record: AuthorizationCodeRecord): Promise<void> {
+    checkStorableCode(record);
     await this.write(this.db.insertInto('ref_authorization_codes').values({
       code_hash: record.codeHash,
       grant_id: record.grantId,
@@ -44,18 +49,22 @@ export class SqlTokenStore implements TokenStore {
   }
 
   async findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | null> {
+    // No stored key holds NUL (records.ts); PostgreSQL would refuse the query rather than miss.
+    if (!isStorableText(codeHash)) return null;
     const row = await this.db.selectFrom('ref_authorization_codes').selectAll()
       .where('code_hash', '=', codeHash).executeTakeFirst();
     return row ? rowToCode(row) : null;
   }
 
   async consumeAuthorizationCode(codeHash: string, at: number): Promise<boolean> {
+    if (!isStorableText(codeHash)) return false;
     return affected(await this.write(this.db.updateTable('ref_authorization_codes').set({ used_at: at })
       .where('code_hash', '=', codeHash).where('used_at', 'is', null))) > 0;
   }
 
   async insertTokens(records: TokenRecord[]): Promise<void> {
     if (records.length === 0) return;
+    for (const record of records) checkStorableToken(record);
     await this.write(this.db.insertInto('ref_tokens').values(records.map((record) => ({
       token_hash: record.tokenHash,
       kind: record.kind,
@@ -71,16 +80,19 @@ export class SqlTokenStore implements TokenStore {
   }
 
   async findToken(tokenHash: string): Promise<TokenRecord | null> {
+    if (!isStorableText(tokenHash)) return null;
     const row = await this.db.selectFrom('ref_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     return row ? rowToToken(row) : null;
   }
 
   async revokeToken(tokenHash: string, at: number): Promise<boolean> {
+    if (!isStorableText(tokenHash)) return false;
     return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
       .where('token_hash', '=', tokenHash).where('revoked_at', 'is', null))) > 0;
   }
 
   async revokeGrant(grantId: string, at: number): Promise<number> {
+    if (!isStorableText(grantId)) return 0;
     await this.write(this.db.updateTable('ref_authorization_codes').set({ used_at: at })
       .where('grant_id', '=', grantId).where('used_at', 'is', null));
     return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
@@ -88,6 +100,7 @@ export class SqlTokenStore implements TokenStore {
   }
 
   async revokeClient(clientId: string, at: number): Promise<number> {
+    if (!isStorableText(clientId)) return 0;
     await this.write(this.db.deleteFrom('ref_authorization_codes').where('client_id', '=', clientId));
     return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
       .where('client_id', '=', clientId).where('revoked_at', 'is', null)));
@@ -104,16 +117,19 @@ export class SqlUserStore implements UserStore {
   constructor(private readonly db: ReferenceDb) {}
 
   async findUserByName(username: string): Promise<UserRecord | null> {
+    if (!isStorableText(username)) return null;
     const row = await this.db.selectFrom('ref_users').selectAll().where('username', '=', username).executeTakeFirst();
     return row ? rowToUser(row) : null;
   }
 
   async findUserById(id: string): Promise<UserRecord | null> {
+    if (!isStorableText(id)) return null;
     const row = await this.db.selectFrom('ref_users').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? rowToUser(row) : null;
   }
 
   async upsertUser(username: string, passwordHash: string, at: number): Promise<UserRecord> {
+    checkStorableUser(username, passwordHash);
     // One statement on both dialects: insert, or on a taken username set the new password.
     await this.db.insertInto('ref_users')
       .values({ id: randomUUID(), username, password_hash: passwordHash, created_at: at })
