@@ -169,7 +169,7 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
     const page = await victim.newPage();
     await page.goto(startUrl('victim'));
     const fields = await page.locator('form input[type=hidden]').evaluateAll((inputs) =>
-      inputs.map((input) => [(input as HTMLInputElement).name, (input as HTMLInputElement).value]));
+      inputs.map((input) => [input.getAttribute('name') ?? '', input.getAttribute('value') ?? '']));
     // Another site (localhost is not the same site as 127.0.0.1) posts the attacker's credentials
     // with the victim's own token, as if it had leaked: the browser does not send the cookie.
     const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
