@@ -10,6 +10,8 @@
  * - Timestamps are integer epoch seconds.
  * - Secrets and tokens arrive already hashed (see src/secrets.ts); a store never sees a plaintext.
  * - Records are copied in: changing an object after handing it to a store changes nothing stored.
+ * - Strings outside JSON (ids, hashes, labels) never hold U+0000, which PostgreSQL text cannot:
+ *   a lookup by such a value finds nothing, a write of one is refused; see ./text.ts.
  * - Records come back deep-frozen. A store may hand the same object to every caller (the memory
  *   store returns what it holds, the SQLite store caches client records), so nobody may change
  *   one; spread it into a new object to derive a changed record.

@@ -61,6 +61,28 @@ describe('sqlite store', () => {
     }
   });
 
+  it('upgrades a database from before client revisions: its clients read as revision 0 and take a compare-and-set', async () => {
+    const path = newPath();
+    const old = sqliteStore(path);
+    await old.insertClient(client('from-before'));
+    await old.close();
+    // The schema as 0002 left it: no revision column, 0003 not recorded.
+    const raw = new BetterSqlite3(path);
+    raw.exec("alter table dcr_clients drop column revision; delete from dcr_migrations where name = '0003_client_revision'");
+    raw.close();
+
+    const upgraded = sqliteStore(path);
+    try {
+      const read = (await upgraded.findClient('from-before'))!;
+      assert.deepStrictEqual(read, client('from-before'));
+      assert.equal(await upgraded.replaceClient({ ...read, updatedAt: T0 + 1 }, read), true);
+      assert.equal(await upgraded.replaceClient({ ...read, updatedAt: T0 + 2 }, read), false);
+      assert.equal((await upgraded.findClient('from-before'))!.revision, 1);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('applies migrations once; migrate: false leaves the file alone', async () => {
     const path = newPath();
     const bare = sqliteStore({ path, migrate: false });
