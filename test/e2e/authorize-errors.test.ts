@@ -79,6 +79,18 @@ describe('/authorize with an impossible loopback port', () => {
     });
   }
 
+  it('a client stored before the port rule, whose only URI has an impossible port, gets an error page even without redirect_uri', async () => {
+    // Written straight to the store, as an older version of the server would have accepted it.
+    const legacy = await registerClient(server.url, { redirect_uris: ['http://127.0.0.1:4000/legacy'], token_endpoint_auth_method: 'none' });
+    const record = (await server.storage.clients.findClient(legacy.client_id))!;
+    assert.ok(await server.storage.clients.replaceClient({ ...record, metadata: { ...record.metadata, redirect_uris: ['http://127.0.0.1:65536/legacy'] } }));
+    const url = authorizationUrl(server.url, { client_id: legacy.client_id, state: 'st', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    await assertErrorPage(await fetch(url, { redirect: 'manual' }));
+    url.searchParams.set('response_type', 'token'); // an error that would otherwise be redirected
+    await assertErrorPage(await fetch(url, { redirect: 'manual' }));
+    await assertErrorPage(await signedIn.get(url.href));
+  });
+
   it('stored no authorization code for any of them (and stores one for a valid request)', async () => {
     // pruneExpired(far future) deletes, and counts, every code and token there is.
     assert.equal(await server.storage.tokens.pruneExpired(FAR_FUTURE), 0);
