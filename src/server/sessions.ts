@@ -26,8 +26,8 @@ import type { AuthorizationRequest } from './authorization-request.js';
  * - The session cookie is HttpOnly and SameSite=Lax: Lax, because the user arrives at /authorize
  *   by a top-level navigation from another site and the session must come along (§8.8.2). On
  *   https it carries the __Host- prefix (§4.1.3.2): bound to this host, never set by a subdomain.
- * - Signing in always issues a new session id, never reusing one the browser presented (session
- *   fixation, RFC 9700 §4.1 / OWASP).
+ * - Signing in always issues a new session id, never reusing one the browser presented: an id an
+ *   attacker planted before sign-in is worth nothing after it (session fixation).
  * - Consent is protected by a synchronizer token kept in the session (RFC 6749 §10.12 CSRF),
  *   checked in constant time.
  * - Login is protected against login CSRF (an attacker signing the victim in as the attacker) by
