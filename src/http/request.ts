@@ -79,14 +79,32 @@ function tooLarge(maxBytes: number): RegistrationError {
   return new RegistrationError('invalid_request', `Request body is larger than ${maxBytes} bytes`, { status: 413 });
 }
 
+/**
+ * The body stopped arriving: the client hung up mid-upload, or the server's request timeout cut
+ * a stalled one. The client's doing, not a server fault: answered as invalid_request, never
+ * reported through `onError`, and no refusal event (nothing was judged).
+ */
+export class IncompleteBodyError extends Error {
+  override readonly name = 'IncompleteBodyError';
+  constructor(cause: unknown) {
+    super('The request body was not received in full', { cause });
+  }
+}
+
 async function readText(body: AsyncIterable<Uint8Array> | null, maxBytes: number): Promise<string> {
   if (!body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // The loop body only throws RegistrationErrors; anything else came from the stream.
+    if (error instanceof RegistrationError) throw error;
+    throw new IncompleteBodyError(error);
   }
   const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   try {

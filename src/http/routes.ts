@@ -2,7 +2,7 @@ import { RegistrationError, isRegistrationError } from '../errors.js';
 import type { Policy } from '../policy.js';
 import { registerClient } from '../registration/register.js';
 import { deleteClient, readClient, renewClientSecret, updateClient } from '../registration/manage.js';
-import type { RawRequest } from './request.js';
+import { IncompleteBodyError, type RawRequest } from './request.js';
 import { corsHeaders, emptyResult, errorResult, type HttpResult } from './response.js';
 
 /**
@@ -115,11 +115,13 @@ function methodNotAllowed(method: string, target: Target): RegistrationError {
 }
 
 /**
- * Anything that is not a RegistrationError is a server fault: it is answered as a generic JSON
- * 500 (no stack, no message that could leak internals) and reported through `onError`.
+ * Anything that is not a RegistrationError (or a body the client stopped sending) is a server
+ * fault: it is answered as a generic JSON 500 (no stack, no message that could leak internals)
+ * and reported through `onError`.
  */
 function toRegistrationError(policy: Policy, error: unknown): RegistrationError {
   if (isRegistrationError(error)) return error;
+  if (error instanceof IncompleteBodyError) return new RegistrationError('invalid_request', error.message, { cause: error });
   try {
     policy.onError(error);
   } catch {
