@@ -2,10 +2,14 @@
 // oauth-dcr command line: parses arguments and hands them to src/server/commands.ts.
 import { parseArgs } from 'node:util';
 import { ConfigError, runCommand, UsageError, USAGE, type Output } from './server/commands.js';
+import { maskSecrets, secretValues } from './server/config.js';
 
+// Whatever the commands print, the configured passwords never reach the terminal (a driver's
+// error text may quote a connection string).
+const secrets = secretValues(process.env);
 const output: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => process.stdout.write(`${maskSecrets(line, secrets)}\n`),
+  err: (line) => process.stderr.write(`${maskSecrets(line, secrets)}\n`),
 };
 
 async function main(): Promise<number> {
@@ -37,18 +41,28 @@ async function main(): Promise<number> {
     output.out(USAGE);
     return 0;
   }
+  secrets.push(...secretValues(process.env, flags).filter((secret) => !secrets.includes(secret)));
   try {
     const server = await runCommand({ positionals: parsed.positionals, flags, env: process.env, output });
     if (server) {
-      const stop = (signal: string) => {
+      // SIGTERM is how Docker, systemd and `npm start` (which forwards it) stop the server:
+      // stop accepting, let requests in flight finish, close the database, exit 0. A second
+      // signal means "now".
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          output.err(`oauth-dcr: ${signal} again, exiting at once`);
+          process.exit(1);
+        }
+        stopping = true;
         output.err(`oauth-dcr: ${signal}, shutting down`);
         server.close().then(() => process.exit(0), (error: unknown) => {
           output.err(`oauth-dcr: shutdown failed: ${String(error)}`);
           process.exit(1);
         });
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     }
     return 0;
   } catch (error) {

@@ -1,8 +1,8 @@
 import { createRegistration } from '../http/web.js';
 import type { ClientRecord, InitialAccessTokenRecord } from '../store/types.js';
-import { ConfigError, loadConfig, parseDuration, type ConfigFlags, type LoadedConfig } from './config.js';
-import { startServer, type RunningServer } from './server.js';
-import { openStorage, type ServerStorage } from './storage/open-storage.js';
+import { ConfigError, issuerSetting, loadConfig, parseDuration, type ConfigFlags, type SettingSource } from './config.js';
+import { openConfiguredStorage, startServer, type RunningServer } from './server.js';
+import type { ServerStorage } from './storage/open-storage.js';
 
 /**
  * The `oauth-dcr` subcommands. src/cli.ts only parses the command line; everything a command
@@ -29,23 +29,25 @@ export const USAGE = `Usage: oauth-dcr <command> [options]
 
 Commands:
   serve                       run the reference authorization server
-  migrate                     apply store migrations to DATABASE_PATH or DATABASE_URL
+  migrate                     create or migrate the database at DATABASE_PATH or DATABASE_URL
   iat create [--uses N] [--expires 7d] [--label text]
                               create an initial access token (printed once)
   iat list                    list initial access tokens
   iat revoke <id>             revoke an initial access token
   clients list                list registered clients
   prune                       delete expired authorization codes and tokens
+  (iat, clients and prune work on an existing database only: they never create one)
 
 Options (or environment variables):
   --port (PORT, default 3000)            --host (HOST, default localhost)
-  --issuer (ISSUER, default http://HOST:PORT)
+  --issuer (ISSUER, default derived from HOST and PORT; a wildcard HOST gives localhost)
   --database-path (DATABASE_PATH, default ./oauth-dcr.db, SQLite)
   --database-url (DATABASE_URL, PostgreSQL)   --store memory (DCR_STORE)
   --log-level (LOG_LEVEL, default info)
 Environment only: DCR_DEMO_USER=name:password, DCR_ALLOWED_GRANT_TYPES, DCR_OPEN_REGISTRATION,
   DCR_SCOPES, DCR_REQUIRE_HTTPS_REDIRECT_URIS, DCR_CLIENT_SECRET_TTL, DCR_PERSIST_AUDIT,
-  DCR_CODE_TTL, DCR_ACCESS_TOKEN_TTL, DCR_REFRESH_TOKEN_TTL`;
+  DCR_CODE_TTL, DCR_ACCESS_TOKEN_TTL, DCR_REFRESH_TOKEN_TTL,
+  DCR_REQUEST_TIMEOUT (default 30s), DCR_HEADERS_TIMEOUT (default 10s)`;
 
 /** Runs a command; resolves once it is done (for `serve`: once the server is listening). */
 export async function runCommand(input: CommandInput): Promise<RunningServer | void> {
@@ -77,12 +79,21 @@ export async function runCommand(input: CommandInput): Promise<RunningServer | v
   }
 }
 
+/**
+ * The banner is printed once the server is up, so that a refused setting ends in its one line,
+ * and so that it shows the issuer really in use (it depends on the bound port).
+ */
 async function serve(input: CommandInput): Promise<RunningServer> {
   const loaded = loadConfig(input.env, input.flags);
   const { output } = input;
-  output.out('oauth-dcr reference server');
-  printSettings(loaded, output);
   const server = await startServer(loaded.config);
+  output.out('oauth-dcr reference server');
+  // ISSUER next to the HOST and PORT it is derived from.
+  const settings = loaded.settings.filter((setting) => setting.name !== 'ISSUER');
+  settings.splice(settings.findIndex((setting) => setting.name === 'HOST') + 1, 0, issuerSetting(loaded, server.port));
+  printSettings(settings, output);
+  const { host } = loaded.config;
+  output.out(`  listening on: ${host.includes(':') ? `[${host}]` : host}:${server.port}`);
   output.out(`  storage: ${server.storage.description}`);
   const demo = server.demoUser;
   if (demo.kind === 'created') {
@@ -102,7 +113,7 @@ async function migrate(input: CommandInput): Promise<void> {
   const { config } = loadConfig(input.env, input.flags);
   if (config.storage.kind === 'memory') throw new UsageError('DCR_STORE=memory has nothing to migrate');
   let applied: string[] = [];
-  const storage = await openStorage(config.storage, { migrate: false, onMigrated: (names) => (applied = names) });
+  const storage = await openConfiguredStorage(config.storage, { migrate: false, onMigrated: (names) => (applied = names) });
   try {
     input.output.out(applied.length > 0
       ? `applied migrations to ${storage.description}: ${applied.join(', ')}`
@@ -117,7 +128,8 @@ async function withStorage(input: CommandInput, work: (storage: ServerStorage) =
   if (config.storage.kind === 'memory') {
     throw new UsageError('this command needs a database: DCR_STORE=memory lives inside a running server');
   }
-  const storage = await openStorage(config.storage);
+  // Only serve and migrate may create a database: here a missing one is a mistyped setting.
+  const storage = await openConfiguredStorage(config.storage, { mustExist: true });
   try {
     await work(storage);
   } finally {
@@ -189,9 +201,11 @@ async function listClients(storage: ServerStorage, output: Output): Promise<void
   printTable(output, ['CLIENT ID', 'NAME', 'VIA', 'CREATED'], rows);
 }
 
-function printSettings({ settings }: LoadedConfig, output: Output): void {
+function printSettings(settings: SettingSource[], output: Output): void {
   const width = Math.max(...settings.map((s) => s.name.length));
-  for (const setting of settings) output.out(`  ${setting.name.padEnd(width)}  ${setting.value}  (${setting.source})`);
+  for (const setting of settings) {
+    output.out(`  ${setting.name.padEnd(width)}  ${setting.value}  (${setting.note ?? setting.source})`);
+  }
 }
 
 function tokenStatus(token: InitialAccessTokenRecord): string {

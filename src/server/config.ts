@@ -35,14 +35,31 @@ export interface ServerConfig {
     accessToken: number;
     refreshToken: number;
   };
-  logLevel: string;
+  logLevel: LogLevel;
+  http: {
+    /**
+     * Milliseconds a client has to send a whole request, body included (node:http
+     * `requestTimeout`). A registration is a few KiB: a body still arriving after this is a
+     * stalled or hostile client holding a connection.
+     */
+    requestTimeoutMs: number;
+    /** Milliseconds a client has to send the request line and headers (`headersTimeout`). */
+    headersTimeoutMs: number;
+  };
 }
+
+/** pino's levels, and 'silent'. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** One setting as the banner shows it: where its value came from. */
 export interface SettingSource {
   name: string;
+  /** As shown: secrets in it are masked. */
   value: string;
-  source: 'default' | 'env' | 'flag';
+  /** 'derived': computed from other settings; `note` says from which. */
+  source: 'default' | 'env' | 'flag' | 'derived';
+  note?: string;
 }
 
 export interface LoadedConfig {
@@ -83,8 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
 
   const port = parsePort(read('PORT', 'port', String(DEFAULT_PORT))!);
   const host = read('HOST', 'host', DEFAULT_HOST)!;
+  // Without ISSUER the issuer is derived once the port is bound (PORT=0 picks one): the banner
+  // shows it then, with what it was derived from (issuerSetting).
   const issuer = parseIssuer(read('ISSUER', 'issuer'));
-  if (issuer === undefined) settings.push({ name: 'ISSUER', value: 'http://HOST:PORT', source: 'default' });
 
   const storeKind = read('DCR_STORE', 'store');
   const databaseUrl = read('DATABASE_URL', 'database-url');
@@ -96,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     storage = { kind: 'memory' };
   } else if (storeKind === 'postgres' || (storeKind === undefined && databaseUrl !== undefined)) {
     if (!databaseUrl) throw new ConfigError('DCR_STORE=postgres needs DATABASE_URL');
+    checkDatabaseUrl(databaseUrl);
     const schema = read('DATABASE_SCHEMA', 'database-schema');
     storage = { kind: 'postgres', url: databaseUrl, ...(schema ? { schema } : {}) };
   } else {
@@ -112,6 +131,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     }
   }
   const scopes = read('DCR_SCOPES', undefined);
+  const logLevel = parseLogLevel(read('LOG_LEVEL', 'log-level', 'info')!);
+  const requestTimeout = parseSeconds('DCR_REQUEST_TIMEOUT', read('DCR_REQUEST_TIMEOUT', undefined, '30s')!);
+  const headersTimeout = parseSeconds('DCR_HEADERS_TIMEOUT', read('DCR_HEADERS_TIMEOUT', undefined, '10s')!);
+  if (headersTimeout > requestTimeout) {
+    // node:http refuses a headers timeout longer than the request timeout it is part of.
+    throw new ConfigError(`DCR_HEADERS_TIMEOUT (${headersTimeout}s) must not exceed DCR_REQUEST_TIMEOUT (${requestTimeout}s)`);
+  }
 
   const config: ServerConfig = {
     port,
@@ -135,24 +161,120 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
       accessToken: parseSeconds('DCR_ACCESS_TOKEN_TTL', read('DCR_ACCESS_TOKEN_TTL', undefined, '3600')!),
       refreshToken: parseSeconds('DCR_REFRESH_TOKEN_TTL', read('DCR_REFRESH_TOKEN_TTL', undefined, '14d')!),
     },
-    logLevel: read('LOG_LEVEL', 'log-level', 'info')!,
+    logLevel,
+    http: { requestTimeoutMs: requestTimeout * 1000, headersTimeoutMs: headersTimeout * 1000 },
   };
-  // The demo password must not end up in the banner.
-  for (const setting of settings) if (setting.name === 'DCR_DEMO_USER') setting.value = `${config.demoUser!.username}:***`;
+  // Passwords must not end up in the banner.
+  for (const setting of settings) {
+    if (setting.name === 'DCR_DEMO_USER') setting.value = `${config.demoUser!.username}:***`;
+    if (setting.name === 'DATABASE_URL') setting.value = maskUrlPassword(setting.value);
+  }
   return { config, settings };
 }
+
+/** Hosts that mean "every interface": fine to listen on, but no address a client can use. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0']);
 
 /** The issuer once the listening port is known (RFC 8414 §2: no trailing slash, query or fragment). */
 export function resolveIssuer(config: ServerConfig, port: number): string {
   if (config.issuer) return config.issuer;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${port}`;
+  const host = WILDCARD_HOSTS.has(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${port}`;
+}
+
+/**
+ * The banner's ISSUER line. A derived issuer says what it came from, above all when HOST is a
+ * wildcard: the issuer then names localhost, which only this machine can reach.
+ */
+export function issuerSetting(loaded: LoadedConfig, port: number): SettingSource {
+  const issuer = resolveIssuer(loaded.config, port);
+  const given = loaded.settings.find((setting) => setting.name === 'ISSUER');
+  if (given) return given;
+  const { host, port: configuredPort } = loaded.config;
+  const portText = configuredPort === 0 ? `the port the system chose for PORT=0 (${port})` : `PORT=${port}`;
+  const note = WILDCARD_HOSTS.has(host)
+    ? `derived: HOST=${host} listens on every interface, which is no address for clients, so localhost and ${portText}; set ISSUER to the URL clients use`
+    : `derived from HOST=${host} and ${portText}; set ISSUER to the URL clients use`;
+  return { name: 'ISSUER', value: issuer, source: 'derived', note };
+}
+
+/** A connection string without its password, fit for a banner, a log line or an error. */
+export function maskUrlPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // Not a URL: nothing tells where a password would be, so show none of it.
+    return '***';
+  }
+}
+
+/**
+ * The secret values among the settings (database password, demo user password), for masking
+ * any text that is printed or logged: an error message or a driver's log line may quote them.
+ */
+export function secretValues(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): string[] {
+  const secrets: string[] = [];
+  const databaseUrl = flags['database-url'] ?? env.DATABASE_URL;
+  if (databaseUrl) {
+    try {
+      const password = new URL(databaseUrl).password;
+      if (password) secrets.push(password, decodeURIComponentSafe(password));
+    } catch {
+      // An unparseable DATABASE_URL is refused by loadConfig without quoting it.
+    }
+  }
+  const demoUser = env.DCR_DEMO_USER;
+  if (demoUser && demoUser.indexOf(':') > 0) secrets.push(demoUser.slice(demoUser.indexOf(':') + 1));
+  // Very short values would mask ordinary words all over the output.
+  return [...new Set(secrets)].filter((secret) => secret.length >= 4);
+}
+
+/** `text` with every secret (as written, and as JSON would escape it) replaced by ***. */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let masked = text;
+  for (const secret of secrets) {
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+      if (masked.includes(form)) masked = masked.split(form).join('***');
+    }
+  }
+  return masked;
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(`PORT must be 0-65535, got ${JSON.stringify(value)}`);
   return port;
+}
+
+function parseLogLevel(value: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as LogLevel;
+}
+
+/** Checked before any connection is tried, and never quoted back: it may hold a password. */
+function checkDatabaseUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('DATABASE_URL must be a URL like postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got ${url.protocol}//`);
+  }
 }
 
 function parseIssuer(value: string | undefined): string | undefined {

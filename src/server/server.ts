@@ -1,24 +1,28 @@
+import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { createRegistration, type Registration } from '../http/web.js';
 import type { AuditEvent } from '../store/types.js';
 import { createApp, logRequest } from './app.js';
 import { nodeRegistration } from '../http/node.js';
 import { tokenEndpoint } from './routes/token.js';
-import { resolveIssuer, type ServerConfig } from './config.js';
+import { ConfigError, maskUrlPassword, resolveIssuer, type ServerConfig, type StorageConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoginThrottle } from './login-throttle.js';
 import { createModel } from './model.js';
 import { SessionStore } from './sessions.js';
-import { openStorage, type ServerStorage } from './storage/open-storage.js';
+import { openStorage, type OpenStorageOptions, type ServerStorage } from './storage/open-storage.js';
 import { ensureDemoUser, type DemoUserOutcome } from './users.js';
 
 export interface StartOptions {
   logger?: Logger;
   /** Storage opened by the caller (it then stays open after close()). */
   storage?: ServerStorage;
+  /** Milliseconds in-flight requests get to finish on close() before their connections are cut. */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -29,6 +33,10 @@ export interface RunningServer {
   storage: ServerStorage;
   demoUser: DemoUserOutcome;
   http: Server;
+  /**
+   * Stops accepting connections, lets requests in flight finish (for at most the shutdown
+   * grace), then closes the storage it opened.
+   */
   close(): Promise<void>;
 }
 
@@ -36,32 +44,48 @@ export interface RunningServer {
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 /** Revoked refresh tokens are kept until well after expiry so that reuse is still recognised. */
 const PRUNE_GRACE_SECONDS = 24 * 3600;
+/** Long enough for any registration or token request in flight; Docker waits 10 s before SIGKILL. */
+const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+/**
+ * node:http enforces requestTimeout and headersTimeout on this tick (its default, 30 s, would let a
+ * stalled request live up to 30 s past its timeout).
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 /**
- * Opens storage, binds the port, and only then builds the app: with PORT=0 and no ISSUER the
+ * Binds the port, then opens storage, and only then builds the app. Binding first means a port
+ * already in use is refused before a database file is created; and with PORT=0 and no ISSUER the
  * issuer (which every absolute URL is built from) depends on the port the system picked.
+ * Requests that arrive while storage opens wait for it.
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const storage = options.storage ?? (await openStorage(config.storage));
+  const logger = options.logger ?? createLogger(config.logLevel, configSecrets(config));
+  const http = createServer({
+    requestTimeout: config.http.requestTimeoutMs,
+    headersTimeout: config.http.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, config.http.headersTimeoutMs),
+  });
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const waiting: Array<[IncomingMessage, ServerResponse]> = [];
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (handle) handle(req, res);
+    else waiting.push([req, res]);
+  });
+  let storage = options.storage;
   const ownsStorage = options.storage === undefined;
-  const http = createServer();
   try {
-    const demoUser = await ensureDemoUser(storage.users, config.demoUser, Math.floor(Date.now() / 1000));
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(config.port, config.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(http, config);
+    storage ??= await openConfiguredStorage(config.storage);
+    const opened = storage;
+    const demoUser = await ensureDemoUser(opened.users, config.demoUser, Math.floor(Date.now() / 1000));
     const port = (http.address() as AddressInfo).port;
     const issuer = resolveIssuer(config, port);
-    const context = buildContext(config, issuer, storage, logger);
-    http.on('request', routeRequests(context));
+    const context = buildContext(config, issuer, opened, logger);
+    handle = routeRequests(context);
+    for (const [req, res] of waiting.splice(0)) handle(req, res);
 
     const pruneTimer = setInterval(() => {
-      storage.tokens.pruneExpired(Math.floor(Date.now() / 1000) - PRUNE_GRACE_SECONDS)
+      opened.tokens.pruneExpired(Math.floor(Date.now() / 1000) - PRUNE_GRACE_SECONDS)
         .then((pruned) => pruned > 0 && logger.info({ pruned }, 'expired codes and tokens deleted'))
         .catch((error: unknown) => logger.warn({ err: error }, 'pruning expired tokens failed'));
     }, PRUNE_INTERVAL_MS);
@@ -72,23 +96,180 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       url: issuer,
       port,
       registration: context.registration,
-      storage,
+      storage: opened,
       demoUser,
       http,
       close: () => (closing ??= (async () => {
         clearInterval(pruneTimer);
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
-        if (ownsStorage) await storage.close();
+        await drain(http, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+        if (ownsStorage) await opened.close();
       })()),
     };
   } catch (error) {
     http.close();
-    if (ownsStorage) await storage.close().catch(() => undefined);
+    http.closeAllConnections();
+    if (ownsStorage) await storage?.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Binds the port; the usual reasons it cannot be bound are settings, and say which. */
+async function listen(http: Server, config: ServerConfig): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+    if (code === 'EADDRINUSE') throw new ConfigError(`PORT: ${where} is already in use`);
+    if (code === 'EACCES') throw new ConfigError(`PORT: not allowed to listen on ${where} (ports below 1024 need privileges)`);
+    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`HOST: ${config.host} is not an address of this machine`);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new ConfigError(`HOST: ${config.host} does not resolve`);
+    throw error;
+  }
+}
+
+/**
+ * Stops accepting, closes idle keep-alive connections as requests in flight finish (a connection
+ * that is mid-request is left to answer), and cuts whatever is still open after the grace.
+ */
+async function drain(http: Server, graceMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const idleSweep = setInterval(() => http.closeIdleConnections(), 50);
+    const cut = setTimeout(() => http.closeAllConnections(), graceMs);
+    http.close(() => {
+      clearInterval(idleSweep);
+      clearTimeout(cut);
+      resolve();
+    });
+    http.closeIdleConnections();
+  });
+}
+
+/** How long a PostgreSQL server gets to accept a connection before DATABASE_URL is called unreachable. */
+const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
+
+export interface OpenConfiguredStorageOptions extends OpenStorageOptions {
+  /**
+   * The database must already exist and hold oauth-dcr's tables: admin commands read and change
+   * an existing database, and a mistyped DATABASE_PATH must not become a new, empty one.
+   */
+  mustExist?: boolean;
+}
+
+/**
+ * Opens the configured storage, or explains in one line (a ConfigError naming the setting) why
+ * it cannot: a missing directory, a database that does not exist, an unreachable or refusing
+ * PostgreSQL server. Checked before opening, so a refused setting leaves nothing on disk.
+ */
+export async function openConfiguredStorage(config: StorageConfig, options: OpenConfiguredStorageOptions = {}): Promise<ServerStorage> {
+  const { mustExist = false, ...openOptions } = options;
+  if (config.kind === 'sqlite') await checkSqlitePath(config.path, mustExist);
+  if (config.kind === 'postgres') await checkPostgres(config, mustExist);
+  try {
+    return await openStorage(config, openOptions);
+  } catch (error) {
+    throw explainStorageError(config, error) ?? error;
+  }
+}
+
+async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> {
+  if (path === ':memory:') return;
+  const found = await stat(path).catch(() => undefined);
+  if (found?.isDirectory()) throw new ConfigError(`DATABASE_PATH: ${path} is a directory, not a database file`);
+  if (!found) {
+    if (mustExist) {
+      throw new ConfigError(`DATABASE_PATH: ${path} does not exist (this command never creates a database; check the path, or create it with oauth-dcr migrate)`);
+    }
+    const directory = await stat(dirname(path)).catch(() => undefined);
+    if (!directory) throw new ConfigError(`DATABASE_PATH: directory ${dirname(path)} does not exist`);
+    if (!directory.isDirectory()) throw new ConfigError(`DATABASE_PATH: ${dirname(path)} is not a directory`);
+    return;
+  }
+  if (!mustExist) return;
+  // A file that exists but is not ours (a mistyped path that hits another database) would be
+  // migrated into an oauth-dcr database; look before opening it for real.
+  const { default: Database } = await import('better-sqlite3');
+  let hasClients: boolean;
+  try {
+    const db = new Database(path, { fileMustExist: true });
+    try {
+      hasClients = db.prepare("select 1 from sqlite_master where type = 'table' and name = 'dcr_clients'").get() !== undefined;
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    throw new ConfigError(`DATABASE_PATH: cannot open ${path}: ${oneLine(error)}`);
+  }
+  if (!hasClients) {
+    throw new ConfigError(`DATABASE_PATH: ${path} is not an oauth-dcr database (no dcr_clients table; check the path, or run oauth-dcr migrate)`);
+  }
+}
+
+/** One connection, with a deadline: pg alone would wait for the operating system's TCP timeout. */
+async function checkPostgres(config: Extract<StorageConfig, { kind: 'postgres' }>, mustExist: boolean): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS });
+  // A server that drops the connection later must not crash the process through an unhandled 'error'.
+  client.on('error', () => undefined);
+  try {
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new ConfigError(`DATABASE_URL: cannot connect to ${maskUrlPassword(config.url)}: ${oneLine(error)}`);
+    }
+    if (mustExist) {
+      const { rows } = await client.query(
+        "select 1 from information_schema.tables where table_schema = coalesce($1, current_schema()) and table_name = 'dcr_clients'",
+        [config.schema ?? null],
+      );
+      if (rows.length === 0) {
+        const where = config.schema ? `schema ${config.schema}` : 'the default schema';
+        throw new ConfigError(`DATABASE_URL: no oauth-dcr tables in ${where} (this command never creates them; check DATABASE_URL and DATABASE_SCHEMA, or run oauth-dcr migrate)`);
+      }
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Network failures and refusals by the database server: a setting's fault, not a bug. */
+const POSTGRES_SETTING_ERRORS = /^(28|3D|3F|42501)/;
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+function explainStorageError(config: StorageConfig, error: unknown): ConfigError | undefined {
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (config.kind === 'sqlite' && code.startsWith('SQLITE_')) {
+    return new ConfigError(`DATABASE_PATH: cannot use ${config.path}: ${oneLine(error)}`);
+  }
+  if (config.kind === 'postgres' && (POSTGRES_SETTING_ERRORS.test(code) || NETWORK_ERRORS.has(code))) {
+    return new ConfigError(`DATABASE_URL: ${maskUrlPassword(config.url)}: ${oneLine(error)}`);
+  }
+  return undefined;
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+}
+
+/** What the logger must never print: the database password and the demo user's password. */
+function configSecrets(config: ServerConfig): string[] {
+  const secrets: string[] = [];
+  if (config.storage.kind === 'postgres') {
+    try {
+      const password = new URL(config.storage.url).password;
+      if (password) secrets.push(password, decodeURIComponent(password));
+    } catch {
+      // Checked by loadConfig; an unparseable URL has no password to find.
+    }
+  }
+  if (config.demoUser) secrets.push(config.demoUser.password);
+  return secrets;
 }
 
 /**
@@ -102,8 +283,10 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
   const registration = nodeRegistration(context.registration);
   const token = tokenEndpoint(context);
   const path = context.registration.policy.registrationPath;
+  const logHangUps = context.logger.isLevelEnabled('debug');
   return (req, res) => {
     const url = req.url ?? '/';
+    if (logHangUps) logHangUp(context.logger, req, res, url);
     if (url === '/token' || url.startsWith('/token?')) {
       logRequest(context.logger, req, res, url);
       res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -125,6 +308,18 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
     }
     app(req, res);
   };
+}
+
+/**
+ * A client that goes away before its answer (mid-upload, say) did nothing wrong on our side: a
+ * debug line, never an error.
+ */
+function logHangUp(logger: Logger, req: IncomingMessage, res: ServerResponse, url: string): void {
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      logger.debug({ method: req.method, path: url.split('?', 1)[0] }, 'client closed the connection before the response was sent');
+    }
+  });
 }
 
 function buildContext(config: ServerConfig, issuer: string, storage: ServerStorage, logger: Logger): ServerContext {
