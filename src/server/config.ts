@@ -189,7 +189,8 @@ export function resolveIssuer(config: ServerConfig, port: number): string {
 export function issuerSetting(loaded: LoadedConfig, port: number): SettingSource {
   const issuer = resolveIssuer(loaded.config, port);
   const given = loaded.settings.find((setting) => setting.name === 'ISSUER');
-  if (given) return given;
+  // As in use: RFC 8414 §2 leaves no trailing slash on what was given.
+  if (given) return { ...given, value: issuer };
   const { host, port: configuredPort } = loaded.config;
   const portText = configuredPort === 0 ? `the port the system chose for PORT=0 (${port})` : `PORT=${port}`;
   const note = WILDCARD_HOSTS.has(host)

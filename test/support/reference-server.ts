@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/server/config.js';
-import { silentLogger } from '../../src/server/logger.js';
+import { silentLogger, type Logger } from '../../src/server/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 
 export const DEMO_USERNAME = 'alice';
@@ -17,7 +17,7 @@ export interface TestServer extends RunningServer {
  * The real reference server on 127.0.0.1 and an ephemeral port, with a fresh SQLite file (or
  * memory) and a known user. Extra environment variables configure it as `oauth-dcr serve` would be.
  */
-export async function startTestServer(options: { store?: 'sqlite' | 'memory'; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(options: { store?: 'sqlite' | 'memory'; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'oauth-dcr-test-'));
   const { config } = loadConfig({
     PORT: '0',
@@ -30,7 +30,7 @@ export async function startTestServer(options: { store?: 'sqlite' | 'memory'; en
   });
   let server: RunningServer;
   try {
-    server = await startServer(config, { logger: silentLogger() });
+    server = await startServer(config, { logger: options.logger ?? silentLogger() });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
