@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Compiles src/ into dist/ with tsc, and records when a build completed.
+//
+//   node scripts/build.mjs             build (npm run build, and `prepare` on npm install/ci)
+//   node scripts/build.mjs --if-stale  build only when a source is newer than the last build
+//                                      (`prestart`: a fresh clone or a `git pull` rebuilds once,
+//                                      every other `npm start` starts at once)
+//
+// The stamp is written only after tsc succeeds, so a failed build is retried on the next start
+// instead of running what it half emitted.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'dist', '.build-stamp');
+const entry = join(root, 'dist', 'cli.js');
+// What the output depends on: the sources and the compiler settings.
+const inputs = [join(root, 'src'), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json')];
+
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const info = statSync(path);
+  if (!info.isDirectory()) return info.mtimeMs;
+  let newest = info.mtimeMs; // a deleted or renamed file changes its directory's mtime
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+function isStale() {
+  if (!existsSync(entry) || !existsSync(stamp)) return true;
+  return Math.max(...inputs.map(newestMtime)) > statSync(stamp).mtimeMs;
+}
+
+function findTsc() {
+  try {
+    return createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+  } catch {
+    return undefined;
+  }
+}
+
+const ifStale = process.argv.includes('--if-stale');
+if (ifStale && !isStale()) process.exit(0);
+
+const tsc = findTsc();
+if (!tsc) {
+  // Installed without dev dependencies (npm ci --omit=dev in an image): run what was built.
+  if (ifStale && existsSync(entry)) {
+    process.stderr.write('oauth-dcr: dist/ may be older than src/, and TypeScript is not installed to rebuild it; starting what is built\n');
+    process.exit(0);
+  }
+  process.stderr.write('oauth-dcr: cannot build dist/: TypeScript is not installed (run npm install)\n');
+  process.exit(1);
+}
+
+if (ifStale) process.stderr.write('oauth-dcr: src/ changed since the last build; building dist/ once\n');
+const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+if (result.status !== 0) process.exit(result.status ?? 1);
+writeFileSync(stamp, `${new Date().toISOString()}\n`);
