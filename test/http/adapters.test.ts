@@ -76,6 +76,34 @@ describe('node:http adapter', () => {
     assert.equal(res.status, 413);
     assert.equal(((await res.json()) as { error: string }).error, 'invalid_request');
   });
+
+  it('does not report a client that hangs up mid-upload as a server error, nor as a refusal', async () => {
+    const errors: unknown[] = [];
+    const events: string[] = [];
+    const answered: number[] = [];
+    const hangUpDcr = createRegistration({ store: memoryStore(), onError: (error) => errors.push(error), onEvent: (event) => events.push(event.type) });
+    const handler = nodeRegistration(hangUpDcr);
+    let handled!: Promise<void>;
+    const hangUpServer = createServer((req, res) => {
+      res.on('close', () => answered.push(res.statusCode));
+      handled = handler(req, res);
+    });
+    const hangUpOrigin = await listen(hangUpServer);
+    try {
+      const { hostname, port } = new URL(hangUpOrigin);
+      const socket = connect(Number(port), hostname);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write('POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"client_name":');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      while (answered.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await handled;
+      assert.deepEqual(errors, []);
+      assert.deepEqual(events, [], 'nothing was judged, so no registration.rejected');
+    } finally {
+      await stop(hangUpServer);
+    }
+  });
 });
 
 describe('Express adapter', () => {
