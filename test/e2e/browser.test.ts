@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { authorizationUrl, pkcePair, registerClient } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, DEMO_USERNAME, startTestServer, type TestServer } from '../support/reference-server.js';
+import { countSkippedSuite } from '../support/services.js';
 
 /**
  * A real browser (Debian's chromium, driven by playwright-core) through the login and consent
@@ -22,6 +23,7 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   if (onCi) throw new Error(`${CHROMIUM} is required on CI but is missing (apt-get install chromium)`);
   process.stderr.write(`skipping browser suite: ${CHROMIUM} not found (apt-get install chromium)\n`);
+  countSkippedSuite('the browser suite', `${CHROMIUM} not found`);
 }
 
 describe('login and consent in a real browser', { skip: !haveChromium }, () => {
