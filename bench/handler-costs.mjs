@@ -10,15 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createRegistration } from '../dist/index.js';
-import { memoryStore } from '../dist/store/memory.js';
-import { sqliteStore } from '../dist/store/sqlite.js';
-import { frozenCopy } from '../dist/store/frozen.js';
-import { validateClientMetadata } from '../dist/metadata/validate.js';
-import { readJsonObject } from '../dist/http/request.js';
-import { clientInformation } from '../dist/registration/client-response.js';
-import { selectClient } from '../dist/store/sql/queries.js';
-import { rowToClient } from '../dist/store/sql/rows.js';
+import { createRegistration } from '../packages/oauth-dcr/dist/index.js';
+import { memoryStore } from '../packages/oauth-dcr/dist/store/memory.js';
+import { sqliteStore } from '../packages/oauth-dcr/dist/store/sqlite.js';
+import { frozenCopy } from '../packages/oauth-dcr/dist/store/frozen.js';
+import { validateClientMetadata } from '../packages/oauth-dcr/dist/metadata/validate.js';
+import { readJsonObject } from '../packages/oauth-dcr/dist/core/request.js';
+import { clientInformation } from '../packages/oauth-dcr/dist/protocol/client-response.js';
+import { selectClient } from '../packages/oauth-dcr/dist/store/sql/queries.js';
+import { rowToClient } from '../packages/oauth-dcr/dist/store/sql/rows.js';
 import { mcpClientMetadata } from './scenarios.mjs';
 
 const ROUNDS = 5;
@@ -86,7 +86,7 @@ const logged = createRegistration({
   issuer,
   onEvent: (event) => devNull.info({ event: event.type, clientId: event.clientId, actor: event.actor, detail: event.detail }, 'registration event'),
 });
-await measure('POST /register, onEvent -> pino.info (as src/server/server.ts onRegistrationEvent)', 20_000, () =>
+await measure('POST /register, onEvent -> pino.info (as packages/server/src/server.ts onRegistrationEvent)', 20_000, () =>
   logged.handleRaw(rawRequest('POST', '/register', { json: true })));
 
 const one = JSON.parse((await quiet.handleRaw(rawRequest('POST', '/register', { json: true }))).body);
@@ -115,7 +115,7 @@ await measure('pino.info request line to /dev/null (sync)', 50_000, () =>
   await measure('pino.info request line to a file, sync (one write(2) per line)', 50_000, () =>
     syncFile.info({ method: 'POST', path: '/register', status: 201, ms: 1.2 }, 'request'));
   const asyncFile = pino({ level: 'info', base: { service: 'oauth-dcr' } }, pino.destination({ dest: join(logDir, 'async.log'), sync: false }));
-  await measure('pino.info request line to a file, async (as src/server/logger.ts)', 50_000, () =>
+  await measure('pino.info request line to a file, async (as packages/server/src/logger.ts)', 50_000, () =>
     asyncFile.info({ method: 'POST', path: '/register', status: 201, ms: 1.2 }, 'request'));
   asyncFile.flush?.();
   await new Promise((resolve) => setTimeout(resolve, 200));

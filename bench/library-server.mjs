@@ -8,19 +8,19 @@
 // (`app.use('/register', expressRegistration(dcr))`) and nothing else, which isolates what
 // Express itself costs.
 import { createServer } from 'node:http';
-import { createRegistration } from '../dist/index.js';
-import { nodeRegistration } from '../dist/http/node.js';
+import { createRegistration } from '../packages/oauth-dcr/dist/index.js';
+import { nodeRegistration } from '../packages/oauth-dcr/dist/adapters/node.js';
 
 const port = Number(process.env.PORT ?? 0);
 const host = process.env.HOST ?? '127.0.0.1';
 
 let store;
 if (process.env.BENCH_LIBRARY_STORE === 'sqlite') {
-  const { sqliteStore } = await import('../dist/store/sqlite.js');
+  const { sqliteStore } = await import('../packages/oauth-dcr/dist/store/sqlite.js');
   store = sqliteStore({ path: process.env.DATABASE_PATH ?? 'bench-library.db', migrate: true });
   await store.ready;
 } else {
-  const { memoryStore } = await import('../dist/store/memory.js');
+  const { memoryStore } = await import('../packages/oauth-dcr/dist/store/memory.js');
   store = memoryStore();
 }
 
@@ -31,7 +31,7 @@ server.listen(port, host, async () => {
   const metadata = JSON.stringify({ issuer, registration_endpoint: `${issuer}/register` });
   if (process.env.BENCH_LIBRARY_HTTP === 'express') {
     const { default: express } = await import('express');
-    const { expressRegistration } = await import('../dist/http/express.js');
+    const { expressRegistration } = await import('../packages/oauth-dcr/dist/adapters/express.js');
     const app = express();
     app.use('/register', expressRegistration(registration));
     app.get('/.well-known/oauth-authorization-server', (_req, res) => res.type('json').send(metadata));

@@ -1,4 +1,4 @@
-// npm run bench: the reference server (`node dist/cli.js serve`, memory and SQLite stores) against
+// npm run bench: the reference server (`node packages/server/dist/cli.js serve`, memory and SQLite stores) against
 // a bare node:http baseline measured in the same run, plus the cost of one secret verification.
 // Prints figures and ratios; never fails on a figure. Results go to bench/results/latest.json.
 //
@@ -101,7 +101,7 @@ function serverDefinitions() {
     store,
     args: [
       ...(cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`, `--cpu-prof-name=${store}.cpuprofile`] : []),
-      join(root, 'dist', 'cli.js'),
+      join(root, 'packages', 'server', 'dist', 'cli.js'),
       'serve',
     ],
     env: {
@@ -166,8 +166,8 @@ async function main() {
   console.log('c. Client secret verification cost');
   const hashing = measureSecretHashing();
 
-  const referenceBuilt = existsSync(join(root, 'dist', 'cli.js'));
-  if (!referenceBuilt) console.log('dist/cli.js is missing: only the baseline is measured. Run `npm run build`.');
+  const referenceBuilt = existsSync(join(root, 'packages', 'server', 'dist', 'cli.js'));
+  if (!referenceBuilt) console.log('packages/server/dist/cli.js is missing: only the baseline is measured. Run `npm run build`.');
   if (cpuProfile) mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
 
   const servers = [];

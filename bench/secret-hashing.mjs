@@ -1,5 +1,5 @@
 // Scenario c: what one client-secret verification costs when the stored form is a SHA-256 digest
-// (what oauth-dcr does, src/secrets.ts) versus PBKDF2-SHA256 with 600 000 iterations (Django's
+// (what oauth-dcr does, packages/oauth-dcr/src/core/secrets.ts) versus PBKDF2-SHA256 with 600 000 iterations (Django's
 // default password hasher, which django-oauth-toolkit applies to client secrets).
 import { createHash, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 

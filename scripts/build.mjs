@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles src/ into dist/ with tsc, and records when a build completed.
+// Compiles each package's src/ into its dist/ with tsc (the library first: the server compiles
+// against the library's published types), and records when a build completed.
 //
 //   node scripts/build.mjs             build (npm run build, and `prepare` on npm install/ci)
 //   node scripts/build.mjs --if-stale  build only when a source is newer than the last build
@@ -15,10 +16,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const stamp = join(root, 'dist', '.build-stamp');
-const entry = join(root, 'dist', 'cli.js');
+// In build order: the server imports the library by its package name.
+const packages = ['packages/oauth-dcr', 'packages/server'].map((dir) => join(root, dir));
+const stamp = join(root, 'packages', 'server', 'dist', '.build-stamp');
+const entry = join(root, 'packages', 'server', 'dist', 'cli.js');
 // What the output depends on: the sources and the compiler settings.
-const inputs = [join(root, 'src'), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json')];
+const inputs = [
+  join(root, 'tsconfig.base.json'),
+  ...packages.flatMap((dir) => [join(dir, 'src'), join(dir, 'tsconfig.build.json'), join(dir, 'package.json')]),
+];
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;
@@ -49,14 +55,16 @@ const tsc = findTsc();
 if (!tsc) {
   // Installed without dev dependencies (npm ci --omit=dev in an image): run what was built.
   if (ifStale && existsSync(entry)) {
-    process.stderr.write('oauth-dcr: dist/ may be older than src/, and TypeScript is not installed to rebuild it; starting what is built\n');
+    process.stderr.write('oauth-dcr: dist/ may be older than the sources, and TypeScript is not installed to rebuild it; starting what is built\n');
     process.exit(0);
   }
   process.stderr.write('oauth-dcr: cannot build dist/: TypeScript is not installed (run npm install)\n');
   process.exit(1);
 }
 
-if (ifStale) process.stderr.write('oauth-dcr: src/ changed since the last build; building dist/ once\n');
-const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
-if (result.status !== 0) process.exit(result.status ?? 1);
+if (ifStale) process.stderr.write('oauth-dcr: sources changed since the last build; building once\n');
+for (const dir of packages) {
+  const result = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { cwd: dir, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
 writeFileSync(stamp, `${new Date().toISOString()}\n`);

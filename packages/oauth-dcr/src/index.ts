@@ -1,0 +1,24 @@
+// Public API of the core. Adapters and stores live behind their own subpath exports
+// (oauth-dcr/express, oauth-dcr/node, oauth-dcr/sqlite, oauth-dcr/postgres, ...).
+export { createRegistration, type Registration } from './protocol/create-registration.js';
+export type { RawRequest } from './core/request.js';
+export type { HttpResult } from './core/response.js';
+export {
+  resolvePolicy,
+  DEFAULT_ALLOWED_GRANT_TYPES,
+  type RegistrationOptions,
+  type RegistrationContext,
+  type RequestContext,
+  type Policy,
+  type TierOptions,
+} from './core/policy.js';
+export { RegistrationError, isRegistrationError, type RegistrationErrorCode } from './core/errors.js';
+export { generateSecret, hashSecret, verifySecret } from './core/secrets.js';
+export { redirectUriMatches, classifyRedirectUri } from './metadata/redirect-uris.js';
+export { isAcceptedSecret, isCurrentSecret } from './protocol/client-auth.js';
+export { readClientCredentials, checkClientAuthMethod, type ClientAuthMethod, type PresentedClientCredentials } from './protocol/client-auth.js';
+export type { RegistrationServerMetadata } from './protocol/server-metadata.js';
+export type { InitialAccessTokenAdmin, CreateInitialAccessTokenOptions } from './protocol/initial-access-tokens.js';
+export type * from './store/types.js';
+export { ClientExistsError, StoreClosedError } from './store/errors.js';
+export { isStorableText, checkStorableText } from './store/text.js';

@@ -1,0 +1,51 @@
+import { RegistrationError } from '../core/errors.js';
+import type { Policy, RequestContext } from '../core/policy.js';
+import { hashSecret } from '../core/secrets.js';
+import type { RegistrationVia } from '../store/types.js';
+
+/**
+ * Who may register (RFC 7591 §3: "The client registration endpoint MAY be an OAuth 2.0 protected
+ * resource ... accept an initial access token"). The modes combine per deployment, first match
+ * wins: an `authenticate` hook, an initial access token presented as a bearer token, a verified
+ * software statement, then open registration.
+ */
+export interface Admission {
+  via: RegistrationVia;
+  /** Principal id or initial access token id. */
+  by?: string;
+  /** Hash of a presented initial access token; spent only once the metadata is valid. */
+  initialAccessTokenHash?: string;
+}
+
+export async function admitRegistration(
+  policy: Policy,
+  request: RequestContext,
+  bearer: string | undefined,
+  statementIssuer?: string,
+): Promise<Admission> {
+  if (policy.authenticate) {
+    const principal = await policy.authenticate(request);
+    if (principal) return { via: 'authenticated', by: String(principal) };
+  }
+  if (bearer !== undefined) {
+    return { via: 'initial_access_token', initialAccessTokenHash: hashSecret(bearer) };
+  }
+  // A verified software statement (RFC 7591 §2.3) vouches for the software on its own.
+  if (statementIssuer !== undefined) return { via: 'software_statement', by: statementIssuer };
+  if (policy.openRegistration) return { via: 'anonymous' };
+  throw new RegistrationError('invalid_token', 'An initial access token is required to register a client');
+}
+
+/**
+ * Spends one use of the presented initial access token, atomically in the store, so concurrent
+ * registrations can never over-use it. Done after validation so that a rejected request does
+ * not burn a use.
+ */
+export async function spendInitialAccessToken(policy: Policy, admission: Admission): Promise<Admission> {
+  if (admission.initialAccessTokenHash === undefined) return admission;
+  const token = await policy.store.consumeInitialAccessToken(admission.initialAccessTokenHash, policy.now());
+  if (!token) {
+    throw new RegistrationError('invalid_token', 'The initial access token is invalid, expired, revoked or used up');
+  }
+  return { via: 'initial_access_token', by: token.id };
+}

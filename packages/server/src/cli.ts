@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// oauth-dcr command line: parses arguments and hands them to src/server/commands.ts.
+import { parseArgs } from 'node:util';
+import { ConfigError, runCommand, UsageError, USAGE, type Output } from './commands.js';
+import { maskSecrets, secretValues } from './config.js';
+
+// Whatever the commands print, the configured passwords never reach the terminal (a driver's
+// error text may quote a connection string).
+const secrets = secretValues(process.env);
+const output: Output = {
+  out: (line) => process.stdout.write(`${maskSecrets(line, secrets)}\n`),
+  err: (line) => process.stderr.write(`${maskSecrets(line, secrets)}\n`),
+};
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        issuer: { type: 'string' },
+        'database-path': { type: 'string' },
+        'database-url': { type: 'string' },
+        'database-schema': { type: 'string' },
+        store: { type: 'string' },
+        'log-level': { type: 'string' },
+        uses: { type: 'string' },
+        expires: { type: 'string' },
+        label: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    output.err(`oauth-dcr: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { help, ...flags } = parsed.values;
+  if (help) {
+    output.out(USAGE);
+    return 0;
+  }
+  secrets.push(...secretValues(process.env, flags).filter((secret) => !secrets.includes(secret)));
+  try {
+    const server = await runCommand({ positionals: parsed.positionals, flags, env: process.env, output });
+    if (server) {
+      // SIGTERM is how Docker, systemd and `npm start` (which forwards it) stop the server:
+      // stop accepting, let requests in flight finish, close the database, exit 0. A second
+      // signal means "now".
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          output.err(`oauth-dcr: ${signal} again, exiting at once`);
+          process.exit(1);
+        }
+        stopping = true;
+        output.err(`oauth-dcr: ${signal}, shutting down`);
+        server.close().then(() => process.exit(0), (error: unknown) => {
+          output.err(`oauth-dcr: shutdown failed: ${String(error)}`);
+          process.exit(1);
+        });
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      output.err(`oauth-dcr: ${error.message}`);
+      return 2;
+    }
+    output.err(`oauth-dcr: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+main().then((code) => {
+  if (code !== 0) process.exitCode = code;
+});

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import type OAuth2Server from '@node-oauth/oauth2-server';
+import type { Registration } from 'oauth-dcr';
+import { oauth2ServerClients, type OAuth2ServerClient } from 'oauth-dcr/oauth2-server';
+import { generateSecret, hashSecret } from 'oauth-dcr';
+import type { Logger } from './logger.js';
+import type { TokenRecord, TokenStore, UserStore } from './storage/records.js';
+import { findUser, type User } from './users.js';
+
+/**
+ * What this server hands @node-oauth/oauth2-server as the "user". The library treats it as
+ * opaque and passes the object from a code or refresh token on to `saveToken` unchanged, which
+ * is how the grant id follows a grant through code exchange and every refresh rotation.
+ */
+export interface GrantSubject {
+  /** The resource owner; absent for client_credentials, where the client acts for itself. */
+  user?: User;
+  /** Every code and token of one authorization shares it, so a replay can revoke them all. */
+  grantId: string;
+  /** RFC 6749 §4.1.3: whether the authorization request carried redirect_uri (set at /authorize). */
+  redirectUriSent?: boolean;
+  /** RFC 8707 resource indicator (set at /authorize). */
+  resource?: string;
+}
+
+export interface ModelOptions {
+  registration: Pick<Registration, 'store' | 'policy'>;
+  tokens: TokenStore;
+  users: UserStore;
+  logger: Logger;
+}
+
+export type ReferenceModel = ReturnType<typeof createModel>;
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const toSeconds = (date: Date | undefined, fallback: number) => (date ? Math.floor(date.getTime() / 1000) : fallback);
+
+/**
+ * The @node-oauth/oauth2-server v5 model: the library's client fragment (getClient,
+ * validateRedirectUri, validateScope) plus codes and tokens kept as SHA-256 hashes.
+ *
+ * Every look-up of a code or token also looks the client up again, so a client deleted through
+ * RFC 7592 §2.3 loses its codes and tokens at once, even before the clean-up of its rows.
+ */
+export function createModel(options: ModelOptions) {
+  const { tokens, users, logger } = options;
+  const clients = oauth2ServerClients(options.registration);
+
+  /** The client (look-up only) and user a stored code or token belongs to, or null if either is gone. */
+  async function owners(clientId: string, userId: string | undefined): Promise<{ client: OAuth2ServerClient; user?: User } | null> {
+    const client = await clients.getClient(clientId, null);
+    if (!client) return null;
+    if (userId === undefined) return { client };
+    const user = await findUser(users, userId);
+    return user ? { client, user } : null;
+  }
+
+  return {
+    ...clients,
+
+    // 256-bit random values (src/secrets.ts), as for client secrets; the library's default is 160 bits.
+    async generateAuthorizationCode(): Promise<string> {
+      return generateSecret();
+    },
+    async generateAccessToken(): Promise<string> {
+      return generateSecret();
+    },
+    async generateRefreshToken(): Promise<string> {
+      return generateSecret();
+    },
+
+    async saveAuthorizationCode(
+      code: Pick<OAuth2Server.AuthorizationCode, 'authorizationCode' | 'expiresAt' | 'redirectUri' | 'scope' | 'codeChallenge' | 'codeChallengeMethod'>,
+      client: OAuth2Server.Client,
+      subject: GrantSubject,
+    ): Promise<OAuth2Server.AuthorizationCode> {
+      if (!subject.user) throw new Error('an authorization code needs a user');
+      const now = nowSeconds();
+      await tokens.insertAuthorizationCode({
+        codeHash: hashSecret(code.authorizationCode),
+        grantId: subject.grantId,
+        clientId: client.id,
+        userId: subject.user.id,
+        redirectUri: code.redirectUri,
+        redirectUriSent: subject.redirectUriSent ?? true,
+        ...(code.scope && code.scope.length > 0 ? { scope: code.scope } : {}),
+        ...(subject.resource ? { resource: subject.resource } : {}),
+        ...(code.codeChallenge ? { codeChallenge: code.codeChallenge } : {}),
+        ...(code.codeChallengeMethod ? { codeChallengeMethod: code.codeChallengeMethod } : {}),
+        expiresAt: toSeconds(code.expiresAt, now + 300),
+        createdAt: now,
+      });
+      return { ...code, client, user: subject };
+    },
+
+    async getAuthorizationCode(authorizationCode: string): Promise<OAuth2Server.AuthorizationCode | null> {
+      if (typeof authorizationCode !== 'string') return null;
+      const record = await tokens.findAuthorizationCode(hashSecret(authorizationCode));
+      if (!record) return null;
+      if (record.usedAt !== undefined) {
+        // RFC 6749 §4.1.2 / RFC 9700 §4.5: a code used twice was probably stolen; everything
+        // issued from it is revoked.
+        const revoked = await tokens.revokeGrant(record.grantId, nowSeconds());
+        logger.warn({ clientId: record.clientId, revoked }, 'authorization code replayed; its grant is revoked');
+        return null;
+      }
+      const found = await owners(record.clientId, record.userId);
+      if (!found) return null;
+      const subject: GrantSubject = { user: found.user, grantId: record.grantId };
+      if (record.resource) subject.resource = record.resource;
+      return {
+        authorizationCode,
+        expiresAt: new Date(record.expiresAt * 1000),
+        // Empty when the authorization request had no redirect_uri: the library then does not
+        // require one at the token endpoint (RFC 6749 §4.1.3).
+        redirectUri: record.redirectUriSent ? record.redirectUri : '',
+        ...(record.scope ? { scope: record.scope } : {}),
+        ...(record.codeChallenge ? { codeChallenge: record.codeChallenge } : {}),
+        ...(record.codeChallengeMethod ? { codeChallengeMethod: record.codeChallengeMethod } : {}),
+        client: found.client,
+        user: subject,
+      };
+    },
+
+    async revokeAuthorizationCode(code: OAuth2Server.AuthorizationCode): Promise<boolean> {
+      // Conditional update: of two concurrent exchanges of one code, exactly one wins.
+      return tokens.consumeAuthorizationCode(hashSecret(code.authorizationCode), nowSeconds());
+    },
+
+    async saveToken(token: OAuth2Server.Token, client: OAuth2Server.Client, subject: GrantSubject): Promise<OAuth2Server.Token> {
+      const now = nowSeconds();
+      const common = {
+        grantId: subject.grantId,
+        clientId: client.id,
+        ...(subject.user ? { userId: subject.user.id } : {}),
+        ...(token.scope && token.scope.length > 0 ? { scope: token.scope } : {}),
+        ...(subject.resource ? { resource: subject.resource } : {}),
+        createdAt: now,
+      };
+      // The library issues a refresh token with every code exchange; a client that did not
+      // register the refresh_token grant could never use it, so it is not issued at all.
+      const issued: OAuth2Server.Token = { ...token, client, user: subject };
+      if (!clientGrants(client).includes('refresh_token')) {
+        delete issued.refreshToken;
+        delete issued.refreshTokenExpiresAt;
+      }
+      const records: TokenRecord[] = [{
+        ...common,
+        tokenHash: hashSecret(token.accessToken),
+        kind: 'access',
+        expiresAt: toSeconds(token.accessTokenExpiresAt, now + 3600),
+      }];
+      if (issued.refreshToken) {
+        records.push({
+          ...common,
+          tokenHash: hashSecret(issued.refreshToken),
+          kind: 'refresh',
+          expiresAt: toSeconds(token.refreshTokenExpiresAt, now + 14 * 86400),
+        });
+      }
+      await tokens.insertTokens(records);
+      return issued;
+    },
+
+    async getAccessToken(accessToken: string): Promise<OAuth2Server.Token | null> {
+      if (typeof accessToken !== 'string') return null;
+      const record = await tokens.findToken(hashSecret(accessToken));
+      if (!record || record.kind !== 'access' || record.revokedAt !== undefined) return null;
+      const found = await owners(record.clientId, record.userId);
+      if (!found) return null;
+      return {
+        accessToken,
+        accessTokenExpiresAt: new Date(record.expiresAt * 1000),
+        ...(record.scope ? { scope: record.scope } : {}),
+        client: found.client,
+        user: subjectOf(record, found.user),
+      };
+    },
+
+    async getRefreshToken(refreshToken: string): Promise<OAuth2Server.RefreshToken | null> {
+      if (typeof refreshToken !== 'string') return null;
+      const record = await tokens.findToken(hashSecret(refreshToken));
+      if (!record || record.kind !== 'refresh') return null;
+      if (record.revokedAt !== undefined) {
+        // RFC 9700 §4.14.2: a rotated-out refresh token coming back means two parties hold it;
+        // the whole grant is revoked so the legitimate client re-authorizes.
+        const revoked = await tokens.revokeGrant(record.grantId, nowSeconds());
+        if (revoked > 0) logger.warn({ clientId: record.clientId, revoked }, 'revoked refresh token reused; its grant is revoked');
+        return null;
+      }
+      const found = await owners(record.clientId, record.userId);
+      if (!found) return null;
+      return {
+        refreshToken,
+        refreshTokenExpiresAt: new Date(record.expiresAt * 1000),
+        ...(record.scope ? { scope: record.scope } : {}),
+        client: found.client,
+        user: subjectOf(record, found.user),
+      };
+    },
+
+    async revokeToken(token: OAuth2Server.RefreshToken): Promise<boolean> {
+      // Refresh token rotation (RFC 9700 §4.14.2): the presented token dies as the new one is issued.
+      return tokens.revokeToken(hashSecret(token.refreshToken), nowSeconds());
+    },
+
+    async getUserFromClient(client: OAuth2Server.Client): Promise<GrantSubject | null> {
+      // client_credentials (RFC 6749 §4.4): the client acts for itself; each issuance is its own grant.
+      return client.id ? { grantId: randomUUID() } : null;
+    },
+
+    async verifyScope(token: OAuth2Server.Token, required: string[]): Promise<boolean> {
+      const granted = token.scope ?? [];
+      return required.every((scope) => granted.includes(scope));
+    },
+  };
+}
+
+function clientGrants(client: OAuth2Server.Client): string[] {
+  return Array.isArray(client.grants) ? client.grants : [];
+}
+
+function subjectOf(record: TokenRecord, user: User | undefined): GrantSubject {
+  const subject: GrantSubject = { grantId: record.grantId };
+  if (user) subject.user = user;
+  if (record.resource) subject.resource = record.resource;
+  return subject;
+}
+
+/** A fresh grant for a user's consent at /authorize. */
+export function newGrantSubject(user: User, context: { redirectUriSent: boolean; resource?: string }): GrantSubject {
+  return { user, grantId: randomUUID(), redirectUriSent: context.redirectUriSent, ...(context.resource ? { resource: context.resource } : {}) };
+}

@@ -1,0 +1,70 @@
+import { Router } from 'express';
+import { holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
+import { readClientCredentials } from 'oauth-dcr';
+import { hashSecret } from 'oauth-dcr';
+import type { ServerContext } from '../context.js';
+import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
+import { FORM_BODY } from './token.js';
+
+/**
+ * RFC 7009 token revocation. The client authenticates as at the token endpoint (§2.1), with the
+ * method it registered (a public client names itself with client_id). Unknown tokens get 200 (§2.2): the answer never tells whether a
+ * token existed. Revoking a refresh token also revokes the access tokens of its grant (§2.1).
+ */
+export function revocationRoutes(context: ServerContext): Router {
+  const router = Router();
+  router.all('/revoke', apiCors);
+  router.post('/revoke', FORM_BODY, async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      sendJsonError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
+      return;
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const repeated = findRepeatedParameter(body);
+    if (repeated) {
+      sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
+      return;
+    }
+    const credentials = readClientCredentials({ authorization: req.headers.authorization, body });
+    if (credentials.kind === 'invalid') {
+      sendJsonError(res, 400, 'invalid_request', credentials.description);
+      return;
+    }
+    if (credentials.kind === 'missing') {
+      sendJsonError(res, 401, 'invalid_client', 'Client authentication is required', { 'WWW-Authenticate': 'Basic realm="oauth-dcr"' });
+      return;
+    }
+    let client;
+    try {
+      client = await holdToRegisteredAuthMethod(context.model, credentials.method).getClient(credentials.clientId, credentials.clientSecret);
+    } catch (error) {
+      // The registered method was not the one used: invalid_client, as at the token endpoint.
+      sendOAuthError(res, error, context.logger);
+      return;
+    }
+    if (!client) {
+      sendJsonError(res, 401, 'invalid_client', 'Client authentication failed', { 'WWW-Authenticate': 'Basic realm="oauth-dcr"' });
+      return;
+    }
+    if (typeof body.token !== 'string' || body.token === '') {
+      sendJsonError(res, 400, 'invalid_request', 'The token parameter is missing');
+      return;
+    }
+    const record = await context.storage.tokens.findToken(hashSecret(body.token));
+    if (record) {
+      // §2.1: the server verifies the token was issued to the client making the request.
+      if (record.clientId !== client.id) {
+        sendJsonError(res, 400, 'invalid_request', 'The token was not issued to this client');
+        return;
+      }
+      const at = Math.floor(Date.now() / 1000);
+      if (record.kind === 'refresh') await context.storage.tokens.revokeGrant(record.grantId, at);
+      else await context.storage.tokens.revokeToken(record.tokenHash, at);
+    }
+    res.status(200).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).end();
+  });
+  router.all('/revoke', (_req, res) => {
+    sendJsonError(res, 405, 'invalid_request', 'Use POST at the revocation endpoint', { Allow: 'POST, OPTIONS' });
+  });
+  return router;
+}

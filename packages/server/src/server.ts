@@ -1,0 +1,376 @@
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import OAuth2Server from '@node-oauth/oauth2-server';
+import { createRegistration, type Registration } from 'oauth-dcr';
+import type { AuditEvent } from 'oauth-dcr';
+import { createApp, logRequest } from './app.js';
+import { nodeRegistration } from 'oauth-dcr/node';
+import { tokenEndpoint } from './routes/token.js';
+import { ConfigError, maskUrlPassword, resolveIssuer, type ServerConfig, type StorageConfig } from './config.js';
+import type { ServerContext } from './context.js';
+import { createLogger, type Logger } from './logger.js';
+import { LoginThrottle } from './login-throttle.js';
+import { createModel } from './model.js';
+import { SessionStore } from './sessions.js';
+import { openStorage, type OpenStorageOptions, type ServerStorage } from './storage/open-storage.js';
+import { ensureDemoUser, type DemoUserOutcome } from './users.js';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Storage opened by the caller (it then stays open after close()). */
+  storage?: ServerStorage;
+  /** Milliseconds in-flight requests get to finish on close() before their connections are cut. */
+  shutdownGraceMs?: number;
+}
+
+export interface RunningServer {
+  /** The issuer, which is also the base URL clients use. */
+  url: string;
+  port: number;
+  registration: Registration;
+  storage: ServerStorage;
+  demoUser: DemoUserOutcome;
+  http: Server;
+  /**
+   * Stops accepting connections, lets requests in flight finish (for at most the shutdown
+   * grace), then closes the storage it opened.
+   */
+  close(): Promise<void>;
+}
+
+/** Expired codes and tokens are deleted this often. */
+const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+/** Revoked refresh tokens are kept until well after expiry so that reuse is still recognised. */
+const PRUNE_GRACE_SECONDS = 24 * 3600;
+/** Long enough for any registration or token request in flight; Docker waits 10 s before SIGKILL. */
+const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+/**
+ * node:http enforces requestTimeout and headersTimeout on this tick (its default, 30 s, would let a
+ * stalled request live up to 30 s past its timeout).
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * Binds the port, then opens storage, and only then builds the app. Binding first means a port
+ * already in use is refused before a database file is created; and with PORT=0 and no ISSUER the
+ * issuer (which every absolute URL is built from) depends on the port the system picked.
+ * Requests that arrive while storage opens wait for it.
+ */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel, configSecrets(config));
+  const http = createServer({
+    requestTimeout: config.http.requestTimeoutMs,
+    headersTimeout: config.http.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, config.http.headersTimeoutMs),
+  });
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const waiting: Array<[IncomingMessage, ServerResponse]> = [];
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (handle) handle(req, res);
+    else waiting.push([req, res]);
+  });
+  let storage = options.storage;
+  const ownsStorage = options.storage === undefined;
+  try {
+    await listen(http, config);
+    storage ??= await openConfiguredStorage(config.storage);
+    const opened = storage;
+    const demoUser = await ensureDemoUser(opened.users, config.demoUser, Math.floor(Date.now() / 1000));
+    const port = (http.address() as AddressInfo).port;
+    const issuer = resolveIssuer(config, port);
+    const context = buildContext(config, issuer, opened, logger);
+    handle = routeRequests(context);
+    for (const [req, res] of waiting.splice(0)) handle(req, res);
+
+    const pruneTimer = setInterval(() => {
+      opened.tokens.pruneExpired(Math.floor(Date.now() / 1000) - PRUNE_GRACE_SECONDS)
+        .then((pruned) => pruned > 0 && logger.info({ pruned }, 'expired codes and tokens deleted'))
+        .catch((error: unknown) => logger.warn({ err: error }, 'pruning expired tokens failed'));
+    }, PRUNE_INTERVAL_MS);
+    pruneTimer.unref();
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: issuer,
+      port,
+      registration: context.registration,
+      storage: opened,
+      demoUser,
+      http,
+      close: () => (closing ??= (async () => {
+        clearInterval(pruneTimer);
+        await drain(http, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+        if (ownsStorage) await opened.close();
+      })()),
+    };
+  } catch (error) {
+    http.close();
+    http.closeAllConnections();
+    if (ownsStorage) await storage?.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Binds the port; the usual reasons it cannot be bound are settings, and say which. */
+async function listen(http: Server, config: ServerConfig): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+    if (code === 'EADDRINUSE') throw new ConfigError(`PORT: ${where} is already in use`);
+    if (code === 'EACCES') throw new ConfigError(`PORT: not allowed to listen on ${where} (ports below 1024 need privileges)`);
+    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`HOST: ${config.host} is not an address of this machine`);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new ConfigError(`HOST: ${config.host} does not resolve`);
+    throw error;
+  }
+}
+
+/**
+ * Stops accepting, closes idle keep-alive connections as requests in flight finish (a connection
+ * that is mid-request is left to answer), and cuts whatever is still open after the grace.
+ */
+async function drain(http: Server, graceMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const idleSweep = setInterval(() => http.closeIdleConnections(), 50);
+    const cut = setTimeout(() => http.closeAllConnections(), graceMs);
+    http.close(() => {
+      clearInterval(idleSweep);
+      clearTimeout(cut);
+      resolve();
+    });
+    http.closeIdleConnections();
+  });
+}
+
+/** How long a PostgreSQL server gets to accept a connection before DATABASE_URL is called unreachable. */
+const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
+
+export interface OpenConfiguredStorageOptions extends OpenStorageOptions {
+  /**
+   * The database must already exist and hold oauth-dcr's tables: admin commands read and change
+   * an existing database, and a mistyped DATABASE_PATH must not become a new, empty one.
+   */
+  mustExist?: boolean;
+}
+
+/**
+ * Opens the configured storage, or explains in one line (a ConfigError naming the setting) why
+ * it cannot: a missing directory, a database that does not exist, an unreachable or refusing
+ * PostgreSQL server. Checked before opening, so a refused setting leaves nothing on disk.
+ */
+export async function openConfiguredStorage(config: StorageConfig, options: OpenConfiguredStorageOptions = {}): Promise<ServerStorage> {
+  const { mustExist = false, ...openOptions } = options;
+  if (config.kind === 'sqlite') await checkSqlitePath(config.path, mustExist);
+  if (config.kind === 'postgres') await checkPostgres(config, mustExist);
+  try {
+    return await openStorage(config, openOptions);
+  } catch (error) {
+    throw explainStorageError(config, error) ?? error;
+  }
+}
+
+async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> {
+  if (path === ':memory:') return;
+  const found = await stat(path).catch(() => undefined);
+  if (found?.isDirectory()) throw new ConfigError(`DATABASE_PATH: ${path} is a directory, not a database file`);
+  if (!found) {
+    if (mustExist) {
+      throw new ConfigError(`DATABASE_PATH: ${path} does not exist (this command never creates a database; check the path, or create it with oauth-dcr migrate)`);
+    }
+    const directory = await stat(dirname(path)).catch(() => undefined);
+    if (!directory) throw new ConfigError(`DATABASE_PATH: directory ${dirname(path)} does not exist`);
+    if (!directory.isDirectory()) throw new ConfigError(`DATABASE_PATH: ${dirname(path)} is not a directory`);
+    return;
+  }
+  if (!mustExist) return;
+  // A file that exists but is not ours (a mistyped path that hits another database) would be
+  // migrated into an oauth-dcr database; look before opening it for real.
+  const { default: Database } = await import('better-sqlite3');
+  let hasClients: boolean;
+  try {
+    const db = new Database(path, { fileMustExist: true });
+    try {
+      hasClients = db.prepare("select 1 from sqlite_master where type = 'table' and name = 'dcr_clients'").get() !== undefined;
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    throw new ConfigError(`DATABASE_PATH: cannot open ${path}: ${oneLine(error)}`);
+  }
+  if (!hasClients) {
+    throw new ConfigError(`DATABASE_PATH: ${path} is not an oauth-dcr database (no dcr_clients table; check the path, or run oauth-dcr migrate)`);
+  }
+}
+
+/** One connection, with a deadline: pg alone would wait for the operating system's TCP timeout. */
+async function checkPostgres(config: Extract<StorageConfig, { kind: 'postgres' }>, mustExist: boolean): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS });
+  // A server that drops the connection later must not crash the process through an unhandled 'error'.
+  client.on('error', () => undefined);
+  try {
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new ConfigError(`DATABASE_URL: cannot connect to ${maskUrlPassword(config.url)}: ${oneLine(error)}`);
+    }
+    if (mustExist) {
+      const { rows } = await client.query(
+        "select 1 from information_schema.tables where table_schema = coalesce($1, current_schema()) and table_name = 'dcr_clients'",
+        [config.schema ?? null],
+      );
+      if (rows.length === 0) {
+        const where = config.schema ? `schema ${config.schema}` : 'the default schema';
+        throw new ConfigError(`DATABASE_URL: no oauth-dcr tables in ${where} (this command never creates them; check DATABASE_URL and DATABASE_SCHEMA, or run oauth-dcr migrate)`);
+      }
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Network failures and refusals by the database server: a setting's fault, not a bug. */
+const POSTGRES_SETTING_ERRORS = /^(28|3D|3F|42501)/;
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+function explainStorageError(config: StorageConfig, error: unknown): ConfigError | undefined {
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (config.kind === 'sqlite' && code.startsWith('SQLITE_')) {
+    return new ConfigError(`DATABASE_PATH: cannot use ${config.path}: ${oneLine(error)}`);
+  }
+  if (config.kind === 'postgres' && (POSTGRES_SETTING_ERRORS.test(code) || NETWORK_ERRORS.has(code))) {
+    return new ConfigError(`DATABASE_URL: ${maskUrlPassword(config.url)}: ${oneLine(error)}`);
+  }
+  return undefined;
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+}
+
+/** What the logger must never print: the database password and the demo user's password. */
+function configSecrets(config: ServerConfig): string[] {
+  const secrets: string[] = [];
+  if (config.storage.kind === 'postgres') {
+    try {
+      const password = new URL(config.storage.url).password;
+      if (password) secrets.push(password, decodeURIComponent(password));
+    } catch {
+      // Checked by loadConfig; an unparseable URL has no password to find.
+    }
+  }
+  if (config.demoUser) secrets.push(config.demoUser.password);
+  return secrets;
+}
+
+/**
+ * The registration and token endpoints are served straight from node:http: they are what clients
+ * hit on first contact and on every token refresh (and where load arrives), and Express's router
+ * and middleware cost several times what registering a client does, and a third of a token
+ * request. The Express app still mounts both, so createApp() alone is a complete server.
+ */
+function routeRequests(context: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = createApp(context);
+  const registration = nodeRegistration(context.registration);
+  const token = tokenEndpoint(context);
+  const path = context.registration.policy.registrationPath;
+  const logHangUps = context.logger.isLevelEnabled('debug');
+  return (req, res) => {
+    const url = req.url ?? '/';
+    if (logHangUps) logHangUp(context.logger, req, res, url);
+    if (url === '/token' || url.startsWith('/token?')) {
+      logRequest(context.logger, req, res, url);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      token(req, res);
+      return;
+    }
+    const rest = url.startsWith(path) ? url.charAt(path.length) : 'x';
+    if (rest === '' || rest === '/' || rest === '?') {
+      // Each outcome here is already logged once as a registration event (onRegistrationEvent),
+      // so the access line is debug: two info lines per registration cost a tenth of the throughput.
+      if (context.logger.isLevelEnabled('debug')) logRequest(context.logger, req, res, url, 'debug');
+      // Every JSON answer of the core already carries nosniff (src/http/response.ts).
+      registration(req, res).catch((error: unknown) => {
+        context.logger.error({ err: error }, 'registration endpoint failed');
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
+        res.end(JSON.stringify({ error: 'server_error', error_description: 'The registration could not be completed' }));
+      });
+      return;
+    }
+    app(req, res);
+  };
+}
+
+/**
+ * A client that goes away before its answer (mid-upload, say) did nothing wrong on our side: a
+ * debug line, never an error.
+ */
+function logHangUp(logger: Logger, req: IncomingMessage, res: ServerResponse, url: string): void {
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      logger.debug({ method: req.method, path: url.split('?', 1)[0] }, 'client closed the connection before the response was sent');
+    }
+  });
+}
+
+function buildContext(config: ServerConfig, issuer: string, storage: ServerStorage, logger: Logger): ServerContext {
+  const registration = createRegistration({
+    store: storage.clients,
+    issuer,
+    registrationPath: '/register',
+    allowedGrantTypes: config.registration.allowedGrantTypes,
+    openRegistration: config.registration.openRegistration,
+    requireHttpsRedirectUris: config.registration.requireHttpsRedirectUris,
+    clientSecretTtl: config.registration.clientSecretTtl,
+    persistAuditEvents: config.registration.persistAuditEvents,
+    ...(config.registration.scopesSupported ? { scopesSupported: config.registration.scopesSupported } : {}),
+    onEvent: (event) => onRegistrationEvent(event, storage, logger),
+    onError: (error) => logger.error({ err: error }, 'registration endpoint error'),
+  });
+  const model = createModel({ registration, tokens: storage.tokens, users: storage.users, logger });
+  const oauth = new OAuth2Server({
+    model,
+    // The model's getClient decides: public clients pass without a secret, confidential ones
+    // do not (see src/integrations/oauth2-server.ts). client_credentials always needs a secret.
+    requireClientAuthentication: { authorization_code: false, refresh_token: false },
+    authorizationCodeLifetime: config.lifetimes.authorizationCode,
+    accessTokenLifetime: config.lifetimes.accessToken,
+    refreshTokenLifetime: config.lifetimes.refreshToken,
+    alwaysIssueNewRefreshToken: true,
+    allowBearerTokensInQueryString: false,
+    allowEmptyState: true,
+  });
+  return {
+    issuer,
+    basePath: new URL(issuer).pathname.replace(/\/+$/, ''),
+    resource: issuer,
+    registration,
+    oauth,
+    model,
+    storage,
+    sessions: new SessionStore({ secure: issuer.startsWith('https:') }),
+    loginThrottle: new LoginThrottle(),
+    logger,
+  };
+}
+
+/** The registration's audit events go to the log; a deleted client loses its tokens (RFC 7592 §2.3). */
+function onRegistrationEvent(event: AuditEvent, storage: ServerStorage, logger: Logger): void {
+  // Reads change nothing and can be frequent; they are debug. Every change and refusal is info.
+  const level = event.type === 'client.read' ? 'debug' : 'info';
+  if (level === 'debug' && !logger.isLevelEnabled('debug')) return;
+  logger[level]({ event: event.type, clientId: event.clientId, actor: event.actor, detail: event.detail }, 'registration event');
+  if (event.type === 'client.deleted' && event.clientId) {
+    storage.tokens.revokeClient(event.clientId, event.at)
+      .catch((error: unknown) => logger.warn({ err: error, clientId: event.clientId }, 'revoking a deleted client\'s tokens failed'));
+  }
+}

@@ -1,0 +1,92 @@
+import type { ClientStore } from 'oauth-dcr';
+import type { StorageConfig } from '../config.js';
+import { MemoryTokenStore, MemoryUserStore } from './memory-stores.js';
+import type { TokenStore, UserStore } from './records.js';
+import { createReferenceTables, type ReferenceDb, type ReferenceTables } from './reference-schema.js';
+import { SqlTokenStore, SqlUserStore } from './sql-stores.js';
+
+/** Everything the server keeps, in one place: the library's client store and the server's own tables. */
+export interface ServerStorage {
+  clients: ClientStore;
+  tokens: TokenStore;
+  users: UserStore;
+  /** For the banner: "SQLite ./oauth-dcr.db", "PostgreSQL", "memory". */
+  description: string;
+  close(): Promise<void>;
+}
+
+export interface OpenStorageOptions {
+  /**
+   * Apply the client store's migrations on open (default true). `oauth-dcr migrate` turns this off
+   * and runs them itself to report what it applied.
+   */
+  migrate?: boolean;
+  /** Called with the names of migrations applied, when this call applied them itself. */
+  onMigrated?: (applied: string[]) => void;
+}
+
+export async function openStorage(config: StorageConfig, options: OpenStorageOptions = {}): Promise<ServerStorage> {
+  if (config.kind === 'memory') {
+    const { memoryStore } = await import('oauth-dcr/memory');
+    const clients = memoryStore();
+    return {
+      clients,
+      tokens: new MemoryTokenStore(),
+      users: new MemoryUserStore(),
+      description: 'memory (nothing survives a restart)',
+      close: () => clients.close(),
+    };
+  }
+
+  // Drivers are optional peer dependencies: load only the one this deployment uses.
+  let store;
+  let migrateToLatest;
+  let description: string;
+  if (config.kind === 'sqlite') {
+    const sqlite = await import('oauth-dcr/sqlite');
+    migrateToLatest = sqlite.migrateToLatest;
+    const { sqliteStore } = sqlite;
+    store = sqliteStore({ path: config.path, migrate: options.migrate ?? true });
+    description = `SQLite ${config.path}`;
+  } else {
+    const postgres = await import('oauth-dcr/postgres');
+    migrateToLatest = postgres.migrateToLatest;
+    const { postgresStore } = postgres;
+    store = postgresStore({
+      connectionString: config.url,
+      migrate: options.migrate ?? true,
+      ...(config.schema ? { schema: config.schema } : {}),
+    });
+    description = `PostgreSQL ${redactUrl(config.url)}${config.schema ? ` (schema ${config.schema})` : ''}`;
+  }
+  try {
+    await store.ready;
+    if (options.migrate === false) {
+      const applied = await migrateToLatest(store.db, { dialect: store.dialect, ...(config.kind === 'postgres' && config.schema ? { schema: config.schema } : {}) });
+      options.onMigrated?.(applied);
+    }
+    const db = store.db.withTables<ReferenceTables>() as unknown as ReferenceDb;
+    await createReferenceTables(db, store.dialect);
+    return {
+      clients: store,
+      tokens: new SqlTokenStore(db, (query) => store.executeWrite(query)),
+      users: new SqlUserStore(db),
+      description,
+      close: () => store.close(),
+    };
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A connection string without its password, fit for a banner or a log line. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}

@@ -1,0 +1,119 @@
+import { checkStorableText } from 'oauth-dcr';
+
+/**
+ * What the reference server stores besides clients: users, authorization codes and tokens. Codes
+ * and tokens are kept only as SHA-256 hashes (src/secrets.ts): a leaked table holds nothing usable.
+ * Timestamps are epoch seconds.
+ */
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  /** scrypt, see ../passwords.ts. */
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface AuthorizationCodeRecord {
+  codeHash: string;
+  /** The grant this code starts: every token issued from it, and from its refreshes, shares the id. */
+  grantId: string;
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  /** RFC 6749 §4.1.3: the token request must repeat redirect_uri only if the authorization request sent it. */
+  redirectUriSent: boolean;
+  scope?: string[];
+  /** RFC 8707 resource indicator the client asked for. */
+  resource?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
+  expiresAt: number;
+  createdAt: number;
+  /** Set once the code has been exchanged; a second exchange is a replay (RFC 6749 §4.1.2). */
+  usedAt?: number;
+}
+
+export type TokenKind = 'access' | 'refresh';
+
+export interface TokenRecord {
+  tokenHash: string;
+  kind: TokenKind;
+  grantId: string;
+  clientId: string;
+  /** Absent for client_credentials tokens, which act for the client itself. */
+  userId?: string;
+  scope?: string[];
+  resource?: string;
+  expiresAt: number;
+  createdAt: number;
+  revokedAt?: number;
+}
+
+export interface UserStore {
+  findUserByName(username: string): Promise<UserRecord | null>;
+  findUserById(id: string): Promise<UserRecord | null>;
+  /** Creates the user, or sets the password of the existing one. */
+  upsertUser(username: string, passwordHash: string, at: number): Promise<UserRecord>;
+  countUsers(): Promise<number>;
+}
+
+export interface TokenStore {
+  insertAuthorizationCode(record: AuthorizationCodeRecord): Promise<void>;
+  findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | null>;
+  /** Atomically marks an unused code used; false when it was already used or is unknown. */
+  consumeAuthorizationCode(codeHash: string, at: number): Promise<boolean>;
+  /** Inserts the tokens of one issuance together (an access token and maybe its refresh token). */
+  insertTokens(records: TokenRecord[]): Promise<void>;
+  findToken(tokenHash: string): Promise<TokenRecord | null>;
+  /** Atomically revokes a live token; false when it was already revoked or is unknown. */
+  revokeToken(tokenHash: string, at: number): Promise<boolean>;
+  /** Revokes every token of a grant and spends its codes; resolves how many tokens changed. */
+  revokeGrant(grantId: string, at: number): Promise<number>;
+  /** Revokes every token and code of a client (it was deleted, RFC 7592 §2.3). */
+  revokeClient(clientId: string, at: number): Promise<number>;
+  /** Deletes codes and tokens that expired before `before`; resolves how many rows went. */
+  pruneExpired(before: number): Promise<number>;
+}
+
+export function joinScope(scope: string[] | undefined): string | null {
+  return scope && scope.length > 0 ? scope.join(' ') : null;
+}
+
+export function splitScope(scope: string | null): string[] | undefined {
+  return scope ? scope.split(' ') : undefined;
+}
+
+/*
+ * NUL (U+0000): the same rule as the library's stores (src/store/text.ts), since these tables live
+ * in the same database and PostgreSQL text cannot hold it. A lookup by a value holding NUL finds
+ * nothing, as for any unknown value (see isStorableText there); a record holding one is refused
+ * on write, by every backend alike. Its fields are hashes, ids and values /authorize validated.
+ */
+
+export function checkStorableCode(record: AuthorizationCodeRecord): void {
+  checkStorableText('codeHash', record.codeHash);
+  checkStorableText('grantId', record.grantId);
+  checkStorableText('clientId', record.clientId);
+  checkStorableText('userId', record.userId);
+  checkStorableText('redirectUri', record.redirectUri);
+  for (const scope of record.scope ?? []) checkStorableText('scope', scope);
+  checkStorableText('resource', record.resource);
+  checkStorableText('codeChallenge', record.codeChallenge);
+  checkStorableText('codeChallengeMethod', record.codeChallengeMethod);
+}
+
+export function checkStorableToken(record: TokenRecord): void {
+  checkStorableText('tokenHash', record.tokenHash);
+  checkStorableText('kind', record.kind);
+  checkStorableText('grantId', record.grantId);
+  checkStorableText('clientId', record.clientId);
+  checkStorableText('userId', record.userId);
+  for (const scope of record.scope ?? []) checkStorableText('scope', scope);
+  checkStorableText('resource', record.resource);
+}
+
+export function checkStorableUser(username: string, passwordHash: string): void {
+  checkStorableText('username', username);
+  checkStorableText('passwordHash', passwordHash);
+}
