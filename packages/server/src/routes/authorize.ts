@@ -7,6 +7,7 @@ import {
   isUsableRedirectUri,
   validateAuthorizationRequest,
   type AuthorizationRequest,
+  type AuthorizationRequestOutcome,
 } from '../authorization-request.js';
 import type { ServerContext } from '../context.js';
 import { newGrantSubject } from '../model.js';
@@ -40,17 +41,8 @@ export function authorizeRoutes(context: ServerContext): Router {
       clients: context.model,
       resources: [context.resource],
     });
-    if (outcome.kind === 'page') {
-      sendPage(res, outcome.status, errorPage(outcome.error, outcome.description));
-      return;
-    }
-    if (outcome.kind === 'redirect') {
-      redirectToClient(res, outcome.redirectUri, {
-        error: outcome.error,
-        error_description: outcome.description,
-        state: outcome.state,
-        iss: context.issuer,
-      });
+    if (outcome.kind !== 'valid') {
+      answerInvalidRequest(res, outcome);
       return;
     }
     const session = sessions.find(req);
@@ -76,17 +68,8 @@ export function authorizeRoutes(context: ServerContext): Router {
     const carried: Record<string, unknown> = {};
     for (const name of AUTHORIZATION_PARAMETERS) if (form[name] !== undefined) carried[name] = form[name];
     const outcome = await validateAuthorizationRequest(carried, { clients: context.model, resources: [context.resource] });
-    if (outcome.kind === 'page') {
-      sendPage(res, outcome.status, errorPage(outcome.error, outcome.description));
-      return;
-    }
-    if (outcome.kind === 'redirect') {
-      redirectToClient(res, outcome.redirectUri, {
-        error: outcome.error,
-        error_description: outcome.description,
-        state: outcome.state,
-        iss: context.issuer,
-      });
+    if (outcome.kind !== 'valid') {
+      answerInvalidRequest(res, outcome);
       return;
     }
     const { client, request } = outcome;
@@ -197,6 +180,24 @@ export function authorizeRoutes(context: ServerContext): Router {
   };
   router.use('/authorize', pageErrors);
   return router;
+
+  /**
+   * An invalid authorization request: an error page while the client or its redirect URI is not
+   * trusted, otherwise the error goes back to the client with `state` and `iss` (RFC 6749 §4.1.2.1,
+   * RFC 9207).
+   */
+  function answerInvalidRequest(res: Response, outcome: Exclude<AuthorizationRequestOutcome, { kind: 'valid' }>): void {
+    if (outcome.kind === 'page') {
+      sendPage(res, outcome.status, errorPage(outcome.error, outcome.description));
+      return;
+    }
+    redirectToClient(res, outcome.redirectUri, {
+      error: outcome.error,
+      error_description: outcome.description,
+      state: outcome.state,
+      iss: context.issuer,
+    });
+  }
 
   async function sessionUser(session: Session): Promise<User | null> {
     return findUser(context.storage.users, session.userId);
