@@ -2,7 +2,13 @@
  * One error class for everything the registration endpoints refuse.
  *
  * The code is chosen where the error is raised (never derived from message text), and each code
- * carries its HTTP status: RFC 7591 §3.2.2 errors are 400, RFC 6750 §3.1 token errors are 401.
+ * carries its default HTTP status: RFC 7591 §3.2.2 errors are 400, RFC 6750 §3.1 token errors are
+ * 401. Only OAuth codes go on the wire: HTTP-level refusals (405, 404, 413, 409) are
+ * `invalid_request` with their own status, so a client that knows only the RFCs can read them.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export type RegistrationErrorCode =
   // RFC 7591 §3.2.2
@@ -13,14 +19,10 @@ export type RegistrationErrorCode =
   // RFC 6750 §3.1 (initial access tokens, registration access tokens)
   | 'invalid_token'
   | 'insufficient_scope'
-  // RFC 6749 §5.2 / generic HTTP-level problems, still answered as JSON
+  // RFC 6749 §5.2
   | 'invalid_request'
   | 'invalid_client'
-  | 'method_not_allowed'
-  | 'not_found'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'too_many_requests'
+  // RFC 6749 §4.1.2.1: the server met an unexpected condition
   | 'server_error';
 
 const STATUS: Record<RegistrationErrorCode, number> = {
@@ -32,13 +34,13 @@ const STATUS: Record<RegistrationErrorCode, number> = {
   invalid_token: 401,
   invalid_client: 401,
   insufficient_scope: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  too_many_requests: 429,
   server_error: 500,
 };
+
+/** Every code, for hosts that map or list them (also exported from `oauth-dcr/errors`). */
+export const REGISTRATION_ERROR_CODES: readonly RegistrationErrorCode[] = Object.freeze(
+  Object.keys(STATUS) as RegistrationErrorCode[],
+);
 
 export interface RegistrationErrorOptions {
   /** Overrides the status derived from the code. */

@@ -42,7 +42,8 @@ async function route(policy: Policy, request: RawRequest, method: string): Promi
       if (method === 'POST') return renewClientSecret(policy, request, target.clientId);
       throw methodNotAllowed(method, target);
     case 'none':
-      throw new RegistrationError('not_found', 'No registration resource at this path');
+      // No OAuth code means "no such resource": invalid_request (RFC 6749 §5.2) with 404.
+      throw new RegistrationError('invalid_request', 'No registration resource at this path', { status: 404 });
   }
 }
 
@@ -108,9 +109,15 @@ function allowFor(target: Target): string {
   }
 }
 
+/**
+ * RFC 9110 §15.5.6: 405 names the allowed methods in `Allow`. The body keeps an OAuth code
+ * (invalid_request, RFC 6749 §5.2): only RFC codes go on the wire.
+ */
 function methodNotAllowed(method: string, target: Target): RegistrationError {
-  return new RegistrationError('method_not_allowed', `Method ${method} is not allowed here`, {
-    headers: { Allow: allowFor(target) },
+  const allow = allowFor(target);
+  return new RegistrationError('invalid_request', `Method ${method} is not allowed here (allowed: ${allow})`, {
+    status: 405,
+    headers: { Allow: allow },
   });
 }
 

@@ -319,7 +319,8 @@ describe('POST /register: transport', () => {
     const res = await send(makeRegistration(), 'GET', '/register');
     assert.equal(res.status, 405);
     assert.equal(res.headers.get('allow'), 'POST, OPTIONS');
-    assert.equal(res.body.error, 'method_not_allowed');
+    assert.equal(res.body.error, 'invalid_request', 'only OAuth codes go on the wire (RFC 6749 §5.2)');
+    assert.match(res.body.error_description, /GET/);
   });
 
   it('answers a CORS preflight with 204', async () => {
@@ -344,7 +345,7 @@ describe('POST /register: transport', () => {
   it('answers unknown paths with JSON 404', async () => {
     const res = await send(makeRegistration(), 'POST', '/register/a/b/c', mcpClient);
     assert.equal(res.status, 404);
-    assert.equal(res.body.error, 'not_found');
+    assert.equal(res.body.error, 'invalid_request', 'only OAuth codes go on the wire (RFC 6749 §5.2)');
   });
 });
 
