@@ -1,7 +1,23 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registration } from '../protocol/create-registration.js';
 import { fromIncomingMessage, writeResult } from './node.js';
 import type { RawRequest } from '../core/request.js';
+
+/**
+ * What the middleware reads of Express's request: structural, so that the published declarations
+ * need no @types/express (Express itself is only ever passed in, never imported). An Express 4 or
+ * 5 `Request` is one.
+ */
+export interface ExpressRequestLike extends IncomingMessage {
+  /** The URL as received, before Express strips the mount path from `url`. */
+  originalUrl: string;
+  /** Set by a body parser mounted before this middleware, if any. */
+  body?: unknown;
+  app?: { get(setting: string): unknown };
+}
+
+/** Express's `next`: called with the error when the registration fails unexpectedly. */
+export type ExpressNextLike = (error?: unknown) => void;
 
 /**
  * Express middleware for the registration endpoint. Mount it where the endpoint lives, before
@@ -9,7 +25,7 @@ import type { RawRequest } from '../core/request.js';
  * `registrationPath` must be the mount path (it defaults to `/register`).
  */
 export function expressRegistration(registration: Registration) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: ExpressRequestLike, res: ServerResponse, next: ExpressNextLike): void => {
     const raw: RawRequest = fromIncomingMessage(req, { trustProxy: Boolean(req.app?.get('trust proxy')) }, req.originalUrl);
     // If a body parser already consumed the stream, hand its result on (re-serialized).
     if (req.readableEnded && req.body !== undefined) {

@@ -1,85 +1,18 @@
-import { Kysely, PostgresDialect } from 'kysely';
-import type { CompiledQuery, QueryResult } from 'kysely';
-import pg from 'pg';
-import { ensureMigrated } from './sql/migrations.js';
-import * as queries from './sql/queries.js';
-import type { Database } from './sql/schema.js';
-import { SqlClientStore } from './sql/sql-store.js';
-import type { SqlStoreOptions } from './sql/sql-store.js';
+// oauth-dcr/postgres: the scale-out store, on pg and Kysely (optional peer dependencies). The
+// store lives in ./sql/postgres-store.ts; it is imported dynamically so that a missing peer fails
+// here with one line naming it (see ../core/peer-dependency.ts).
+import { importPeer } from '../core/peer-dependency.js';
 
-export { migrateToLatest } from './sql/migrations.js';
+const store = await importPeer(() => import('./sql/postgres-store.js'), {
+  subpath: 'oauth-dcr/postgres',
+  packages: ['pg', 'kysely'],
+  install: 'npm install pg kysely',
+});
+
+export const { PostgresClientStore, postgresStore, migrateToLatest } = store;
+export type PostgresClientStore = InstanceType<typeof PostgresClientStore>;
+export type { PostgresPool, PostgresStoreOptions } from './sql/postgres-store.js';
 export type { MigrateOptions } from './sql/migrations.js';
 export { ClientExistsError, StoreClosedError } from './errors.js';
 export type { Database } from './sql/schema.js';
 export type { SqlStoreOptions } from './sql/sql-store.js';
-
-/** Clients per last-used flush statement: bounds the statement's parameter count. */
-const TOUCH_CHUNK = 500;
-
-export interface PostgresStoreOptions extends SqlStoreOptions {
-  /** Used to create a pool when `pool` is not given; without either, pg reads the PG* variables. */
-  connectionString?: string;
-  /** An existing pool. The store uses it but never ends it, and leaves its type parsers alone. */
-  pool?: pg.Pool;
-  /** Pool size when the store creates the pool (default 10). */
-  max?: number;
-  /** Schema holding the tables (created when missing); default: the connection's search_path. */
-  schema?: string;
-}
-
-export class PostgresClientStore extends SqlClientStore {
-  readonly dialect = 'postgres' as const;
-  readonly schema: string | undefined;
-  readonly pool: pg.Pool;
-
-  constructor(options: PostgresStoreOptions) {
-    const ownPool = !options.pool;
-    const pool =
-      options.pool ??
-      new pg.Pool({
-        ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
-        max: options.max ?? 10,
-      });
-    // An idle client losing its server emits 'error' on the pool, which would otherwise crash the
-    // process; report it instead. A caller's own pool is the caller's to watch.
-    if (ownPool) pool.on('error', options.onError ?? ((error) => process.emitWarning(error)));
-    const dialect = new PostgresDialect({
-      // Kysely ends the pool on destroy(); a pool passed in belongs to the caller.
-      pool: ownPool ? pool : { connect: () => pool.connect(), end: async () => undefined },
-    });
-    const root = new Kysely<Database>({ dialect });
-    // withSchema qualifies every table this store's queries name, so nothing depends on the
-    // search_path of a shared pool's connections.
-    const db = options.schema ? root.withSchema(options.schema) : root;
-    const migrated =
-      options.migrate === false
-        ? Promise.resolve()
-        : ensureMigrated(db, { dialect: 'postgres', ...(options.schema ? { schema: options.schema } : {}) });
-    super(db, migrated, options);
-    this.schema = options.schema;
-    this.pool = pool;
-  }
-
-  protected read<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
-    return this.db.executeQuery(query);
-  }
-
-  protected write<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
-    return this.db.executeQuery(query);
-  }
-
-  protected async writeClientUses(uses: Array<[clientId: string, at: number]>): Promise<void> {
-    for (let start = 0; start < uses.length; start += TOUCH_CHUNK) {
-      await this.write(queries.touchClients(this.db, uses.slice(start, start + TOUCH_CHUNK)));
-    }
-  }
-
-  protected async release(): Promise<void> {
-    await this.db.destroy();
-  }
-}
-
-/** The scale-out store: several instances share one database. Methods wait for the migrations. */
-export function postgresStore(options: string | PostgresStoreOptions): PostgresClientStore {
-  return new PostgresClientStore(typeof options === 'string' ? { connectionString: options } : options);
-}

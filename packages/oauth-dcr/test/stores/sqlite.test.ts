@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { migrateToLatest, sqliteStore, SqliteClientStore } from '../../src/store/sqlite.js';
-import type { SqliteStoreOptions } from '../../src/store/sqlite.js';
+import type { SqliteConnection, SqliteStoreOptions } from '../../src/store/sqlite.js';
 import type { ClientRecord, ClientStore } from '../../src/store/types.js';
 import { clientStoreContract } from './contract.js';
 
@@ -200,7 +200,7 @@ describe('sqlite store', () => {
   });
 
   describe('client record cache', () => {
-    const renameIn = (sqlite: BetterSqlite3.Database, clientId: string, name: string) =>
+    const renameIn = (sqlite: SqliteConnection, clientId: string, name: string) =>
       sqlite.prepare('update dcr_clients set metadata = ? where client_id = ?')
         .run(JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], client_name: name }), clientId);
 
