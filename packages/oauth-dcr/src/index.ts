@@ -1,17 +1,17 @@
 // Public API of the core. Adapters and stores live behind their own subpath exports
 // (oauth-dcr/express, oauth-dcr/node, oauth-dcr/sqlite, oauth-dcr/postgres, ...).
-export { createRegistration, type Registration } from './protocol/create-registration.js';
+export { createRegistration, type Registration, type ClientLimits } from './protocol/create-registration.js';
 export type { RawRequest } from './core/request.js';
 export type { HttpResult } from './core/response.js';
 export {
-  resolvePolicy,
   DEFAULT_ALLOWED_GRANT_TYPES,
   type RegistrationOptions,
   type RegistrationContext,
   type RequestContext,
-  type Policy,
   type TierOptions,
-} from './core/policy.js';
+  type SoftwareStatementOptions,
+  type TrustedStatementIssuer,
+} from './core/options.js';
 export { RegistrationError, isRegistrationError, type RegistrationErrorCode } from './core/errors.js';
 export { generateSecret, hashSecret, verifySecret } from './core/secrets.js';
 export { redirectUriMatches, classifyRedirectUri } from './metadata/redirect-uris.js';

@@ -24,7 +24,7 @@ export interface GrantSubject {
 }
 
 export interface ModelOptions {
-  registration: Pick<Registration, 'store' | 'policy'>;
+  registration: Pick<Registration, 'store' | 'now' | 'clientLimits'>;
   tokens: TokenStore;
   users: UserStore;
   logger: Logger;

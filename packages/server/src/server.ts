@@ -282,7 +282,7 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
   const app = createApp(context);
   const registration = nodeRegistration(context.registration);
   const token = tokenEndpoint(context);
-  const path = context.registration.policy.registrationPath;
+  const path = context.registration.registrationPath;
   const logHangUps = context.logger.isLevelEnabled('debug');
   return (req, res) => {
     const url = req.url ?? '/';

@@ -1,9 +1,8 @@
 import OAuth2Server from '@node-oauth/oauth2-server';
-import type { Registration } from '../protocol/create-registration.js';
+import type { ClientLimits, Registration } from '../protocol/create-registration.js';
 import { redirectUriMatches } from '../metadata/redirect-uris.js';
 import { checkClientAuthMethod, isAcceptedSecret, type ClientAuthMethod } from '../protocol/client-auth.js';
 import type { ClientRecord } from '../store/types.js';
-import type { Policy } from '../core/policy.js';
 
 /**
  * A model fragment for @node-oauth/oauth2-server v5: spread it into your model so that
@@ -70,27 +69,27 @@ export interface OAuth2ServerClientModel {
 }
 
 export function oauth2ServerClients(
-  registration: Pick<Registration, 'store' | 'policy'>,
+  registration: Pick<Registration, 'store' | 'now' | 'clientLimits'>,
   options: OAuth2ServerClientsOptions = {},
 ): OAuth2ServerClientModel {
-  const { store, policy } = registration;
+  const { store } = registration;
 
   return {
     async getClient(clientId, clientSecret) {
       if (typeof clientId !== 'string' || clientId.length === 0) return null;
       const record = await store.findClient(clientId);
       if (!record) return null;
-      const client = toHostClient(record, policy, options);
+      const client = toHostClient(record, registration.clientLimits(record.registeredVia), options);
       if (clientSecret === null) return client; // authorize endpoint: look-up only
 
       const isPublic = client.tokenEndpointAuthMethod === 'none';
       if (clientSecret === undefined || clientSecret === '') {
         if (!isPublic) return null;
-      } else if (isPublic || !isAcceptedSecret(record, clientSecret, policy.now())) {
+      } else if (isPublic || !isAcceptedSecret(record, clientSecret, registration.now())) {
         return null;
       }
       // Fire and forget: the store coalesces these writes off the hot path.
-      store.recordClientUse(clientId, policy.now()).catch(() => {});
+      store.recordClientUse(clientId, registration.now()).catch(() => {});
       return client;
     },
 
@@ -103,7 +102,7 @@ export function oauth2ServerClients(
     async validateScope(_user, client, scope) {
       const requested = scope ?? [];
       // The tier's scopes bound even what the client registered (the policy may have narrowed).
-      const tierScopes = client.registeredVia ? policy.tiers[client.registeredVia].scopesSupported : policy.scopesSupported;
+      const tierScopes = registration.clientLimits(client.registeredVia).scopesSupported;
       const ceiling = client.scope
         ? client.scope.filter((s) => !tierScopes || tierScopes.has(s))
         : tierScopes ? [...tierScopes] : undefined;
@@ -116,9 +115,9 @@ export function oauth2ServerClients(
   };
 }
 
-function toHostClient(record: ClientRecord, policy: Policy, options: OAuth2ServerClientsOptions): OAuth2ServerClient {
+function toHostClient(record: ClientRecord, limits: ClientLimits, options: OAuth2ServerClientsOptions): OAuth2ServerClient {
   const metadata = record.metadata;
-  const allowedGrants = policy.tiers[record.registeredVia]?.allowedGrantTypes ?? policy.allowedGrantTypes;
+  const allowedGrants = limits.allowedGrantTypes;
   const client: OAuth2ServerClient = {
     id: record.clientId,
     redirectUris: Array.isArray(metadata.redirect_uris) ? [...(metadata.redirect_uris as string[])] : [],

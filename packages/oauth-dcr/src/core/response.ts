@@ -1,5 +1,5 @@
 import { RegistrationError } from './errors.js';
-import type { Policy } from './policy.js';
+import type { ResolvedOptions } from './options.js';
 
 /** What the core answers; adapters turn it into a Web Response or write it to a ServerResponse. */
 export interface HttpResult {
@@ -44,11 +44,11 @@ const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
  * CORS for browser-based clients (MCP Inspector and web apps register from the browser). The
  * headers go on every answer, 201s and errors alike, or the browser hides the error body.
  */
-export function corsHeaders(policy: Policy, origin: string | undefined, preflight: boolean): Record<string, string> {
-  if (policy.cors === false) return {};
+export function corsHeaders(cors: ResolvedOptions['cors'], origin: string | undefined, preflight: boolean): Record<string, string> {
+  if (cors === false) return {};
   let allowOrigin: string | undefined;
-  if (policy.cors === '*') allowOrigin = '*';
-  else if (origin && policy.cors.has(origin)) allowOrigin = origin;
+  if (cors === '*') allowOrigin = '*';
+  else if (origin && cors.has(origin)) allowOrigin = origin;
   if (!allowOrigin) return {};
   const headers: Record<string, string> = { 'Access-Control-Allow-Origin': allowOrigin };
   if (allowOrigin !== '*') headers.Vary = 'Origin';

@@ -1,11 +1,22 @@
 import { createPublicKey, type JsonWebKeyInput } from 'node:crypto';
 import { invalidMetadata, invalidRedirectUri } from '../core/errors.js';
 import { SafeFetchError } from '../net/safe-fetch.js';
-import type { Policy, Tier } from '../core/policy.js';
+import type { ResolvedOptions, Tier } from '../core/options.js';
 import type { ClientMetadata } from '../store/types.js';
 import { CLIENT_FIELDS, SERVER_ASSIGNED_FIELDS, type FieldRule } from './fields.js';
 import { checkGrantsForAuthMethod, resolveGrantAndResponseTypes, usesRedirects, GRANT } from './grant-types.js';
 import { classifyRedirectUri, isNativeRedirectKind, type RedirectUriKind } from './redirect-uris.js';
+
+/**
+ * What the metadata rules read from the deployment: resolved options, plus the one service they
+ * use (fetching a sector_identifier_uri, OIDC DCR §2), which the endpoint builds and passes in.
+ */
+export interface MetadataRules extends Pick<
+  ResolvedOptions,
+  'requireHttpsRedirectUris' | 'allowedRedirectUriSchemes' | 'tokenEndpointAuthMethods' | 'defaultScope'
+> {
+  fetchJson(url: string): Promise<unknown>;
+}
 
 /**
  * The fixed validation pipeline. Each step is a small function over the metadata so far; the
@@ -13,7 +24,7 @@ import { classifyRedirectUri, isNativeRedirectKind, type RedirectUriKind } from 
  */
 export async function validateClientMetadata(
   input: Record<string, unknown>,
-  policy: Policy,
+  policy: MetadataRules,
   tier: Tier,
 ): Promise<ClientMetadata> {
   const known = checkFieldTypes(input);
@@ -168,7 +179,7 @@ function checkScope(field: string, value: unknown, rule: FieldRule): string {
 // ---------------------------------------------------------------------------------------------
 // Step 2: redirect URIs and the application type they imply.
 
-function checkRedirectUris(known: Record<string, unknown>, grants: string[], policy: Policy): RedirectUriKind[] {
+function checkRedirectUris(known: Record<string, unknown>, grants: string[], policy: MetadataRules): RedirectUriKind[] {
   const uris = known.redirect_uris as string[] | undefined;
   if (usesRedirects(grants) && (uris === undefined || uris.length === 0)) {
     // The seed's wording; RFC 7591 §2 makes redirect_uris required for redirect-based flows.
@@ -203,7 +214,7 @@ function resolveApplicationType(known: Record<string, unknown>, kinds: RedirectU
   return type;
 }
 
-function checkPostLogoutRedirectUris(known: Record<string, unknown>, policy: Policy): void {
+function checkPostLogoutRedirectUris(known: Record<string, unknown>, policy: MetadataRules): void {
   const uris = known.post_logout_redirect_uris as string[] | undefined;
   const rules = { requireHttps: policy.requireHttpsRedirectUris, allowedSchemes: policy.allowedRedirectUriSchemes };
   for (const uri of uris ?? []) classifyRedirectUri(uri, rules);
@@ -213,7 +224,7 @@ function checkPostLogoutRedirectUris(known: Record<string, unknown>, policy: Pol
  * OIDC DCR §5 / OIDC Core §8.1: the document at sector_identifier_uri is a JSON array that must
  * list every redirect URI. A pairwise client whose redirects span several hosts needs one.
  */
-async function checkSectorIdentifier(known: Record<string, unknown>, policy: Policy): Promise<void> {
+async function checkSectorIdentifier(known: Record<string, unknown>, policy: MetadataRules): Promise<void> {
   const uris = (known.redirect_uris as string[] | undefined) ?? [];
   const sector = known.sector_identifier_uri as string | undefined;
   if (sector === undefined) {
@@ -255,7 +266,7 @@ function checkSigningAlgorithms(known: Record<string, unknown>): void {
 // ---------------------------------------------------------------------------------------------
 // Step 3: client authentication and keys.
 
-function resolveAuthMethod(known: Record<string, unknown>, policy: Policy): string {
+function resolveAuthMethod(known: Record<string, unknown>, policy: MetadataRules): string {
   // RFC 7591 §2: the default is client_secret_basic.
   const method = (known.token_endpoint_auth_method as string | undefined) ?? 'client_secret_basic';
   if (!policy.tokenEndpointAuthMethods.has(method)) {
@@ -312,7 +323,7 @@ function checkJwkSet(jwks: unknown): void {
  * deployment's scopes are dropped and the result echoed: RFC 7591 §3.2.1 lets the server replace
  * requested metadata, and a narrower grant is safer than a refused client.
  */
-function resolveScope(requested: string | undefined, tier: Tier, policy: Policy): string | undefined {
+function resolveScope(requested: string | undefined, tier: Tier, policy: MetadataRules): string | undefined {
   const tokens = [...new Set((requested ?? '').split(' ').filter((t) => t !== ''))];
   const supported = tier.scopesSupported;
   const kept = supported ? tokens.filter((t) => supported.has(t)) : tokens;

@@ -1,5 +1,6 @@
 import { RegistrationError } from '../core/errors.js';
-import type { Policy, RequestContext } from '../core/policy.js';
+import type { RequestContext } from '../core/options.js';
+import type { Policy } from './policy.js';
 import { hashSecret } from '../core/secrets.js';
 import type { RegistrationVia } from '../store/types.js';
 

@@ -1,4 +1,4 @@
-import type { Policy } from '../core/policy.js';
+import type { Policy } from './policy.js';
 import type { ClientRecord } from '../store/types.js';
 
 /** Plaintext credentials, present only in the response that issued them. */

@@ -1,5 +1,6 @@
-import { resolvePolicy, type Policy, type RegistrationOptions } from '../core/policy.js';
-import type { ClientStore } from '../store/types.js';
+import type { RegistrationOptions } from '../core/options.js';
+import type { ClientStore, RegistrationVia } from '../store/types.js';
+import { createPolicy } from './policy.js';
 import { initialAccessTokenAdmin, type InitialAccessTokenAdmin } from './initial-access-tokens.js';
 import { registrationServerMetadata, type RegistrationServerMetadata } from './server-metadata.js';
 import type { RawRequest } from '../core/request.js';
@@ -15,21 +16,43 @@ export interface Registration {
   (request: Request): Promise<Response>;
   /** The same endpoint for adapters that already hold the request's parts. */
   handleRaw(request: RawRequest): Promise<HttpResult>;
-  readonly policy: Policy;
   readonly store: ClientStore;
+  /** Path of the registration endpoint below the issuer, without a trailing slash (`/` at the root). */
+  readonly registrationPath: string;
+  /** The endpoint's clock in epoch seconds (the `now` option), so hosts judge secret expiry alike. */
+  now(): number;
+  /**
+   * The grants and scopes a client that got in through `registeredVia` may use, as the policy
+   * says now (narrowing it later holds clients registered earlier too). Without a tier: the
+   * deployment-wide ones. `scopesSupported` undefined means any scope.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+   */
+  clientLimits(registeredVia?: RegistrationVia): ClientLimits;
   /** RFC 8414 members this endpoint is responsible for, with the values it really accepts. */
   serverMetadata(): RegistrationServerMetadata;
   readonly initialAccessTokens: InitialAccessTokenAdmin;
 }
 
+/** The ceilings a client is held to at the authorization and token endpoints. */
+export interface ClientLimits {
+  readonly allowedGrantTypes: ReadonlySet<string>;
+  readonly scopesSupported?: ReadonlySet<string>;
+}
+
 export function createRegistration(options: RegistrationOptions): Registration {
-  const policy = resolvePolicy(options);
+  const policy = createPolicy(options);
+  const deploymentLimits: ClientLimits = { allowedGrantTypes: policy.allowedGrantTypes, scopesSupported: policy.scopesSupported };
   const handleRaw = (request: RawRequest) => dispatch(policy, request);
   const handler = async (request: Request): Promise<Response> => toWebResponse(await handleRaw(fromWebRequest(request)));
   return Object.assign(handler, {
     handleRaw,
-    policy,
     store: policy.store,
+    registrationPath: policy.registrationPath,
+    now: policy.now,
+    // The resolved tiers are already merged with the deployment-wide ceilings: no allocation here.
+    clientLimits: (registeredVia?: RegistrationVia): ClientLimits =>
+      (registeredVia === undefined ? undefined : policy.tiers[registeredVia]) ?? deploymentLimits,
     serverMetadata: () => registrationServerMetadata(policy),
     initialAccessTokens: initialAccessTokenAdmin(policy.store, policy.now),
   });

@@ -1,6 +1,6 @@
 import { RegistrationError, invalidMetadata } from '../core/errors.js';
 import { validateClientMetadata } from '../metadata/validate.js';
-import type { Policy } from '../core/policy.js';
+import type { Policy } from './policy.js';
 import { generateSecret, hashSecret, verifySecret } from '../core/secrets.js';
 import type { ClientRecord } from '../store/types.js';
 import { bearerToken, readJsonObject, type RawRequest } from '../core/request.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { RegistrationError, isRegistrationError } from '../core/errors.js';
 import { validateClientMetadata } from '../metadata/validate.js';
-import type { Policy, RegistrationContext } from '../core/policy.js';
+import type { RegistrationContext } from '../core/options.js';
+import type { Policy } from './policy.js';
 import { generateSecret, hashSecret } from '../core/secrets.js';
 import type { ClientMetadata, ClientRecord } from '../store/types.js';
 import { admitRegistration, spendInitialAccessToken, type Admission } from './access.js';

@@ -1,5 +1,5 @@
 import { RegistrationError, isRegistrationError } from '../core/errors.js';
-import type { Policy } from '../core/policy.js';
+import type { Policy } from './policy.js';
 import { registerClient } from './register.js';
 import { deleteClient, readClient, renewClientSecret, updateClient } from './manage.js';
 import { IncompleteBodyError, type RawRequest } from '../core/request.js';
@@ -19,7 +19,7 @@ export async function dispatch(policy: Policy, request: RawRequest): Promise<Htt
   } catch (error) {
     result = errorResult(toRegistrationError(policy, error));
   }
-  Object.assign(result.headers, corsHeaders(policy, origin, method === 'OPTIONS'));
+  Object.assign(result.headers, corsHeaders(policy.cors, origin, method === 'OPTIONS'));
   return result;
 }
 

@@ -1,4 +1,4 @@
-import type { Policy } from '../core/policy.js';
+import type { Policy } from './policy.js';
 
 /** The RFC 8414 §2 members that describe registration, derived from the live policy. */
 export interface RegistrationServerMetadata {

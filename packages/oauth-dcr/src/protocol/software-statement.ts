@@ -2,27 +2,15 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, errors 
 import { RegistrationError } from '../core/errors.js';
 import { createFetchCache, type FetchCache } from '../net/fetch-cache.js';
 import { SafeFetchError, type SafeFetchOptions } from '../net/safe-fetch.js';
+import type { SoftwareStatementOptions, TrustedStatementIssuer } from '../core/options.js';
+
+export type { SoftwareStatementOptions, TrustedStatementIssuer };
 
 /**
  * RFC 7591 §2.3 software statements: a JWT about the client software, signed by a party this
  * deployment trusts. Verified with jose against the issuer's keys, given inline or fetched from
  * its `jwks_uri` through safe-fetch (cached).
  */
-export interface TrustedStatementIssuer {
-  /** The statement's `iss`. */
-  issuer: string;
-  jwks?: JSONWebKeySet;
-  jwksUri?: string;
-  /** Accepted signing algorithms. Default: the asymmetric JWS algorithms. */
-  algorithms?: string[];
-}
-
-export interface SoftwareStatementOptions {
-  issuers: TrustedStatementIssuer[];
-  /** Refuse registrations that carry no statement. Default false. */
-  required?: boolean;
-}
-
 export interface StatementVerifier {
   readonly required: boolean;
   verify(statement: unknown): Promise<VerifiedStatement>;

@@ -1,12 +1,16 @@
+import type { JSONWebKeySet } from 'jose';
 import type { ClientStore, ClientMetadata, ClientRecord, AuditEvent, RegistrationVia } from '../store/types.js';
-import { GRANT } from '../metadata/grant-types.js';
-import { createFetchCache } from '../net/fetch-cache.js';
 import type { SafeFetchOptions } from '../net/safe-fetch.js';
-import { createStatementVerifier, type SoftwareStatementOptions, type StatementVerifier } from '../protocol/software-statement.js';
+
+/*
+ * The deployment's options, checked once and resolved to plain data. Nothing here builds a
+ * service: the statement verifier and the document cache are built where the endpoint is created
+ * (protocol/policy.ts), so this floor stays free of network code.
+ */
 
 /**
  * Everything a deployment can set, named after django-oauth-toolkit-dcr's settings where it has
- * one. `resolvePolicy` checks it once at start-up: bad configuration is a TypeError then, never a
+ * one. `createRegistration` checks it once at start-up: bad configuration is a TypeError then, never a
  * surprise on a request.
  */
 export interface RegistrationOptions {
@@ -73,6 +77,28 @@ export interface RegistrationOptions {
   now?: () => number;
 }
 
+/**
+ * A software statement issuer this deployment trusts (RFC 7591 §2.3), with its keys given inline
+ * or fetched from `jwksUri` through safe-fetch.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2.3
+ */
+export interface TrustedStatementIssuer {
+  /** The statement's `iss`. */
+  issuer: string;
+  jwks?: JSONWebKeySet;
+  jwksUri?: string;
+  /** Accepted signing algorithms. Default: the asymmetric JWS algorithms. */
+  algorithms?: string[];
+}
+
+/** @see https://www.rfc-editor.org/rfc/rfc7591#section-3.1.1 */
+export interface SoftwareStatementOptions {
+  issuers: TrustedStatementIssuer[];
+  /** Refuse registrations that carry no statement. Default false. */
+  required?: boolean;
+}
+
 export interface TierOptions {
   allowedGrantTypes?: string[];
   scopesSupported?: string[];
@@ -92,7 +118,12 @@ export interface RegistrationContext extends RequestContext {
   registeredBy?: string;
 }
 
-export interface Policy {
+/**
+ * RegistrationOptions after `resolveOptions`: defaults applied, lists turned into sets, every
+ * value checked. Plain data (and the host's own hooks); the services built from it live in
+ * protocol/policy.ts.
+ */
+export interface ResolvedOptions {
   store: ClientStore;
   issuer?: string;
   registrationPath: string;
@@ -116,10 +147,10 @@ export interface Policy {
   tiers: Readonly<Record<RegistrationVia, Tier>>;
   rotateRegistrationAccessToken: boolean;
   secretRenewalOverlap: number;
-  /** Always present: with no trusted issuer it still tells a malformed statement from an unapproved one. */
-  statements: StatementVerifier;
-  /** Fetches a JSON document on a client's behalf, through safe-fetch, cached. */
-  fetchJson: (url: string) => Promise<unknown>;
+  /** Trusted statement issuers as configured; protocol/policy.ts builds the verifier from them. */
+  softwareStatements: SoftwareStatementOptions;
+  /** Options for every fetch made on a client's behalf. */
+  outboundFetch: SafeFetchOptions;
   now: () => number;
 }
 
@@ -133,7 +164,7 @@ const TIER_NAMES: RegistrationVia[] = [
 ];
 
 /** RFC 9700 §2.1.2 and §2.4: no implicit and no password grant unless a deployment opts in. */
-export const DEFAULT_ALLOWED_GRANT_TYPES = [GRANT.authorizationCode, GRANT.refreshToken];
+export const DEFAULT_ALLOWED_GRANT_TYPES = ['authorization_code', 'refresh_token'];
 /** Methods a deployment may enable. private_key_jwt is opt-in: the token endpoint must verify client assertions. */
 export const SUPPORTED_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 export const DEFAULT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'];
@@ -150,7 +181,7 @@ function stringList(name: string, value: unknown): string[] {
   return value as string[];
 }
 
-export function resolvePolicy(options: RegistrationOptions): Policy {
+export function resolveOptions(options: RegistrationOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') fail('options are required');
   const { store } = options;
   if (!store || typeof store.insertClient !== 'function') fail('options.store must be a ClientStore');
@@ -186,7 +217,7 @@ export function resolvePolicy(options: RegistrationOptions): Policy {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) fail('maxBodyBytes must be an integer >= 1024');
 
-  let cors: Policy['cors'] = '*';
+  let cors: ResolvedOptions['cors'] = '*';
   if (options.cors === false) cors = false;
   else if (Array.isArray(options.cors)) cors = new Set(stringList('cors', options.cors));
   else if (options.cors !== undefined && options.cors !== '*') fail("cors must be '*', a list of origins, or false");
@@ -211,9 +242,6 @@ export function resolvePolicy(options: RegistrationOptions): Policy {
     if (!TIER_NAMES.includes(name as RegistrationVia)) fail(`tiers: unknown tier ${name} (known: ${TIER_NAMES.join(', ')})`);
   }
   if (options.authenticate !== undefined && typeof options.authenticate !== 'function') fail('authenticate must be a function');
-
-  const outboundFetch = options.outboundFetch ?? {};
-  const documents = createFetchCache({ maxEntries: 500 });
 
   const schemes = options.allowedRedirectUriSchemes;
   return {
@@ -241,8 +269,8 @@ export function resolvePolicy(options: RegistrationOptions): Policy {
     tiers,
     rotateRegistrationAccessToken: options.rotateRegistrationAccessToken ?? true,
     secretRenewalOverlap: overlap,
-    statements: createStatementVerifier(options.softwareStatements ?? { issuers: [] }, outboundFetch),
-    fetchJson: (url) => documents.json(url, outboundFetch),
+    softwareStatements: options.softwareStatements ?? { issuers: [] },
+    outboundFetch: options.outboundFetch ?? {},
     now: options.now ?? (() => Math.floor(Date.now() / 1000)),
   };
 }

@@ -1,0 +1,29 @@
+import { resolveOptions, type RegistrationOptions, type ResolvedOptions } from '../core/options.js';
+import { createFetchCache } from '../net/fetch-cache.js';
+import { createStatementVerifier, type StatementVerifier } from './software-statement.js';
+
+/**
+ * The resolved options plus the services built from them, once, where the endpoint is created.
+ * Internal: the endpoint's steps read it; hosts and adapters get the narrow view on
+ * `Registration` (registrationPath, now, clientLimits) instead.
+ */
+export interface Policy extends ResolvedOptions {
+  /** Always present: with no trusted issuer it still tells a malformed statement from an unapproved one. */
+  statements: StatementVerifier;
+  /** Fetches a JSON document on a client's behalf (sector_identifier_uri), through safe-fetch, cached. */
+  fetchJson: (url: string) => Promise<unknown>;
+}
+
+/** Most documents fetched on clients' behalf are shared by many clients (one sector per vendor). */
+const DOCUMENT_CACHE_ENTRIES = 500;
+
+export function createPolicy(options: RegistrationOptions): Policy {
+  const resolved = resolveOptions(options);
+  const documents = createFetchCache({ maxEntries: DOCUMENT_CACHE_ENTRIES });
+  const { outboundFetch } = resolved;
+  return {
+    ...resolved,
+    statements: createStatementVerifier(resolved.softwareStatements, outboundFetch),
+    fetchJson: (url) => documents.json(url, outboundFetch),
+  };
+}
