@@ -1,0 +1,121 @@
+/**
+ * Settings of the `oauth-dcr` admin command line: where the library's store is, read from the
+ * environment and from flags (flags win). Checked before anything is opened, so a bad setting ends
+ * in one line naming it and leaves nothing on disk.
+ *
+ * Only the store's location is read here: the admin commands work on the library's tables alone,
+ * and know nothing of a server that may use the same database.
+ */
+
+export type AdminStorage =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; schema?: string };
+
+/** Flags as parsed from the command line; names as the environment's, lower-case with dashes. */
+export type StorageFlags = Partial<Record<'database-path' | 'database-url' | 'database-schema', string>>;
+
+/** A setting's value cannot be used: its message names the setting, and never quotes a password. */
+export class SettingError extends Error {
+  override readonly name = 'SettingError';
+}
+
+export const DEFAULT_DATABASE_PATH = './oauth-dcr.db';
+
+export function loadAdminStorage(env: NodeJS.ProcessEnv, flags: StorageFlags = {}): AdminStorage {
+  // An empty variable is as good as unset: `DATABASE_URL= oauth-dcr ...` must not mean "postgres".
+  const read = (name: string, flag: keyof StorageFlags): string | undefined =>
+    flags[flag] ?? (env[name] === '' ? undefined : env[name]);
+  const url = read('DATABASE_URL', 'database-url');
+  const path = read('DATABASE_PATH', 'database-path');
+  const schema = read('DATABASE_SCHEMA', 'database-schema');
+  if (url !== undefined) {
+    // Both set would leave one silently unused: an admin command changing the wrong database.
+    if (path !== undefined) throw new SettingError('DATABASE_PATH and DATABASE_URL are both set: set one (SQLite or PostgreSQL)');
+    checkDatabaseUrl(url);
+    if (schema === '') throw new SettingError('DATABASE_SCHEMA must not be empty');
+    return { kind: 'postgres', url, ...(schema ? { schema } : {}) };
+  }
+  if (schema !== undefined) throw new SettingError('DATABASE_SCHEMA is a PostgreSQL setting: it needs DATABASE_URL');
+  if (path === '') throw new SettingError('DATABASE_PATH must not be empty');
+  return { kind: 'sqlite', path: path ?? DEFAULT_DATABASE_PATH };
+}
+
+/** For messages: where the store is, with no password. */
+export function describeStorage(storage: AdminStorage): string {
+  return storage.kind === 'sqlite'
+    ? `SQLite ${storage.path}`
+    : `PostgreSQL ${maskUrlPassword(storage.url)}${storage.schema ? ` (schema ${storage.schema})` : ''}`;
+}
+
+/** Checked before any connection is tried, and never quoted back: it may hold a password. */
+function checkDatabaseUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingError('DATABASE_URL must be a URL like postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new SettingError(`DATABASE_URL must start with postgres:// or postgresql://, got ${url.protocol}//`);
+  }
+}
+
+/** A connection string without its password, fit for a message. */
+export function maskUrlPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // Not a URL: nothing tells where a password would be, so show none of it.
+    return '***';
+  }
+}
+
+/**
+ * The database password among the settings, as written and percent-decoded, for masking whatever
+ * is printed: a driver's error message may quote the connection string.
+ */
+export function secretValues(env: NodeJS.ProcessEnv, flags: StorageFlags = {}): string[] {
+  const secrets: string[] = [];
+  for (const databaseUrl of [flags['database-url'], env.DATABASE_URL]) {
+    if (!databaseUrl) continue;
+    try {
+      const password = new URL(databaseUrl).password;
+      if (password) secrets.push(password, decodeURIComponentSafe(password));
+    } catch {
+      // An unparseable DATABASE_URL is refused without being quoted.
+    }
+  }
+  // Very short values would mask ordinary words all over the output.
+  return [...new Set(secrets)].filter((secret) => secret.length >= 4);
+}
+
+/** `text` with every secret (as written, and as JSON would escape it) replaced by ***. */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let masked = text;
+  for (const secret of secrets) {
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+      if (masked.includes(form)) masked = masked.split(form).join('***');
+    }
+  }
+  return masked;
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** "300", "15m", "7d" -> seconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)\s*([smhdw]?)$/i.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS[(match[2] || 's').toLowerCase()]!;
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// oauth-dcr admin command line: parses arguments and hands them to src/admin/commands.ts.
+import { parseArgs } from 'node:util';
+import { runAdminCommand, UsageError, USAGE, type Output } from './admin/commands.js';
+import { maskSecrets, secretValues, SettingError } from './admin/settings.js';
+
+// Whatever the commands print, the configured password never reaches the terminal (a driver's
+// error text may quote a connection string).
+const secrets = secretValues(process.env);
+const output: Output = {
+  out: (line) => process.stdout.write(`${maskSecrets(line, secrets)}\n`),
+  err: (line) => process.stderr.write(`${maskSecrets(line, secrets)}\n`),
+};
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        'database-path': { type: 'string' },
+        'database-url': { type: 'string' },
+        'database-schema': { type: 'string' },
+        uses: { type: 'string' },
+        expires: { type: 'string' },
+        label: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    // parseArgs quotes the offending argument, which may be --database-url=postgres://u:pw@...
+    secrets.push(...secretValues({}, { 'database-url': process.argv.find((arg) => arg.includes('://')) ?? '' }));
+    output.err(`oauth-dcr: ${(error as Error).message} (see oauth-dcr help)`);
+    return 2;
+  }
+  const { help, ...flags } = parsed.values;
+  if (help) {
+    output.out(USAGE);
+    return 0;
+  }
+  secrets.push(...secretValues({}, flags).filter((secret) => !secrets.includes(secret)));
+  try {
+    await runAdminCommand({ positionals: parsed.positionals, flags, env: process.env, output });
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof SettingError) {
+      output.err(`oauth-dcr: ${error.message}`);
+      return 2;
+    }
+    output.err(`oauth-dcr: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+main().then((code) => {
+  if (code !== 0) process.exitCode = code;
+});
