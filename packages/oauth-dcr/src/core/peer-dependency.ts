@@ -13,14 +13,20 @@
 /** Thrown when a subpath's optional peer dependency is not installed. */
 export class MissingPeerDependencyError extends Error {
   /** Same code as Node's own resolution failure, so code that handles that still recognises this. */
-  readonly code = 'ERR_MODULE_NOT_FOUND';
+  declare readonly code: 'ERR_MODULE_NOT_FOUND';
   /** The package that could not be found. */
-  readonly packageName: string;
+  declare readonly packageName: string;
 
-  constructor(message: string, packageName: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(message: string, packageName: string) {
+    super(message);
     this.name = 'MissingPeerDependencyError';
-    this.packageName = packageName;
+    // Not enumerable, and no `cause`: Node prints an uncaught error's enumerable properties and
+    // its cause below the message, and the message already says all there is to say.
+    Object.defineProperty(this, 'code', { value: 'ERR_MODULE_NOT_FOUND' });
+    Object.defineProperty(this, 'packageName', { value: packageName });
+    // The frames would only point into this package's dist/ (the importer's own line is not among
+    // them: the failure happens while linking), so the stack is the message alone.
+    this.stack = `${this.name}: ${message}`;
   }
 }
 
@@ -44,11 +50,7 @@ export async function importPeer<Module>(load: () => Promise<Module>, peer: Peer
   } catch (error) {
     const missing = missingPackage(error, peer.packages);
     if (missing === undefined) throw error;
-    const failure = new MissingPeerDependencyError(`${peer.subpath} needs ${missing}: ${peer.install}`, missing, { cause: error });
-    // The frames would only point into this package's dist/ (the importer's line is not among
-    // them: the failure happens while linking), so the message is all there is to say.
-    failure.stack = `${failure.name}: ${failure.message}`;
-    throw failure;
+    throw new MissingPeerDependencyError(`${peer.subpath} needs ${missing}: ${peer.install}`, missing);
   }
 }
 
