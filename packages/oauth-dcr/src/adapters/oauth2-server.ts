@@ -1,4 +1,10 @@
-import OAuth2Server from '@node-oauth/oauth2-server';
+import { importPeer } from '../core/peer-dependency.js';
+// An optional peer dependency, loaded so that a missing install fails on import with one line.
+const { default: OAuth2Server } = await importPeer(() => import('@node-oauth/oauth2-server'), {
+  subpath: 'oauth-dcr/oauth2-server',
+  packages: ['@node-oauth/oauth2-server'],
+  install: 'npm install @node-oauth/oauth2-server',
+});
 import type { ClientLimits, Registration } from '../protocol/create-registration.js';
 import { redirectUriMatches } from '../metadata/redirect-uris.js';
 import { checkClientAuthMethod, isAcceptedSecret, type ClientAuthMethod } from '../protocol/client-auth.js';
