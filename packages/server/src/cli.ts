@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// oauth-dcr command line: parses arguments and hands them to src/server/commands.ts.
+// oauth-dcr-server command line (the reference server): parses arguments and hands them to
+// src/commands.ts. The library's admin commands are its own bin, oauth-dcr.
 import { parseArgs } from 'node:util';
 import { ConfigError, runCommand, UsageError, USAGE, type Output } from './commands.js';
 import { maskSecrets, secretValues } from './config.js';
@@ -26,14 +27,11 @@ async function main(): Promise<number> {
         'database-schema': { type: 'string' },
         store: { type: 'string' },
         'log-level': { type: 'string' },
-        uses: { type: 'string' },
-        expires: { type: 'string' },
-        label: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
-    output.err(`oauth-dcr: ${(error as Error).message}\n\n${USAGE}`);
+    output.err(`oauth-dcr-server: ${(error as Error).message} (see oauth-dcr-server help)`);
     return 2;
   }
   const { help, ...flags } = parsed.values;
@@ -51,13 +49,13 @@ async function main(): Promise<number> {
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
         if (stopping) {
-          output.err(`oauth-dcr: ${signal} again, exiting at once`);
+          output.err(`oauth-dcr-server: ${signal} again, exiting at once`);
           process.exit(1);
         }
         stopping = true;
-        output.err(`oauth-dcr: ${signal}, shutting down`);
+        output.err(`oauth-dcr-server: ${signal}, shutting down`);
         server.close().then(() => process.exit(0), (error: unknown) => {
-          output.err(`oauth-dcr: shutdown failed: ${String(error)}`);
+          output.err(`oauth-dcr-server: shutdown failed: ${String(error)}`);
           process.exit(1);
         });
       };
@@ -67,10 +65,10 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
-      output.err(`oauth-dcr: ${error.message}`);
+      output.err(`oauth-dcr-server: ${error.message}`);
       return 2;
     }
-    output.err(`oauth-dcr: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    output.err(`oauth-dcr-server: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     return 1;
   }
 }

@@ -1,12 +1,13 @@
-import { createRegistration } from 'oauth-dcr';
-import type { ClientRecord, InitialAccessTokenRecord } from 'oauth-dcr';
-import { ConfigError, issuerSetting, loadConfig, parseDuration, type ConfigFlags, type SettingSource } from './config.js';
+import { ConfigError, issuerSetting, loadConfig, type ConfigFlags, type SettingSource } from './config.js';
 import { openConfiguredStorage, startServer, type RunningServer } from './server.js';
 import type { ServerStorage } from './storage/open-storage.js';
 
 /**
- * The `oauth-dcr` subcommands. src/cli.ts only parses the command line; everything a command
- * does is here, writing through `Output` so it can be tested without a terminal.
+ * The `oauth-dcr-server` subcommands: the reference server's own (serve, and migrate and prune for
+ * its tables). The admin commands on the library's store (iat, clients) are the library's
+ * `oauth-dcr` command, which never creates this server's tables. src/cli.ts only parses the
+ * command line; everything a command does is here, writing through `Output` so it can be tested
+ * without a terminal.
  */
 export interface Output {
   out(line: string): void;
@@ -14,9 +15,9 @@ export interface Output {
 }
 
 export interface CommandInput {
-  /** e.g. ['iat', 'revoke', '<id>'] */
+  /** e.g. ['serve'] */
   positionals: string[];
-  flags: ConfigFlags & { uses?: string; expires?: string; label?: string };
+  flags: ConfigFlags;
   env: NodeJS.ProcessEnv;
   output: Output;
 }
@@ -25,25 +26,24 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const USAGE = `Usage: oauth-dcr <command> [options]
+export const USAGE = `Usage: oauth-dcr-server <command> [options]
 
 Commands:
-  serve                       run the reference authorization server
-  migrate                     create or migrate the database at DATABASE_PATH or DATABASE_URL
-  iat create [--uses N] [--expires 7d] [--label text]
-                              create an initial access token (printed once)
-  iat list                    list initial access tokens
-  iat revoke <id>             revoke an initial access token
-  clients list                list registered clients
-  prune                       delete expired authorization codes and tokens
-  (iat, clients and prune work on an existing database only: they never create one)
+  serve                       run the reference authorization server (creates its tables at start)
+  migrate                     create or migrate the server's database at DATABASE_PATH or DATABASE_URL
+                              (oauth-dcr's dcr_* tables and the server's ref_* tables)
+  prune                       delete expired authorization codes and tokens (the server does it
+                              every few minutes while it runs; this never creates a database)
+  help                        this text
+Initial access tokens and the client list are oauth-dcr's admin commands, on the library's
+tables alone: npx oauth-dcr iat create|list|revoke, npx oauth-dcr clients list
 
 Options (or environment variables):
   --port (PORT, default 3000)            --host (HOST, default localhost)
   --issuer (ISSUER, default derived from HOST and PORT; a wildcard HOST gives localhost)
   --database-path (DATABASE_PATH, default ./oauth-dcr.db, SQLite)
-  --database-url (DATABASE_URL, PostgreSQL)   --store memory (DCR_STORE)
-  --log-level (LOG_LEVEL, default info)
+  --database-url (DATABASE_URL, PostgreSQL)   --database-schema (DATABASE_SCHEMA)
+  --store memory (DCR_STORE)             --log-level (LOG_LEVEL, default info)
 Environment only: DCR_DEMO_USER=name:password, DCR_ALLOWED_GRANT_TYPES, DCR_OPEN_REGISTRATION,
   DCR_SCOPES, DCR_REQUIRE_HTTPS_REDIRECT_URIS, DCR_CLIENT_SECRET_TTL, DCR_PERSIST_AUDIT,
   DCR_CODE_TTL, DCR_ACCESS_TOKEN_TTL, DCR_REFRESH_TOKEN_TTL,
@@ -51,31 +51,27 @@ Environment only: DCR_DEMO_USER=name:password, DCR_ALLOWED_GRANT_TYPES, DCR_OPEN
 
 /** Runs a command; resolves once it is done (for `serve`: once the server is listening). */
 export async function runCommand(input: CommandInput): Promise<RunningServer | void> {
-  const [command, sub, ...rest] = input.positionals;
+  const [command, sub] = input.positionals;
   switch (command) {
     case 'serve':
       return serve(input);
     case 'migrate':
       return migrate(input);
-    case 'iat':
-      if (sub === 'create') return withStorage(input, (storage) => createInitialAccessToken(storage, input));
-      if (sub === 'list') return withStorage(input, (storage) => listInitialAccessTokens(storage, input.output));
-      if (sub === 'revoke') return withStorage(input, (storage) => revokeInitialAccessToken(storage, rest[0], input.output));
-      throw new UsageError('iat needs create, list or revoke');
-    case 'clients':
-      if (sub === 'list') return withStorage(input, (storage) => listClients(storage, input.output));
-      throw new UsageError('clients needs list');
     case 'prune':
       return withStorage(input, async (storage) => {
         const pruned = await storage.tokens.pruneExpired(Math.floor(Date.now() / 1000));
         input.output.out(`deleted ${pruned} expired codes and tokens`);
       });
+    case 'iat':
+    case 'clients':
+      // They moved to the library, whose command works on its own tables alone: say where.
+      throw new UsageError(`${command} is an oauth-dcr admin command: npx oauth-dcr ${[command, sub].filter(Boolean).join(' ')} (same DATABASE_* settings)`);
     case undefined:
     case 'help':
       input.output.out(USAGE);
       return;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (see oauth-dcr-server help)`);
   }
 }
 
@@ -137,94 +133,11 @@ async function withStorage(input: CommandInput, work: (storage: ServerStorage) =
   }
 }
 
-async function createInitialAccessToken(storage: ServerStorage, input: CommandInput): Promise<void> {
-  const { uses, expires, label } = input.flags;
-  let usesCount: number | null = null;
-  if (uses !== undefined) {
-    usesCount = Number(uses);
-    if (!/^\d+$/.test(uses) || usesCount < 1) throw new UsageError('--uses must be a positive whole number');
-  }
-  let expiresIn: number | null = null;
-  if (expires !== undefined) {
-    expiresIn = parseDuration(expires) ?? null;
-    if (!expiresIn) throw new UsageError('--expires must be a duration like 3600, 12h or 7d');
-  }
-  const admin = createRegistration({ store: storage.clients }).initialAccessTokens;
-  const { token, record } = await admin.create({ uses: usesCount, expiresIn, ...(label !== undefined ? { label } : {}) });
-  input.output.out(`initial access token (shown once, keep it secret):\n  ${token}`);
-  input.output.out(`id: ${record.id}  uses: ${record.usesRemaining ?? 'unlimited'}  expires: ${formatTime(record.expiresAt)}${record.label ? `  label: ${record.label}` : ''}`);
-  input.output.out('present it as "Authorization: Bearer <token>" on POST /register');
-}
-
-async function listInitialAccessTokens(storage: ServerStorage, output: Output): Promise<void> {
-  const tokens = await createRegistration({ store: storage.clients }).initialAccessTokens.list();
-  if (tokens.length === 0) {
-    output.out('no initial access tokens');
-    return;
-  }
-  printTable(output, ['ID', 'LABEL', 'USES LEFT', 'EXPIRES', 'STATUS'], tokens.map((token) => [
-    token.id,
-    token.label ?? '',
-    token.usesRemaining === null ? 'unlimited' : String(token.usesRemaining),
-    formatTime(token.expiresAt),
-    tokenStatus(token),
-  ]));
-}
-
-async function revokeInitialAccessToken(storage: ServerStorage, id: string | undefined, output: Output): Promise<void> {
-  if (!id) throw new UsageError('iat revoke needs the token id (see oauth-dcr iat list)');
-  const revoked = await createRegistration({ store: storage.clients }).initialAccessTokens.revoke(id);
-  if (!revoked) throw new UsageError(`no live initial access token with id ${id}`);
-  output.out(`revoked ${id}`);
-}
-
-async function listClients(storage: ServerStorage, output: Output): Promise<void> {
-  const rows: string[][] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page: ClientRecord[] = await storage.clients.listClients({ limit: 500, ...(after ? { after } : {}) });
-    for (const client of page) {
-      rows.push([
-        client.clientId,
-        typeof client.metadata.client_name === 'string' ? client.metadata.client_name : '',
-        client.registeredVia,
-        formatTime(client.createdAt),
-      ]);
-    }
-    if (page.length < 500) break;
-    after = page[page.length - 1]!.clientId;
-  }
-  if (rows.length === 0) {
-    output.out('no clients registered');
-    return;
-  }
-  printTable(output, ['CLIENT ID', 'NAME', 'VIA', 'CREATED'], rows);
-}
-
 function printSettings(settings: SettingSource[], output: Output): void {
   const width = Math.max(...settings.map((s) => s.name.length));
   for (const setting of settings) {
     output.out(`  ${setting.name.padEnd(width)}  ${setting.value}  (${setting.note ?? setting.source})`);
   }
-}
-
-function tokenStatus(token: InitialAccessTokenRecord): string {
-  if (token.revokedAt !== undefined) return 'revoked';
-  if (token.expiresAt !== null && token.expiresAt <= Math.floor(Date.now() / 1000)) return 'expired';
-  if (token.usesRemaining === 0) return 'used up';
-  return 'active';
-}
-
-function formatTime(epochSeconds: number | null): string {
-  return epochSeconds === null ? 'never' : new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-function printTable(output: Output, headers: string[], rows: string[][]): void {
-  // Names come from clients: control characters must not reach the terminal.
-  const clean = (cell: string) => cell.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  const all = [headers, ...rows.map((row) => row.map(clean))];
-  const widths = headers.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
-  for (const row of all) output.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }
 
 export { ConfigError };

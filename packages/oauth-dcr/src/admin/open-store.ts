@@ -37,8 +37,9 @@ const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
 export async function openAdminStore(storage: AdminStorage, options: OpenAdminStoreOptions): Promise<AdminStore> {
   const description = describeStorage(storage);
   if (storage.kind === 'sqlite') {
-    await checkSqlitePath(storage.path, options.mustExist);
+    // The store module first: when its peers are missing, its one line names all of them.
     const { sqliteStore, migrateToLatest } = await importDriver(() => import('../store/sqlite.js'), 'DATABASE_PATH (SQLite)', 'better-sqlite3');
+    await checkSqlitePath(storage.path, options.mustExist);
     const store = await opened(storage, () => sqliteStore({ path: storage.path, migrate: options.mustExist }));
     return {
       clients: store,
@@ -47,8 +48,8 @@ export async function openAdminStore(storage: AdminStorage, options: OpenAdminSt
       close: () => store.close(),
     };
   }
-  await checkPostgres(storage, options.mustExist);
   const { postgresStore, migrateToLatest } = await importDriver(() => import('../store/postgres.js'), 'DATABASE_URL (PostgreSQL)', 'pg');
+  await checkPostgres(storage, options.mustExist);
   const schemaOption = storage.schema ? { schema: storage.schema } : {};
   const store = await opened(storage, () => postgresStore({ connectionString: storage.url, migrate: options.mustExist, ...schemaOption }));
   return {
@@ -71,13 +72,19 @@ async function opened<Store extends { ready: Promise<void>; close(): Promise<voi
   }
 }
 
+/**
+ * A store module or driver, or a SettingError naming the setting that asked for it when a peer
+ * dependency is not installed: the store subpaths already say which (MissingPeerDependencyError),
+ * a driver imported here directly fails with Node's own "Cannot find package 'pg'".
+ */
 async function importDriver<Module>(load: () => Promise<Module>, setting: string, driver: string): Promise<Module> {
   try {
     return await load();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
+    const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+    if (name === 'MissingPeerDependencyError') throw new SettingError(`${setting}: ${oneLine(error)}`);
     if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && oneLine(error).includes(`'${driver}'`)) {
-      throw new SettingError(`${setting} needs the ${driver} package, which is not installed: npm install ${driver}`);
+      throw new SettingError(`${setting} needs ${driver}, which is not installed: npm install ${driver}`);
     }
     throw error;
   }

@@ -8,19 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { BrowserlessUser, authorizationUrl, pkcePair } from '../support/oauth-flow.js';
 import { requireService } from '../../../oauth-dcr/test/support/services.js';
 
 /**
- * `npm start`'s path: the oauth-dcr command line started as a process (through tsx, so no build
- * is needed), configured by environment variables, with its own SQLite file. It must print its
- * settings and a ready line, serve registration and metadata, and stop cleanly on SIGTERM. A bad
- * setting ends in one line naming it, exit code 2, and nothing on disk.
+ * `npm start`'s path: the reference server's command line, oauth-dcr-server, started as a process
+ * (through tsx, so no build is needed), configured by environment variables, with its own SQLite
+ * file. It must print its settings and a ready line, serve registration and metadata, create its
+ * own tables, and stop cleanly on SIGTERM. A bad setting ends in one line naming it, exit code 2,
+ * and nothing on disk. The admin commands are the library's oauth-dcr (packages/oauth-dcr/test/cli);
+ * here they run against a database the server uses.
  */
 // tsx by absolute URL: some cases run the CLI from an empty directory, where `--import tsx` would
 // not resolve.
 const CLI = ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'packages/server/src/cli.ts')];
+const ADMIN_CLI = ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'packages/oauth-dcr/src/cli.ts')];
 const run = promisify(execFile);
 
 let dir: string;
@@ -80,9 +84,20 @@ async function serve(env: Record<string, string>): Promise<Serving> {
   };
 }
 
-async function cli(args: string[], env: Record<string, string>): Promise<string> {
-  const { stdout } = await run(process.execPath, [...CLI, ...args], { env: { ...process.env, ...env } });
+/** The library's admin command line, oauth-dcr. */
+async function adminCli(args: string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await run(process.execPath, [...ADMIN_CLI, ...args], { env: { ...process.env, ...env } });
   return stdout;
+}
+
+/** The tables of a SQLite file, SQLite's own left out. */
+function sqliteTables(path: string): string[] {
+  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\' order by name").pluck().all() as string[];
+  } finally {
+    db.close();
+  }
 }
 
 interface Finished {
@@ -117,7 +132,7 @@ async function emptyDirectory(name: string): Promise<string> {
   return path;
 }
 
-describe('oauth-dcr serve (the npm start path)', () => {
+describe('oauth-dcr-server serve (the npm start path)', () => {
   it('prints its settings and a demo user, serves registration and metadata, and stops on SIGTERM', async () => {
     const databasePath = join(dir, 'serve.db');
     const server = await serve({ DATABASE_PATH: databasePath });
@@ -153,16 +168,22 @@ describe('oauth-dcr serve (the npm start path)', () => {
     }
   });
 
-  it('administers initial access tokens and lists clients against the same database', async () => {
+  it('serves initial access tokens that the library\'s oauth-dcr creates, and creates its own tables at start', async () => {
     const env = { DATABASE_PATH: join(dir, 'admin.db') };
-    assert.match(await cli(['migrate'], env), /applied migrations to SQLite .*0001_initial|is up to date/);
-    const created = await cli(['iat', 'create', '--uses', '1', '--expires', '1d', '--label', 'ci runner'], env);
+    assert.match(await adminCli(['migrate'], env), /applied migrations to SQLite .*0001_initial|is up to date/);
+    const created = await adminCli(['iat', 'create', '--uses', '1', '--expires', '1d', '--label', 'ci runner'], env);
     const token = /shown once, keep it secret\):\n\s+(\S+)/.exec(created)?.[1];
     const id = /id: (\S+)/.exec(created)?.[1];
     assert.ok(token && id, created);
 
+    // The admin commands made oauth-dcr's tables only; the server adds its own when it starts.
+    assert.deepEqual(sqliteTables(env.DATABASE_PATH).filter((name) => name.startsWith('ref_')), []);
     const server = await serve({ ...env, DCR_OPEN_REGISTRATION: 'false', DCR_DEMO_USER: 'admin:s3cret-pass' });
     try {
+      assert.deepEqual(
+        sqliteTables(env.DATABASE_PATH).filter((name) => name.startsWith('ref_')),
+        ['ref_authorization_codes', 'ref_tokens', 'ref_users'],
+      );
       const register = (authorization?: string) => fetch(`${server.url}/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
@@ -175,9 +196,9 @@ describe('oauth-dcr serve (the npm start path)', () => {
       assert.equal(await server.stop(), 0);
     }
 
-    assert.match(await cli(['iat', 'list'], env), new RegExp(`${id}\\s+ci runner\\s+0\\s+\\S+\\s+used up`));
-    assert.match(await cli(['clients', 'list'], env), /Token-gated\s+initial_access_token/);
-    assert.match(await cli(['iat', 'revoke', id!], env), new RegExp(`revoked ${id}`));
+    assert.match(await adminCli(['iat', 'list'], env), new RegExp(`${id}\\s+ci runner\\s+0\\s+\\S+\\s+used up`));
+    assert.match(await adminCli(['clients', 'list'], env), /Token-gated\s+initial_access_token/);
+    assert.match(await adminCli(['iat', 'revoke', id!], env), new RegExp(`revoked ${id}`));
   });
 
   it('shows the issuer in use, and what it was derived from', async () => {
@@ -199,27 +220,27 @@ describe('bad settings: one line naming the setting, exit code 2, nothing create
 
   cases.push({
     name: 'a grant the reference server cannot run',
-    setting: /^oauth-dcr: DCR_ALLOWED_GRANT_TYPES: the reference server cannot run 'password'/,
+    setting: /^oauth-dcr-server: DCR_ALLOWED_GRANT_TYPES: the reference server cannot run 'password'/,
     env: async (cwd) => ({ DATABASE_PATH: join(cwd, 'oauth.db'), DCR_ALLOWED_GRANT_TYPES: 'authorization_code,password' }),
   });
   cases.push({
     name: 'DATABASE_PATH in a missing directory',
-    setting: /^oauth-dcr: DATABASE_PATH: directory .*missing does not exist$/,
+    setting: /^oauth-dcr-server: DATABASE_PATH: directory .*missing does not exist$/,
     env: async (cwd) => ({ DATABASE_PATH: join(cwd, 'missing', 'oauth.db') }),
   });
   cases.push({
     name: 'an unreachable DATABASE_URL, whose password is never shown',
-    setting: /^oauth-dcr: DATABASE_URL: cannot connect to postgres:\/\/dcr:\*\*\*@127\.0\.0\.1:\d+\/dcr: /,
+    setting: /^oauth-dcr-server: DATABASE_URL: cannot connect to postgres:\/\/dcr:\*\*\*@127\.0\.0\.1:\d+\/dcr: /,
     env: async () => ({ DATABASE_URL: `postgres://dcr:Unreachable-s3cret@127.0.0.1:${await freePort()}/dcr` }),
   });
   cases.push({
     name: 'LOG_LEVEL=verbose',
-    setting: /^oauth-dcr: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/,
+    setting: /^oauth-dcr-server: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/,
     env: async (cwd) => ({ DATABASE_PATH: join(cwd, 'oauth.db'), LOG_LEVEL: 'verbose' }),
   });
   cases.push({
     name: 'a port already in use',
-    setting: /^oauth-dcr: PORT: 127\.0\.0\.1:\d+ is already in use$/,
+    setting: /^oauth-dcr-server: PORT: 127\.0\.0\.1:\d+ is already in use$/,
     env: async (cwd) => {
       occupied = createServer();
       await new Promise<void>((resolve) => occupied!.listen(0, '127.0.0.1', resolve));
@@ -246,31 +267,41 @@ describe('bad settings: one line naming the setting, exit code 2, nothing create
   }
 });
 
-describe('admin commands never create a database', () => {
-  for (const command of [['clients', 'list'], ['iat', 'list'], ['iat', 'create'], ['prune']]) {
-    it(`${command.join(' ')} refuses a DATABASE_PATH that does not exist`, async () => {
+describe('oauth-dcr-server: prune never creates a database, and the admin commands are oauth-dcr\'s', () => {
+  it('prune refuses a DATABASE_PATH that does not exist', async () => {
+    const cwd = await emptyDirectory('admin');
+    const outcome = await cliOutcome(['prune'], { DATABASE_PATH: join(cwd, 'mistyped.db') }, cwd);
+    assertRefused(outcome, /^oauth-dcr-server: DATABASE_PATH: .*mistyped\.db does not exist \(this command never creates a database/);
+    assert.deepEqual(await readdir(cwd), []);
+  });
+
+  it('prune refuses a file that is not an oauth-dcr database, and leaves it as it was', async () => {
+    const cwd = await emptyDirectory('admin');
+    const other = join(cwd, 'other.db');
+    await writeFile(other, '');
+    const outcome = await cliOutcome(['prune'], { DATABASE_PATH: other }, cwd);
+    assertRefused(outcome, /^oauth-dcr-server: DATABASE_PATH: .*other\.db is not an oauth-dcr database/);
+    assert.equal(readFileSync(other).length, 0);
+  });
+
+  for (const command of [['iat', 'create'], ['clients', 'list']]) {
+    it(`${command.join(' ')} points to the library's oauth-dcr, and opens nothing`, async () => {
       const cwd = await emptyDirectory('admin');
-      const outcome = await cliOutcome(command, { DATABASE_PATH: join(cwd, 'mistyped.db') }, cwd);
-      assertRefused(outcome, /^oauth-dcr: DATABASE_PATH: .*mistyped\.db does not exist \(this command never creates a database/);
+      const outcome = await cliOutcome(command, { DATABASE_PATH: join(cwd, 'oauth.db') }, cwd);
+      assertRefused(outcome, new RegExp(`^oauth-dcr-server: ${command[0]} is an oauth-dcr admin command: npx oauth-dcr ${command.join(' ')} `));
       assert.deepEqual(await readdir(cwd), []);
     });
   }
 
-  it('refuses a file that is not an oauth-dcr database, and leaves it as it was', async () => {
+  it('the server\'s migrate may create one, with its own tables beside oauth-dcr\'s; prune then works on it', async () => {
     const cwd = await emptyDirectory('admin');
-    const other = join(cwd, 'other.db');
-    await writeFile(other, '');
-    const outcome = await cliOutcome(['clients', 'list'], { DATABASE_PATH: other }, cwd);
-    assertRefused(outcome, /^oauth-dcr: DATABASE_PATH: .*other\.db is not an oauth-dcr database/);
-    assert.equal(readFileSync(other).length, 0);
-  });
-
-  it('serve and migrate may create one', async () => {
-    const cwd = await emptyDirectory('admin');
-    const outcome = await cliOutcome(['migrate'], { DATABASE_PATH: join(cwd, 'new.db') }, cwd);
+    const path = join(cwd, 'new.db');
+    const outcome = await cliOutcome(['migrate'], { DATABASE_PATH: path }, cwd);
     assert.equal(outcome.code, 0, outcome.stderr);
-    assert.ok(existsSync(join(cwd, 'new.db')));
-    assert.equal((await cliOutcome(['clients', 'list'], { DATABASE_PATH: join(cwd, 'new.db') }, cwd)).stdout, 'no clients registered\n');
+    const tables = sqliteTables(path);
+    assert.ok(tables.includes('dcr_clients'), tables.join(', '));
+    assert.deepEqual(tables.filter((name) => !name.startsWith('dcr_')), ['ref_authorization_codes', 'ref_tokens', 'ref_users']);
+    assert.equal((await cliOutcome(['prune'], { DATABASE_PATH: path }, cwd)).stdout, 'deleted 0 expired codes and tokens\n');
   });
 });
 
@@ -297,9 +328,9 @@ describe('PostgreSQL settings', () => {
     }
   });
 
-  it('admin commands refuse a schema without oauth-dcr tables, and do not create it', async () => {
-    const outcome = await cliOutcome(['clients', 'list'], { DATABASE_URL: url, DATABASE_SCHEMA: schema }, dir);
-    assertRefused(outcome, new RegExp(`^oauth-dcr: DATABASE_URL: no oauth-dcr tables in schema ${schema} \\(this command never creates them`));
+  it('prune refuses a schema without oauth-dcr tables, and does not create it', async () => {
+    const outcome = await cliOutcome(['prune'], { DATABASE_URL: url, DATABASE_SCHEMA: schema }, dir);
+    assertRefused(outcome, new RegExp(`^oauth-dcr-server: DATABASE_URL: no oauth-dcr tables in schema ${schema} \\(this command never creates them`));
     assert.equal(await schemaExists(), false);
   });
 
@@ -315,6 +346,15 @@ describe('PostgreSQL settings', () => {
       assert.equal(await server.stop(), 0);
     }
     assert.doesNotMatch(server.output(), /Banner-s3cret-pw/);
+    // serve created the server's own tables beside oauth-dcr's.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query("select table_name from information_schema.tables where table_schema = $1 and table_name like 'ref\\_%' order by table_name", [schema]);
+      assert.deepEqual(rows.map((row) => row.table_name), ['ref_authorization_codes', 'ref_tokens', 'ref_users']);
+    } finally {
+      await client.end();
+    }
   });
 });
 
