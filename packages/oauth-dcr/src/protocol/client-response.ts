@@ -83,8 +83,3 @@ function cachedReadBody(policy: Policy, record: ClientRecord, requestUrl: string
   readBodies.set(record, { uri, json });
   return json;
 }
-
-/** Whether this auth method gets a client secret (RFC 7591 §3.2.1). */
-export function needsClientSecret(authMethod: unknown): boolean {
-  return authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
-}

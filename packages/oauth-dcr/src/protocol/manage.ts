@@ -1,14 +1,13 @@
 import { RegistrationError, invalidMetadata } from '../core/errors.js';
-import { validateClientMetadata } from '../metadata/validate.js';
 import type { Policy } from './policy.js';
 import { generateSecret, hashSecret, verifySecret } from '../core/secrets.js';
 import type { ClientRecord } from '../store/types.js';
 import { bearerToken, readJsonObject, type RawRequest } from '../core/request.js';
 import { emptyResult, jsonResult, serializedJsonResult, type HttpResult } from '../core/response.js';
-import { clientInformation, clientReadJson, needsClientSecret } from './client-response.js';
+import { clientInformation, clientReadJson } from './client-response.js';
+import { clientSecretExpiresAt } from './client-secret.js';
 import { emitEvent } from './events.js';
-import { contextOf, runValidateHook, verifySoftwareStatement } from './register.js';
-import { mergeStatement } from './software-statement.js';
+import { acceptClientMetadata } from './metadata-sequence.js';
 import { isCurrentSecret } from './client-auth.js';
 
 /**
@@ -85,29 +84,11 @@ export async function updateClient(policy: Policy, request: RawRequest, clientId
   if (body.client_secret !== undefined && (typeof body.client_secret !== 'string' || !isCurrentSecret(record, body.client_secret, policy.now()))) {
     throw invalidMetadata('client_secret does not match the current client secret (RFC 7592 §2.2)');
   }
-  const statement = await verifySoftwareStatement(policy, body);
-
-  const ctx = { ...contextOf(request), registeredVia: record.registeredVia, registeredBy: record.registeredBy };
-  const validated = await validateClientMetadata(statement ? mergeStatement(body, statement) : body, policy, policy.tiers[record.registeredVia]);
-  if (statement) validated.software_statement = body.software_statement;
-  const metadata = await runValidateHook(policy, validated, ctx);
-
-  const now = policy.now();
-  const next: ClientRecord = { ...record, metadata, updatedAt: now };
-  let clientSecret: string | undefined;
-  if (needsClientSecret(metadata.token_endpoint_auth_method)) {
-    if (record.clientSecretHash === undefined) {
-      // A public client became confidential: it needs its first secret.
-      clientSecret = generateSecret();
-      next.clientSecretHash = hashSecret(clientSecret);
-      next.clientSecretExpiresAt = policy.clientSecretTtl > 0 ? now + policy.clientSecretTtl : 0;
-    }
-  } else {
-    delete next.clientSecretHash;
-    delete next.previousSecretHash;
-    delete next.previousSecretExpiresAt;
-    next.clientSecretExpiresAt = 0;
-  }
+  const { record: next, clientSecret } = await acceptClientMetadata(policy, request, body, {
+    // RFC 7592 §2.2: the client keeps the tier it registered in.
+    admit: () => ({ via: record.registeredVia, by: record.registeredBy }),
+    record: (metadata, _admission, now) => ({ ...record, metadata, updatedAt: now }),
+  });
   let registrationAccessToken: string | undefined;
   if (policy.rotateRegistrationAccessToken) {
     registrationAccessToken = generateSecret();
@@ -141,7 +122,7 @@ export async function renewClientSecret(policy: Policy, request: RawRequest, cli
   const next: ClientRecord = {
     ...record,
     clientSecretHash: hashSecret(clientSecret),
-    clientSecretExpiresAt: policy.clientSecretTtl > 0 ? now + policy.clientSecretTtl : 0,
+    clientSecretExpiresAt: clientSecretExpiresAt(policy, now),
     updatedAt: now,
   };
   delete next.previousSecretHash;

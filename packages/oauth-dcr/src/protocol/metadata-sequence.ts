@@ -1,0 +1,92 @@
+import { RegistrationError } from '../core/errors.js';
+import type { RegistrationContext } from '../core/options.js';
+import type { RawRequest } from '../core/request.js';
+import { validateClientMetadata } from '../metadata/validate.js';
+import type { ClientMetadata, ClientRecord } from '../store/types.js';
+import type { Admission } from './access.js';
+import { settleClientSecret } from './client-secret.js';
+import type { Policy } from './policy.js';
+import { mergeStatement, type VerifiedStatement } from './software-statement.js';
+
+/** Where registration (RFC 7591 §3.1) and update (RFC 7592 §2.2) differ inside the sequence. */
+export interface MetadataSequenceSteps {
+  /**
+   * Who is asking, which decides the tier the metadata is held to. Registration admits the
+   * request (a verified statement can be what admits it); an update keeps the client's tier.
+   */
+  admit(statement: VerifiedStatement | undefined): Promise<Admission> | Admission;
+  /** The record the accepted metadata goes into: a new client's draft, or the stored client changed. */
+  record(metadata: ClientMetadata, admission: Admission, now: number): Promise<ClientRecord> | ClientRecord;
+}
+
+export interface AcceptedClient {
+  /** The record to store, its secret state settled. */
+  record: ClientRecord;
+  /** The plaintext of a secret issued by this request, shown once (RFC 7591 §3.2.1). */
+  clientSecret: string | undefined;
+  /** What the hooks were told; its tier is the recorded one. */
+  context: RegistrationContext;
+}
+
+/**
+ * The one sequence that registration and update share, in this order:
+ * 1. the software statement (RFC 7591 §2.3), verified;
+ * 2. who is asking (`steps.admit`);
+ * 3. validation against the tier, the statement's claims taking precedence over the body's (§2.3);
+ * 4. the host's `validateMetadata` hook (the seed's `_validate_client_metadata`);
+ * 5. the record (`steps.record`) and its secret state (`settleClientSecret`).
+ */
+export async function acceptClientMetadata(
+  policy: Policy,
+  request: RawRequest,
+  body: Record<string, unknown>,
+  steps: MetadataSequenceSteps,
+): Promise<AcceptedClient> {
+  const statement = await verifySoftwareStatement(policy, body);
+  const admission = await steps.admit(statement);
+  const context = contextOf(request, admission);
+
+  const validated = await validateClientMetadata(statement ? mergeStatement(body, statement) : body, policy, policy.tiers[admission.via]);
+  // RFC 7591 §3.2.1: a statement used in the registration is returned unmodified.
+  if (statement) validated.software_statement = body.software_statement;
+  const metadata = await runValidateHook(policy, validated, context);
+
+  const now = policy.now();
+  const record = await steps.record(metadata, admission, now);
+  context.registeredVia = record.registeredVia;
+  context.registeredBy = record.registeredBy;
+  const clientSecret = settleClientSecret(policy, record, now);
+  return { record, clientSecret, context };
+}
+
+/**
+ * RFC 7591 §2.3 / §3.1.1: verifies a statement when one is sent; with `required`, a request
+ * without one is refused. Without trusted issuers the verifier trusts nobody, so a well-formed
+ * statement is unapproved and a malformed one invalid (§3.2.2), as with issuers configured.
+ */
+async function verifySoftwareStatement(policy: Policy, body: Record<string, unknown>): Promise<VerifiedStatement | undefined> {
+  const statement = body.software_statement;
+  if (statement === undefined || statement === null) {
+    if (policy.statements.required) throw new RegistrationError('invalid_software_statement', 'A software statement is required to register');
+    return undefined;
+  }
+  return policy.statements.verify(statement);
+}
+
+function contextOf(request: RawRequest, admission: Admission): RegistrationContext {
+  return {
+    method: request.method,
+    url: request.url,
+    remoteAddress: request.remoteAddress,
+    header: (name) => request.header(name),
+    registeredVia: admission.via,
+    registeredBy: admission.by,
+  };
+}
+
+/** Seed: `_validate_client_metadata`. A RegistrationError thrown here reaches the client as is. */
+async function runValidateHook(policy: Policy, metadata: ClientMetadata, context: RegistrationContext): Promise<ClientMetadata> {
+  if (!policy.validateMetadata) return metadata;
+  const replaced = await policy.validateMetadata(metadata, context);
+  return replaced ?? metadata;
+}
