@@ -12,6 +12,12 @@ const output: Output = {
   err: (line) => process.stderr.write(`${maskSecrets(line, secrets)}\n`),
 };
 
+// `oauth-dcr clients list | head`: a reader that stops early is no error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 async function main(): Promise<number> {
   let parsed;
   try {
