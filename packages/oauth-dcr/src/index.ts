@@ -20,5 +20,7 @@ export { readClientCredentials, checkClientAuthMethod, type ClientAuthMethod, ty
 export type { RegistrationServerMetadata } from './protocol/server-metadata.js';
 export type { InitialAccessTokenAdmin, CreateInitialAccessTokenOptions } from './protocol/initial-access-tokens.js';
 export type * from './store/types.js';
+// Named, so it takes precedence over the store's plain record alias of the same name above.
+export type { ClientMetadata, KnownClientMetadata, ClientJwkSet } from './core/client-metadata.js';
 export { ClientExistsError, StoreClosedError } from './store/errors.js';
 export { isStorableText, checkStorableText } from './store/text.js';

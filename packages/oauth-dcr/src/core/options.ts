@@ -1,5 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
-import type { ClientStore, ClientMetadata, ClientRecord, AuditEvent, RegistrationVia } from '../store/types.js';
+import type { ClientStore, ClientRecord, AuditEvent, RegistrationVia } from '../store/types.js';
+import type { ClientMetadata } from './client-metadata.js';
 import type { SafeFetchOptions } from '../net/safe-fetch.js';
 
 /*

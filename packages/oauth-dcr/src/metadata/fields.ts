@@ -1,3 +1,5 @@
+import type { ClientJwkSet, KnownClientMetadata } from '../core/client-metadata.js';
+
 /**
  * The client metadata this server understands, as data: one row per field, checked by the
  * pipeline in validate.ts. Anything not listed here is ignored (RFC 7591 §2: "The authorization
@@ -30,6 +32,29 @@ export interface FieldRule {
   source: string;
 }
 
+/** The value each kind's check guarantees; the table below is checked against ClientMetadata with it. */
+interface KindValue {
+  string: string;
+  url: string;
+  'https-url': string;
+  'string-array': string[];
+  'https-url-array': string[];
+  scope: string;
+  jwks: ClientJwkSet;
+  alg: string;
+  integer: number;
+  boolean: boolean;
+}
+
+/** The kinds whose checked value fits a field of type T (an enumeration narrows a string with `oneOf`). */
+type KindsFor<T> = { [K in FieldKind]: NonNullable<T> extends KindValue[K] ? K : never }[FieldKind];
+
+/**
+ * One optional row per ClientMetadata field, whose kind must produce that field's type: a row for
+ * a field the interface lacks, or a kind that checks the wrong type, does not compile.
+ */
+export type FieldTable = { readonly [F in keyof KnownClientMetadata]?: FieldRule & { kind: KindsFor<KnownClientMetadata[F]> } };
+
 const NAME_MAX = 256;
 const URL_MAX = 2048;
 
@@ -38,7 +63,7 @@ const URL_MAX = 2048;
  * token_endpoint_auth_method, application_type) still appear here so that type checks run first
  * and uniformly.
  */
-export const CLIENT_FIELDS: Readonly<Record<string, FieldRule>> = {
+const FIELD_TABLE = {
   // RFC 7591 §2
   redirect_uris: { kind: 'string-array', maxItems: 32, maxLength: URL_MAX, source: 'RFC 7591 §2' },
   token_endpoint_auth_method: { kind: 'string', maxLength: 64, source: 'RFC 7591 §2' },
@@ -71,7 +96,10 @@ export const CLIENT_FIELDS: Readonly<Record<string, FieldRule>> = {
   request_uris: { kind: 'https-url-array', maxItems: 16, maxLength: URL_MAX, source: 'OIDC DCR §2' },
   // OpenID Connect RP-Initiated Logout 1.0 §3.1
   post_logout_redirect_uris: { kind: 'string-array', maxItems: 32, maxLength: URL_MAX, source: 'OIDC RP-Initiated Logout §3.1' },
-};
+} as const satisfies FieldTable;
+
+/** The table by field name, for look-ups of names as sent (`Object.hasOwn` first: names are client input). */
+export const CLIENT_FIELDS: Readonly<Record<string, FieldRule>> = FIELD_TABLE;
 
 /**
  * Response members the server assigns. In a registration request they are not metadata and are

@@ -2,7 +2,7 @@ import { createPublicKey, type JsonWebKeyInput } from 'node:crypto';
 import { invalidMetadata, invalidRedirectUri } from '../core/errors.js';
 import { SafeFetchError } from '../net/safe-fetch.js';
 import type { ResolvedOptions, Tier } from '../core/options.js';
-import type { ClientMetadata } from '../store/types.js';
+import type { ClientJwkSet, ClientMetadata } from '../core/client-metadata.js';
 import { CLIENT_FIELDS, SERVER_ASSIGNED_FIELDS, type FieldRule } from './fields.js';
 import { checkGrantsForAuthMethod, resolveGrantAndResponseTypes, usesRedirects, GRANT } from './grant-types.js';
 import { classifyRedirectUri, isNativeRedirectKind, type RedirectUriKind } from './redirect-uris.js';
@@ -30,11 +30,7 @@ export async function validateClientMetadata(
   const known = checkFieldTypes(input);
   const out: ClientMetadata = Object.create(null);
 
-  const { grantTypes, responseTypes } = resolveGrantAndResponseTypes(
-    known.grant_types as string[] | undefined,
-    known.response_types as string[] | undefined,
-    tier.allowedGrantTypes,
-  );
+  const { grantTypes, responseTypes } = resolveGrantAndResponseTypes(known.grant_types, known.response_types, tier.allowedGrantTypes);
 
   const redirectKinds = checkRedirectUris(known, grantTypes, policy);
   const applicationType = resolveApplicationType(known, redirectKinds, grantTypes);
@@ -55,7 +51,7 @@ export async function validateClientMetadata(
   for (const [key, value] of Object.entries(known)) {
     if (!(key in out) && key !== 'scope') out[key] = value;
   }
-  const scope = resolveScope(known.scope as string | undefined, tier, policy);
+  const scope = resolveScope(known.scope, tier, policy);
   if (scope !== undefined) out.scope = scope;
   return out;
 }
@@ -71,8 +67,12 @@ const JWS_ALGS = new Set([
   'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA', 'Ed25519', 'none',
 ]);
 
-export function checkFieldTypes(input: Record<string, unknown>): Record<string, unknown> {
-  const known: Record<string, unknown> = Object.create(null);
+/**
+ * The fields this server understands, each checked by its row's kind. The result is a
+ * ClientMetadata because the table is (fields.ts checks each row's kind against the interface).
+ */
+export function checkFieldTypes(input: Record<string, unknown>): ClientMetadata {
+  const known: ClientMetadata = Object.create(null);
   for (const [key, value] of Object.entries(input)) {
     if (SERVER_ASSIGNED_FIELDS.has(key)) continue;
     const hash = key.indexOf('#');
@@ -108,7 +108,7 @@ function checkValue(field: string, value: unknown, rule: FieldRule): unknown {
     case 'scope':
       return checkScope(field, value, rule);
     case 'jwks':
-      if (typeof value !== 'object' || Array.isArray(value) || !Array.isArray((value as { keys?: unknown }).keys)) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || !('keys' in value) || !Array.isArray(value.keys)) {
         throw invalidMetadata(`${field} must be a JWK Set: an object with a "keys" array (RFC 7517 §5)`);
       }
       return value;
@@ -179,8 +179,8 @@ function checkScope(field: string, value: unknown, rule: FieldRule): string {
 // ---------------------------------------------------------------------------------------------
 // Step 2: redirect URIs and the application type they imply.
 
-function checkRedirectUris(known: Record<string, unknown>, grants: string[], policy: MetadataRules): RedirectUriKind[] {
-  const uris = known.redirect_uris as string[] | undefined;
+function checkRedirectUris(known: ClientMetadata, grants: string[], policy: MetadataRules): RedirectUriKind[] {
+  const uris = known.redirect_uris;
   if (usesRedirects(grants) && (uris === undefined || uris.length === 0)) {
     // The seed's wording; RFC 7591 §2 makes redirect_uris required for redirect-based flows.
     throw invalidRedirectUri('redirect_uris required for authorization code grants');
@@ -197,11 +197,10 @@ function checkRedirectUris(known: Record<string, unknown>, grants: string[], pol
  * Only a client that declares itself web is held to the web rules: no private-use schemes (§7.1),
  * and no loopback with the implicit grant (OIDC DCR §2).
  */
-function resolveApplicationType(known: Record<string, unknown>, kinds: RedirectUriKind[], grants: string[]): string {
-  const declared = known.application_type as string | undefined;
-  const type = declared ?? (kinds.some(isNativeRedirectKind) ? 'native' : 'web');
+function resolveApplicationType(known: ClientMetadata, kinds: RedirectUriKind[], grants: string[]): 'web' | 'native' {
+  const type = known.application_type ?? (kinds.some(isNativeRedirectKind) ? 'native' : 'web');
   if (type === 'web') {
-    const uris = known.redirect_uris as string[] | undefined;
+    const uris = known.redirect_uris;
     kinds.forEach((kind, i) => {
       if (kind === 'private-use') {
         throw invalidRedirectUri(`Private-use URI schemes are only for native clients (application_type "native"): ${uris?.[i]}`);
@@ -214,8 +213,8 @@ function resolveApplicationType(known: Record<string, unknown>, kinds: RedirectU
   return type;
 }
 
-function checkPostLogoutRedirectUris(known: Record<string, unknown>, policy: MetadataRules): void {
-  const uris = known.post_logout_redirect_uris as string[] | undefined;
+function checkPostLogoutRedirectUris(known: ClientMetadata, policy: MetadataRules): void {
+  const uris = known.post_logout_redirect_uris;
   const rules = { requireHttps: policy.requireHttpsRedirectUris, allowedSchemes: policy.allowedRedirectUriSchemes };
   for (const uri of uris ?? []) classifyRedirectUri(uri, rules);
 }
@@ -224,9 +223,9 @@ function checkPostLogoutRedirectUris(known: Record<string, unknown>, policy: Met
  * OIDC DCR §5 / OIDC Core §8.1: the document at sector_identifier_uri is a JSON array that must
  * list every redirect URI. A pairwise client whose redirects span several hosts needs one.
  */
-async function checkSectorIdentifier(known: Record<string, unknown>, policy: MetadataRules): Promise<void> {
-  const uris = (known.redirect_uris as string[] | undefined) ?? [];
-  const sector = known.sector_identifier_uri as string | undefined;
+async function checkSectorIdentifier(known: ClientMetadata, policy: MetadataRules): Promise<void> {
+  const uris = known.redirect_uris ?? [];
+  const sector = known.sector_identifier_uri;
   if (sector === undefined) {
     if (known.subject_type === 'pairwise' && new Set(uris.map(hostOf)).size > 1) {
       throw invalidMetadata('subject_type pairwise with redirect URIs on several hosts requires sector_identifier_uri (OIDC Core §8.1)');
@@ -257,7 +256,7 @@ function hostOf(uri: string): string {
 }
 
 /** OIDC DCR §2: `none` is never acceptable for authenticating to the token endpoint. */
-function checkSigningAlgorithms(known: Record<string, unknown>): void {
+function checkSigningAlgorithms(known: ClientMetadata): void {
   if (known.token_endpoint_auth_signing_alg === 'none') {
     throw invalidMetadata("token_endpoint_auth_signing_alg must not be 'none' (OIDC DCR §2)");
   }
@@ -266,9 +265,9 @@ function checkSigningAlgorithms(known: Record<string, unknown>): void {
 // ---------------------------------------------------------------------------------------------
 // Step 3: client authentication and keys.
 
-function resolveAuthMethod(known: Record<string, unknown>, policy: MetadataRules): string {
+function resolveAuthMethod(known: ClientMetadata, policy: MetadataRules): string {
   // RFC 7591 §2: the default is client_secret_basic.
-  const method = (known.token_endpoint_auth_method as string | undefined) ?? 'client_secret_basic';
+  const method = known.token_endpoint_auth_method ?? 'client_secret_basic';
   if (!policy.tokenEndpointAuthMethods.has(method)) {
     throw invalidMetadata(
       `token_endpoint_auth_method '${method}' is not supported (supported: ${[...policy.tokenEndpointAuthMethods].join(', ')})`,
@@ -277,7 +276,7 @@ function resolveAuthMethod(known: Record<string, unknown>, policy: MetadataRules
   return method;
 }
 
-function checkKeys(known: Record<string, unknown>, authMethod: string): void {
+function checkKeys(known: ClientMetadata, authMethod: string): void {
   // RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present in the same request".
   if (known.jwks !== undefined && known.jwks_uri !== undefined) {
     throw invalidMetadata('jwks and jwks_uri must not both be present (RFC 7591 §2)');
@@ -294,8 +293,9 @@ const MAX_JWKS_KEYS = 16;
  * RFC 7517: each key must be a well-formed public JWK. Node's key parser proves it without
  * needing an `alg`, which most published key sets omit.
  */
-function checkJwkSet(jwks: unknown): void {
-  const keys = (jwks as { keys: unknown[] }).keys;
+function checkJwkSet(jwks: ClientJwkSet): void {
+  // Step 1 checked that `keys` is an array; each member is checked here.
+  const keys: readonly unknown[] = jwks.keys;
   if (keys.length === 0) throw invalidMetadata('jwks must contain at least one key');
   if (keys.length > MAX_JWKS_KEYS) throw invalidMetadata(`jwks must contain at most ${MAX_JWKS_KEYS} keys`);
   for (const [i, key] of keys.entries()) {

@@ -2,7 +2,8 @@ import { RegistrationError } from '../core/errors.js';
 import type { RegistrationContext } from '../core/options.js';
 import type { RawRequest } from '../core/request.js';
 import { validateClientMetadata } from '../metadata/validate.js';
-import type { ClientMetadata, ClientRecord } from '../store/types.js';
+import type { ClientMetadata } from '../core/client-metadata.js';
+import type { ClientRecord } from '../store/types.js';
 import type { Admission } from './access.js';
 import { settleClientSecret } from './client-secret.js';
 import type { Policy } from './policy.js';
@@ -47,8 +48,8 @@ export async function acceptClientMetadata(
   const context = contextOf(request, admission);
 
   const validated = await validateClientMetadata(statement ? mergeStatement(body, statement) : body, policy, policy.tiers[admission.via]);
-  // RFC 7591 §3.2.1: a statement used in the registration is returned unmodified.
-  if (statement) validated.software_statement = body.software_statement;
+  // RFC 7591 §3.2.1: a statement used in the registration is returned unmodified (verified, so a string).
+  if (statement && typeof body.software_statement === 'string') validated.software_statement = body.software_statement;
   const metadata = await runValidateHook(policy, validated, context);
 
   const now = policy.now();
