@@ -17,6 +17,7 @@ import { frozenCopy } from '../packages/oauth-dcr/dist/store/frozen.js';
 import { validateClientMetadata } from '../packages/oauth-dcr/dist/metadata/validate.js';
 import { readJsonObject } from '../packages/oauth-dcr/dist/core/request.js';
 import { clientInformation } from '../packages/oauth-dcr/dist/protocol/client-response.js';
+import { createPolicy } from '../packages/oauth-dcr/dist/protocol/policy.js';
 import { selectClient } from '../packages/oauth-dcr/dist/store/sql/queries.js';
 import { rowToClient } from '../packages/oauth-dcr/dist/store/sql/rows.js';
 import { mcpClientMetadata } from './scenarios.mjs';
@@ -94,7 +95,8 @@ const readPath = new URL(one.registration_client_uri).pathname;
 await measure('GET /register/{id} (RFC 7592 read)', 50_000, () => quiet.handleRaw(rawRequest('GET', readPath, { bearer: one.registration_access_token })));
 
 console.log('\nSteps of a registration');
-const policy = quiet.policy;
+// The endpoint's resolved policy is internal: build the same one from the same options.
+const policy = createPolicy({ store: quiet.store, issuer });
 await measure('readJsonObject (content-type, size cap, UTF-8 decode, JSON.parse, key and depth checks)', 50_000, () =>
   readJsonObject(rawRequest('POST', '/register', { json: true }), 65536));
 const parsed = JSON.parse(body);

@@ -10,7 +10,7 @@
 // The stamp is written only after tsc succeeds, so a failed build is retried on the next start
 // instead of running what it half emitted.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,9 @@ if (!tsc) {
 
 if (ifStale) process.stderr.write('oauth-dcr: sources changed since the last build; building once\n');
 for (const dir of packages) {
+  // From clean: tsc never deletes the output of a source that was renamed or removed, and such an
+  // orphan would be packed and published.
+  rmSync(join(dir, 'dist'), { recursive: true, force: true });
   const result = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { cwd: dir, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -65,7 +65,8 @@ export function findRepeatedParameter(...sources: Array<Record<string, unknown> 
 }
 
 export const notFound: RequestHandler = (req, res) => {
-  sendJsonError(res, 404, 'not_found', `Nothing at ${req.method} ${req.path}`);
+  // Only OAuth error codes go on the wire (RFC 6749 §5.2): an unknown path is an invalid request.
+  sendJsonError(res, 404, 'invalid_request', `Nothing at ${req.method} ${req.path}`);
 };
 
 export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
