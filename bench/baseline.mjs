@@ -98,10 +98,15 @@ const server = createServer((req, res) => {
   const origin = `http://${req.headers.host}`;
   const path = req.url ?? '/';
   if (req.method === 'POST' && (path === '/register' || path === '/register/')) return register(req, res, origin);
-  if (req.method === 'GET' && path.startsWith('/register/')) return readClient(req, res, path.slice('/register/'.length));
+  if (req.method === 'GET' && path.startsWith('/register/'))
+    return readClient(req, res, path.slice('/register/'.length));
   if (req.method === 'POST' && path === '/token') return token(req, res);
   if (req.method === 'GET' && path === '/.well-known/oauth-authorization-server') {
-    return send(res, 200, { issuer: origin, registration_endpoint: `${origin}/register`, token_endpoint: `${origin}/token` });
+    return send(res, 200, {
+      issuer: origin,
+      registration_endpoint: `${origin}/register`,
+      token_endpoint: `${origin}/token`,
+    });
   }
   req.resume();
   send(res, 404, { error: 'not_found' });

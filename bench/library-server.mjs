@@ -52,7 +52,9 @@ server.listen(port, host, async () => {
   });
   console.log(`library server listening on ${issuer}`);
 });
-process.on('SIGTERM', () => server.close(async () => {
-  await store.close?.();
-  process.exit(0);
-}));
+process.on('SIGTERM', () =>
+  server.close(async () => {
+    await store.close?.();
+    process.exit(0);
+  }),
+);

@@ -30,7 +30,8 @@ function luaString(value) {
 
 function requestScript({ method, headers, body }) {
   const lines = [`wrk.method = ${luaString(method)}`];
-  for (const [name, value] of Object.entries(headers ?? {})) lines.push(`wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`);
+  for (const [name, value] of Object.entries(headers ?? {}))
+    lines.push(`wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`);
   if (body !== undefined) lines.push(`wrk.body = ${luaString(body)}`);
   return `${lines.join('\n')}\n${REPORT_LUA}`;
 }
@@ -43,7 +44,9 @@ function requestScript({ method, headers, body }) {
 export async function runLoad(tool, request, { connections, seconds, cpu }) {
   const url = new URL(request.url);
   if (url.hostname !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only, not ${url.hostname}`);
-  return tool === 'autocannon' ? runAutocannon(request, connections, seconds) : runWrk(tool, request, connections, seconds, cpu);
+  return tool === 'autocannon'
+    ? runAutocannon(request, connections, seconds)
+    : runWrk(tool, request, connections, seconds, cpu);
 }
 
 async function runWrk(wrk, request, connections, seconds, cpu) {
@@ -51,13 +54,28 @@ async function runWrk(wrk, request, connections, seconds, cpu) {
   const script = join(dir, 'request.lua');
   writeFileSync(script, requestScript(request));
   try {
-    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '--latency', '-s', script, request.url];
+    const args = [
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '--timeout',
+      '5s',
+      '--latency',
+      '-s',
+      script,
+      request.url,
+    ];
     const [command, argv] = cpu === undefined ? [wrk, args] : ['taskset', ['-c', String(cpu), wrk, ...args]];
     const stdout = await new Promise((resolve, reject) => {
-      execFile(command, argv, { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (error, out, err) => {
-        if (error) reject(new Error(`wrk failed: ${error.message}\n${err}`));
-        else resolve(out);
-      });
+      execFile(
+        command,
+        argv,
+        { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 },
+        (error, out, err) => {
+          if (error) reject(new Error(`wrk failed: ${error.message}\n${err}`));
+          else resolve(out);
+        },
+      );
     });
     const line = stdout.split('\n').find((l) => l.startsWith('WRK_RESULT '));
     if (!line) throw new Error(`wrk printed no result:\n${stdout}`);

@@ -8,7 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' } },
+});
 const top = Number(values.top);
 
 function moduleOf(url) {
@@ -61,9 +64,16 @@ function summarise(file) {
     }
   }
   const table = (map, n) =>
-    [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
-      .map(([k, us]) => `  ${((us / busy) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`).join('\n');
-  console.log(`${file}\n  busy ${(busy / 1000).toFixed(0)} ms of ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms profiled`);
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(
+        ([k, us]) => `  ${((us / busy) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`,
+      )
+      .join('\n');
+  console.log(
+    `${file}\n  busy ${(busy / 1000).toFixed(0)} ms of ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms profiled`,
+  );
   console.log(`\nSelf time by module\n${table(selfByModule, top)}`);
   console.log(`\nSelf time by function\n${table(selfByFn, top)}`);
   console.log(`\nInclusive time by function\n${table(inclusive, top * 2)}\n`);

@@ -3,22 +3,71 @@
 
 /** The performance targets from the issue, each a predicate over this run's rows. */
 export const TARGETS = [
-  { scenario: 'register-public', store: 'memory', connections: 16, metric: 'ratio', min: 0.6, label: 'Registration (public) at 16 conns, memory store' },
-  { scenario: 'register-public', store: 'sqlite', connections: 16, metric: 'ratio', min: 0.4, label: 'Registration (public) at 16 conns, SQLite store' },
-  { scenario: 'register-secret-post', store: 'memory', connections: 16, metric: 'ratio', min: 0.6, label: 'Registration (client_secret_post) at 16 conns, memory store' },
-  { scenario: 'register-secret-post', store: 'sqlite', connections: 16, metric: 'ratio', min: 0.4, label: 'Registration (client_secret_post) at 16 conns, SQLite store' },
+  {
+    scenario: 'register-public',
+    store: 'memory',
+    connections: 16,
+    metric: 'ratio',
+    min: 0.6,
+    label: 'Registration (public) at 16 conns, memory store',
+  },
+  {
+    scenario: 'register-public',
+    store: 'sqlite',
+    connections: 16,
+    metric: 'ratio',
+    min: 0.4,
+    label: 'Registration (public) at 16 conns, SQLite store',
+  },
+  {
+    scenario: 'register-secret-post',
+    store: 'memory',
+    connections: 16,
+    metric: 'ratio',
+    min: 0.6,
+    label: 'Registration (client_secret_post) at 16 conns, memory store',
+  },
+  {
+    scenario: 'register-secret-post',
+    store: 'sqlite',
+    connections: 16,
+    metric: 'ratio',
+    min: 0.4,
+    label: 'Registration (client_secret_post) at 16 conns, SQLite store',
+  },
   ...['register-public', 'register-secret-post', 'token-client-credentials', 'rfc7592-read'].flatMap((scenario) =>
     ['memory', 'sqlite'].map((store) => ({
-      scenario, store, connections: 64, metric: 'p99Ms', max: 25, label: `p99 of ${scenario} at 64 conns, ${store} store`,
+      scenario,
+      store,
+      connections: 64,
+      metric: 'p99Ms',
+      max: 25,
+      label: `p99 of ${scenario} at 64 conns, ${store} store`,
     })),
   ),
-  { scenario: 'rfc7592-read', store: 'memory', connections: 16, metric: 'ratio', min: 0.7, label: 'RFC 7592 read at 16 conns, memory store' },
-  { scenario: 'rfc7592-read', store: 'sqlite', connections: 16, metric: 'ratio', min: 0.7, label: 'RFC 7592 read at 16 conns, SQLite store' },
+  {
+    scenario: 'rfc7592-read',
+    store: 'memory',
+    connections: 16,
+    metric: 'ratio',
+    min: 0.7,
+    label: 'RFC 7592 read at 16 conns, memory store',
+  },
+  {
+    scenario: 'rfc7592-read',
+    store: 'sqlite',
+    connections: 16,
+    metric: 'ratio',
+    min: 0.7,
+    label: 'RFC 7592 read at 16 conns, SQLite store',
+  },
 ];
 
 export function evaluateTargets(rows) {
   return TARGETS.map((target) => {
-    const row = rows.find((r) => r.scenario === target.scenario && r.store === target.store && r.connections === target.connections);
+    const row = rows.find(
+      (r) => r.scenario === target.scenario && r.store === target.store && r.connections === target.connections,
+    );
     const value = row?.[target.metric];
     let met = null; // null: not measured
     if (typeof value === 'number' && Number.isFinite(value)) {
@@ -27,7 +76,9 @@ export function evaluateTargets(rows) {
       if (row.failedShare > 0.01) met = null;
     }
     // For latency, the baseline's own p99 in the same run says how much of a tail is the machine.
-    const base = rows.find((r) => r.scenario === target.scenario && r.store === 'baseline' && r.connections === target.connections);
+    const base = rows.find(
+      (r) => r.scenario === target.scenario && r.store === 'baseline' && r.connections === target.connections,
+    );
     return { ...target, value: value ?? null, baselineValue: base?.[target.metric] ?? null, met };
   });
 }
@@ -78,9 +129,11 @@ export function markdownTable(rows, scenarioId) {
 export function targetLines(targets) {
   return targets.map((t) => {
     const bound = t.min !== undefined ? `>= ${t.min}x` : `<= ${t.max} ms`;
-    const value = t.value == null ? 'not measured' : t.metric === 'ratio' ? fmt.ratio(t.value) : `${fmt.ms(t.value)} ms`;
+    const value =
+      t.value == null ? 'not measured' : t.metric === 'ratio' ? fmt.ratio(t.value) : `${fmt.ms(t.value)} ms`;
     const verdict = t.met === null ? 'NOT MEASURED' : t.met ? 'met' : 'MISSED';
-    const context = t.metric === 'p99Ms' && t.baselineValue != null ? `; baseline p99 ${fmt.ms(t.baselineValue)} ms` : '';
+    const context =
+      t.metric === 'p99Ms' && t.baselineValue != null ? `; baseline p99 ${fmt.ms(t.baselineValue)} ms` : '';
     return { text: `${t.label}: ${value} (target ${bound}${context}) -> ${verdict}`, verdict };
   });
 }

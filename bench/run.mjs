@@ -32,7 +32,11 @@ const median = (values) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-const list = (value, fallback) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value, fallback) =>
+  (value ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const warmup = Number(process.env.BENCH_WARMUP ?? 1);
@@ -100,7 +104,9 @@ function serverDefinitions() {
     name: store,
     store,
     args: [
-      ...(cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`, `--cpu-prof-name=${store}.cpuprofile`] : []),
+      ...(cpuProfile
+        ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`, `--cpu-prof-name=${store}.cpuprofile`]
+        : []),
       join(root, 'packages', 'server', 'dist', 'cli.js'),
       'serve',
     ],
@@ -127,14 +133,31 @@ function serverDefinitions() {
     'memory-nolog': reference('memory-nolog', { DCR_STORE: 'memory', LOG_LEVEL: 'warn' }),
     'memory-noaudit': reference('memory-noaudit', { DCR_STORE: 'memory', DCR_PERSIST_AUDIT: 'false' }),
     'memory-quiet': reference('memory-quiet', { DCR_STORE: 'memory', ...quiet }),
-    'sqlite-nolog': reference('sqlite-nolog', { DCR_STORE: 'sqlite', DATABASE_PATH: join(workDir, 'nolog.db'), LOG_LEVEL: 'warn' }),
-    'sqlite-noaudit': reference('sqlite-noaudit', { DCR_STORE: 'sqlite', DATABASE_PATH: join(workDir, 'noaudit.db'), DCR_PERSIST_AUDIT: 'false' }),
-    'sqlite-quiet': reference('sqlite-quiet', { DCR_STORE: 'sqlite', DATABASE_PATH: join(workDir, 'quiet.db'), ...quiet }),
+    'sqlite-nolog': reference('sqlite-nolog', {
+      DCR_STORE: 'sqlite',
+      DATABASE_PATH: join(workDir, 'nolog.db'),
+      LOG_LEVEL: 'warn',
+    }),
+    'sqlite-noaudit': reference('sqlite-noaudit', {
+      DCR_STORE: 'sqlite',
+      DATABASE_PATH: join(workDir, 'noaudit.db'),
+      DCR_PERSIST_AUDIT: 'false',
+    }),
+    'sqlite-quiet': reference('sqlite-quiet', {
+      DCR_STORE: 'sqlite',
+      DATABASE_PATH: join(workDir, 'quiet.db'),
+      ...quiet,
+    }),
     'library-memory': library('memory', {}),
     'library-sqlite': library('sqlite', { DATABASE_PATH: join(workDir, 'library.db') }),
-    'library-express-memory': { ...library('memory', { BENCH_LIBRARY_HTTP: 'express' }), name: 'library-express-memory', store: 'library-express-memory' },
+    'library-express-memory': {
+      ...library('memory', { BENCH_LIBRARY_HTTP: 'express' }),
+      name: 'library-express-memory',
+      store: 'library-express-memory',
+    },
   };
-  for (const store of stores) if (!all[store]) throw new Error(`BENCH_STORES: unknown store ${store} (known: ${Object.keys(all).join(', ')})`);
+  for (const store of stores)
+    if (!all[store]) throw new Error(`BENCH_STORES: unknown store ${store} (known: ${Object.keys(all).join(', ')})`);
   return [all.baseline, ...stores.map((s) => all[s]).filter(Boolean)];
 }
 
@@ -154,7 +177,9 @@ async function main() {
     connections: connectionCounts,
     commit: gitCommit(),
   };
-  console.log(`oauth-dcr bench: node ${meta.node}, ${meta.cpus} cores (${meta.cpuModel}), load average ${meta.loadavgAtStart.join(' ')}`);
+  console.log(
+    `oauth-dcr bench: node ${meta.node}, ${meta.cpus} cores (${meta.cpuModel}), load average ${meta.loadavgAtStart.join(' ')}`,
+  );
   console.log(
     `load: ${toolName}${toolName === 'wrk' ? ' -t1' : ''}, ${warmup} s warm-up, then ${rounds} round(s) of ${seconds} s per server ` +
       `(medians reported), connections ${connectionCounts.join('/')}, 127.0.0.1 only` +
@@ -167,7 +192,8 @@ async function main() {
   const hashing = measureSecretHashing();
 
   const referenceBuilt = existsSync(join(root, 'packages', 'server', 'dist', 'cli.js'));
-  if (!referenceBuilt) console.log('packages/server/dist/cli.js is missing: only the baseline is measured. Run `npm run build`.');
+  if (!referenceBuilt)
+    console.log('packages/server/dist/cli.js is missing: only the baseline is measured. Run `npm run build`.');
   if (cpuProfile) mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
 
   const servers = [];
@@ -248,9 +274,14 @@ async function main() {
           failed,
           failedShare: requestsTotal > 0 ? failed / requestsTotal : 1,
           // Median of the per-round ratios: each pairs runs made seconds apart.
-          ratio: baseSamples && server.store !== 'baseline'
-            ? median(list.map((x, i) => (baseSamples[i]?.rps ? x.rps / baseSamples[i].rps : null)).filter((x) => x !== null))
-            : null,
+          ratio:
+            baseSamples && server.store !== 'baseline'
+              ? median(
+                  list
+                    .map((x, i) => (baseSamples[i]?.rps ? x.rps / baseSamples[i].rps : null))
+                    .filter((x) => x !== null),
+                )
+              : null,
         });
       }
     }
@@ -265,7 +296,9 @@ async function main() {
   for (const scenario of scenarios) {
     console.log(`\n${scenario.title}\n${textTable(rows, scenario.id)}`);
   }
-  const tokenRow = rows.find((r) => r.scenario === 'token-client-credentials' && r.store === 'memory' && r.connections === 16);
+  const tokenRow = rows.find(
+    (r) => r.scenario === 'token-client-credentials' && r.store === 'memory' && r.connections === 16,
+  );
   const hashLines = hashingLines(hashing, tokenRow?.cpuMsPerRequest);
   console.log(`\nc. Client secret verification (one core, in-process)\n${hashLines.map((l) => `  ${l}`).join('\n')}`);
   const targets = evaluateTargets(rows);
@@ -279,14 +312,25 @@ async function main() {
 
   mkdirSync(resultsDir, { recursive: true });
   meta.loadavgAtEnd = loadavg().map((v) => Number(v.toFixed(2)));
-  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify({ meta, hashing, rows, targets, problems }, null, 2)}\n`);
+  writeFileSync(
+    join(resultsDir, 'latest.json'),
+    `${JSON.stringify({ meta, hashing, rows, targets, problems }, null, 2)}\n`,
+  );
   const md = [
     ...scenarios.flatMap((s) => [`### ${s.title}`, '', markdownTable(rows, s.id), '']),
-    '### c. Client secret verification', '', ...hashLines.map((l) => `- ${l}`), '',
-    '### Targets', '', ...verdicts.map((v) => `- ${v.text}`), '',
+    '### c. Client secret verification',
+    '',
+    ...hashLines.map((l) => `- ${l}`),
+    '',
+    '### Targets',
+    '',
+    ...verdicts.map((v) => `- ${v.text}`),
+    '',
   ].join('\n');
   writeFileSync(join(resultsDir, 'latest.md'), md);
-  console.log(`\nWrote bench/results/latest.json and bench/results/latest.md (load average at end ${meta.loadavgAtEnd.join(' ')}).`);
+  console.log(
+    `\nWrote bench/results/latest.json and bench/results/latest.md (load average at end ${meta.loadavgAtEnd.join(' ')}).`,
+  );
 }
 
 try {

@@ -33,7 +33,12 @@ export const SCENARIOS = [
     title: 'a. Registration, public client (token_endpoint_auth_method none)',
     expectStatus: 201,
     async prepare(endpoints) {
-      return { url: endpoints.registration, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(mcpClientMetadata('none')) };
+      return {
+        url: endpoints.registration,
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify(mcpClientMetadata('none')),
+      };
     },
   },
   {
@@ -53,13 +58,19 @@ export const SCENARIOS = [
     id: 'token-client-credentials',
     title: 'b. Token endpoint, client_credentials with client_secret_basic',
     expectStatus: 200,
-    async prepare(endpoints, origin) {
+    async prepare(endpoints, _origin) {
       const client = await registerOnce(endpoints.registration, serviceClientMetadata);
-      const basic = Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64');
+      const basic = Buffer.from(
+        `${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`,
+      ).toString('base64');
       return {
         url: endpoints.token,
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json', Authorization: `Basic ${basic}` },
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+          Authorization: `Basic ${basic}`,
+        },
         body: 'grant_type=client_credentials',
       };
     },
@@ -92,16 +103,22 @@ async function registerOnce(url, metadata) {
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
-  if (response.status !== 201) throw new Error(`registration for set-up answered ${response.status}: ${text.slice(0, 300)}`);
+  if (response.status !== 201)
+    throw new Error(`registration for set-up answered ${response.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text);
 }
 
 /** Registration and token endpoints from RFC 8414 metadata, re-rooted on the 127.0.0.1 origin. */
 export async function discoverEndpoints(origin) {
-  const response = await fetch(`${origin}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(`${origin}/.well-known/oauth-authorization-server`, {
+    signal: AbortSignal.timeout(10_000),
+  });
   const metadata = response.ok ? await response.json() : {};
   const local = (value, fallback) => origin + (value ? new URL(value, origin).pathname : fallback);
-  return { registration: local(metadata.registration_endpoint, '/register'), token: local(metadata.token_endpoint, '/token') };
+  return {
+    registration: local(metadata.registration_endpoint, '/register'),
+    token: local(metadata.token_endpoint, '/token'),
+  };
 }
 
 /** One request sent by hand before loading: the scenario must answer what it should, or it is skipped. */
@@ -114,6 +131,8 @@ export async function checkRequest(request, expectStatus) {
   });
   const text = await response.text();
   if (response.status !== expectStatus) {
-    throw new Error(`${request.method} ${new URL(request.url).pathname} answered ${response.status}, expected ${expectStatus}: ${text.slice(0, 300)}`);
+    throw new Error(
+      `${request.method} ${new URL(request.url).pathname} answered ${response.status}, expected ${expectStatus}: ${text.slice(0, 300)}`,
+    );
   }
 }

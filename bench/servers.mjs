@@ -24,12 +24,22 @@ export async function freePort() {
  * Starts `node <args>` with `env` added (pinned to CPU `cpu` when given), logs to `<logDir>/<name>.log`, and waits until any HTTP
  * answer comes back from `readyPath`. Throws (after killing the child) if it exits or takes too long.
  */
-export async function startServer({ name, args, env, cwd, logDir, cpu, readyPath = '/.well-known/oauth-authorization-server', timeoutMs = 20_000 }) {
+export async function startServer({
+  name,
+  args,
+  env,
+  cwd,
+  logDir,
+  cpu,
+  readyPath = '/.well-known/oauth-authorization-server',
+  timeoutMs = 20_000,
+}) {
   const port = await freePort();
   const logFile = join(logDir, `${name}.log`);
   const log = openSync(logFile, 'a');
   // taskset execs node, so the child's pid is the server's.
-  const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
+  const [command, argv] =
+    cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
   const child = spawn(command, argv, {
     cwd,
     env: { ...inheritedEnv(), NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' },
@@ -37,7 +47,9 @@ export async function startServer({ name, args, env, cwd, logDir, cpu, readyPath
   });
   closeSync(log);
   let exited = null;
-  child.once('exit', (code, signal) => { exited = { code, signal }; });
+  child.once('exit', (code, signal) => {
+    exited = { code, signal };
+  });
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -51,13 +63,17 @@ export async function startServer({ name, args, env, cwd, logDir, cpu, readyPath
   }
   child.kill('SIGKILL');
   const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
-  throw new Error(`${name} did not become ready (${exited ? `exited ${JSON.stringify(exited)}` : 'timeout'}):\n${tail}`);
+  throw new Error(
+    `${name} did not become ready (${exited ? `exited ${JSON.stringify(exited)}` : 'timeout'}):\n${tail}`,
+  );
 }
 
 /** The caller's environment minus the server's own settings, so every run starts from the defaults. */
 function inheritedEnv() {
   return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(DCR_|DATABASE_)|^(ISSUER|LOG_LEVEL|PORT|HOST|NODE_OPTIONS)$/.test(name)),
+    Object.entries(process.env).filter(
+      ([name]) => !/^(DCR_|DATABASE_)|^(ISSUER|LOG_LEVEL|PORT|HOST|NODE_OPTIONS)$/.test(name),
+    ),
   );
 }
 
@@ -88,11 +104,17 @@ export async function stopServer(server, graceMs = 3000) {
  * null when perf is missing or not permitted; stop() resolves to the count.
  */
 export function countFsyncs(pid) {
-  const perf = spawn('perf', ['stat', '-x', ',', '-e', 'syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync', '-p', String(pid)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const perf = spawn(
+    'perf',
+    ['stat', '-x', ',', '-e', 'syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync', '-p', String(pid)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
-  perf.stderr.on('data', (chunk) => { stderr += chunk; });
+  perf.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
   const exited = new Promise((resolve) => {
     perf.once('error', () => resolve(false));
     perf.once('exit', () => resolve(true));

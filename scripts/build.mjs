@@ -55,7 +55,9 @@ const tsc = findTsc();
 if (!tsc) {
   // Installed without dev dependencies (npm ci --omit=dev in an image): run what was built.
   if (ifStale && existsSync(entry)) {
-    process.stderr.write('oauth-dcr: dist/ may be older than the sources, and TypeScript is not installed to rebuild it; starting what is built\n');
+    process.stderr.write(
+      'oauth-dcr: dist/ may be older than the sources, and TypeScript is not installed to rebuild it; starting what is built\n',
+    );
     process.exit(0);
   }
   process.stderr.write('oauth-dcr: cannot build dist/: TypeScript is not installed (run npm install)\n');
@@ -67,7 +69,10 @@ for (const dir of packages) {
   // From clean: tsc never deletes the output of a source that was renamed or removed, and such an
   // orphan would be packed and published.
   rmSync(join(dir, 'dist'), { recursive: true, force: true });
-  const result = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { cwd: dir, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 writeFileSync(stamp, `${new Date().toISOString()}\n`);

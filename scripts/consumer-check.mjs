@@ -91,12 +91,30 @@ function size(dir) {
 function project(work, name, example) {
   const dir = join(work, name);
   mkdirSync(dir);
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }, null, 2)}\n`,
+  );
   writeFileSync(join(dir, 'server.ts'), example);
-  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify({
-    compilerOptions: { module: 'NodeNext', target: 'ES2022', lib: ['ES2023'], strict: true, skipLibCheck: false, outDir: 'dist', types: ['node'] },
-    include: ['server.ts'],
-  }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    `${JSON.stringify(
+      {
+        compilerOptions: {
+          module: 'NodeNext',
+          target: 'ES2022',
+          lib: ['ES2023'],
+          strict: true,
+          skipLibCheck: false,
+          outDir: 'dist',
+          types: ['node'],
+        },
+        include: ['server.ts'],
+      },
+      null,
+      2,
+    )}\n`,
+  );
   return dir;
 }
 
@@ -110,22 +128,35 @@ function install(dir, specs, dev = false) {
 async function register(dir, extraEnv = {}) {
   run('npx', ['tsc', '-p', '.'], dir);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = spawn(process.execPath, ['dist/server.js'], { cwd: dir, env: { ...env, ...extraEnv, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, ['dist/server.js'], {
+    cwd: dir,
+    env: { ...env, ...extraEnv, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  server.stdout.on('data', (chunk) => { output += chunk; });
-  server.stderr.on('data', (chunk) => { output += chunk; });
+  server.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  server.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
   try {
     for (let attempt = 0; ; attempt++) {
       try {
         const response = await fetch(`http://127.0.0.1:${port}/register`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ client_name: 'consumer check', redirect_uris: ['http://127.0.0.1:33418/callback'], token_endpoint_auth_method: 'none' }),
+          body: JSON.stringify({
+            client_name: 'consumer check',
+            redirect_uris: ['http://127.0.0.1:33418/callback'],
+            token_endpoint_auth_method: 'none',
+          }),
         });
         const body = await response.json();
         return { status: response.status, clientId: body.client_id };
       } catch (error) {
-        if (attempt >= 50 || server.exitCode !== null) throw new Error(`server did not answer: ${error.message}\n${output}`);
+        if (attempt >= 50 || server.exitCode !== null)
+          throw new Error(`server did not answer: ${error.message}\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
@@ -153,32 +184,53 @@ try {
   const started = Date.now();
   const added = install(sqlite, [tarball, 'better-sqlite3@12', 'kysely']);
   const packages = installedPackages(sqlite);
-  step(`sqlite: npm install oauth-dcr.tgz better-sqlite3@12 kysely: ${added} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  step(
+    `sqlite: npm install oauth-dcr.tgz better-sqlite3@12 kysely: ${added} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   step(`sqlite: ${packages.length} packages in node_modules, ${size(sqlite)} (du -sh node_modules)`);
-  check(FORBIDDEN.every((name) => !packages.includes(name)), `sqlite: none of ${FORBIDDEN.join(', ')} installed`);
+  check(
+    FORBIDDEN.every((name) => !packages.includes(name)),
+    `sqlite: none of ${FORBIDDEN.join(', ')} installed`,
+  );
   step(`sqlite: compiler for the example: ${install(sqlite, COMPILER, true)}`);
   const sqliteResult = await register(sqlite);
-  check(sqliteResult.status === 201 && typeof sqliteResult.clientId === 'string', `sqlite: README quick start (skipLibCheck: false) registers a client: ${sqliteResult.status} ${sqliteResult.clientId}`);
+  check(
+    sqliteResult.status === 201 && typeof sqliteResult.clientId === 'string',
+    `sqlite: README quick start (skipLibCheck: false) registers a client: ${sqliteResult.status} ${sqliteResult.clientId}`,
+  );
 
   // 2. PostgreSQL: the same example on postgresStore.
   const pgExample = example
     .replace("import { sqliteStore } from 'oauth-dcr/sqlite';", "import { postgresStore } from 'oauth-dcr/postgres';")
     .replace(/sqliteStore\('[^']*'\)/, "postgresStore(process.env.DATABASE_URL ?? 'postgres://localhost/oauth')");
-  if (pgExample === example) throw new Error('the quick start no longer reads as sqliteStore(...) from oauth-dcr/sqlite');
+  if (pgExample === example)
+    throw new Error('the quick start no longer reads as sqliteStore(...) from oauth-dcr/sqlite');
   const postgres = project(work, 'postgres', pgExample);
   const pgAdded = install(postgres, [tarball, 'pg', 'kysely']);
   const pgPackages = installedPackages(postgres);
   step(`postgres: npm install oauth-dcr.tgz pg kysely: ${pgAdded}`);
   step(`postgres: ${pgPackages.length} packages in node_modules, ${size(postgres)} (du -sh node_modules)`);
-  check(nativeBuilds(postgres).length === 0, `postgres: no native build (${nativeBuilds(postgres).join(', ') || 'no binding.gyp, no .node file'})`);
-  check(!pgPackages.includes('better-sqlite3') && !pgPackages.includes('express') && !pgPackages.includes('pino'), 'postgres: no better-sqlite3, Express or pino');
+  check(
+    nativeBuilds(postgres).length === 0,
+    `postgres: no native build (${nativeBuilds(postgres).join(', ') || 'no binding.gyp, no .node file'})`,
+  );
+  check(
+    !pgPackages.includes('better-sqlite3') && !pgPackages.includes('express') && !pgPackages.includes('pino'),
+    'postgres: no better-sqlite3, Express or pino',
+  );
   install(postgres, COMPILER, true);
   if (process.env.DCR_TEST_POSTGRES_URL) {
     const pgResult = await register(postgres, { DATABASE_URL: process.env.DCR_TEST_POSTGRES_URL });
-    check(pgResult.status === 201, `postgres: the quick start on postgresStore registers a client: ${pgResult.status} ${pgResult.clientId}`);
+    check(
+      pgResult.status === 201,
+      `postgres: the quick start on postgresStore registers a client: ${pgResult.status} ${pgResult.clientId}`,
+    );
   } else {
     run('npx', ['tsc', '-p', '.'], postgres);
-    check(true, 'postgres: the quick start on postgresStore compiles with skipLibCheck: false (set DCR_TEST_POSTGRES_URL to run it)');
+    check(
+      true,
+      'postgres: the quick start on postgresStore compiles with skipLibCheck: false (set DCR_TEST_POSTGRES_URL to run it)',
+    );
   }
 } finally {
   if (keep) step(`projects kept in ${work}`);

@@ -37,9 +37,9 @@ const files = targets.flatMap((target) =>
     : [target],
 );
 const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=oauth-dcr-source'].filter(Boolean).join(' ');
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', NODE_OPTIONS: nodeOptions } },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NODE_ENV: 'test', NODE_OPTIONS: nodeOptions },
+});
 process.exit(result.status ?? 1);

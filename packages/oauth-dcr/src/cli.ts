@@ -53,7 +53,7 @@ async function main(): Promise<number> {
       output.err(`oauth-dcr: ${error.message}`);
       return 2;
     }
-    output.err(`oauth-dcr: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    output.err(`oauth-dcr: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;
   }
 }

@@ -16,7 +16,12 @@ export { RegistrationError, isRegistrationError, type RegistrationErrorCode } fr
 export { generateSecret, hashSecret, verifySecret } from './core/secrets.js';
 export { redirectUriMatches, classifyRedirectUri } from './metadata/redirect-uris.js';
 export { isAcceptedSecret, isCurrentSecret } from './protocol/client-auth.js';
-export { readClientCredentials, checkClientAuthMethod, type ClientAuthMethod, type PresentedClientCredentials } from './protocol/client-auth.js';
+export {
+  readClientCredentials,
+  checkClientAuthMethod,
+  type ClientAuthMethod,
+  type PresentedClientCredentials,
+} from './protocol/client-auth.js';
 export type { RegistrationServerMetadata } from './protocol/server-metadata.js';
 export type { InitialAccessTokenAdmin, CreateInitialAccessTokenOptions } from './protocol/initial-access-tokens.js';
 export type * from './store/types.js';

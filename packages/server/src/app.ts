@@ -57,6 +57,9 @@ export function logRequest(
   const started = process.hrtime.bigint();
   res.on('finish', () => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    logger[level]({ method: req.method, path: url.split('?', 1)[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    logger[level](
+      { method: req.method, path: url.split('?', 1)[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+      'request',
+    );
   });
 }

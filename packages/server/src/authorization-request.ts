@@ -57,7 +57,14 @@ class RepeatedParameter extends Error {}
 
 /** The authorization request parameters this endpoint reads (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2). */
 export const AUTHORIZATION_PARAMETERS = [
-  'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'resource',
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
 ] as const;
 
 /** RFC 6749 §3.1: request parameters MUST NOT be included more than once. */
@@ -68,9 +75,16 @@ function single(query: Query, name: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
-export async function validateAuthorizationRequest(query: Query, context: AuthorizationRequestContext): Promise<AuthorizationRequestOutcome> {
-  const page = (error: string, description: string, status = 400): AuthorizationRequestOutcome =>
-    ({ kind: 'page', status, error, description });
+export async function validateAuthorizationRequest(
+  query: Query,
+  context: AuthorizationRequestContext,
+): Promise<AuthorizationRequestOutcome> {
+  const page = (error: string, description: string, status = 400): AuthorizationRequestOutcome => ({
+    kind: 'page',
+    status,
+    error,
+    description,
+  });
 
   // 1. The client.
   let clientId: string | undefined;
@@ -79,25 +93,34 @@ export async function validateAuthorizationRequest(query: Query, context: Author
     clientId = single(query, 'client_id');
     requestedRedirect = single(query, 'redirect_uri');
   } catch (error) {
-    if (error instanceof RepeatedParameter) return page('invalid_request', `The ${error.message} parameter appears more than once.`);
+    if (error instanceof RepeatedParameter)
+      return page('invalid_request', `The ${error.message} parameter appears more than once.`);
     throw error;
   }
-  if (!clientId) return page('invalid_request', 'The request has no client_id, so it cannot be matched to an application.');
+  if (!clientId)
+    return page('invalid_request', 'The request has no client_id, so it cannot be matched to an application.');
   if (!VSCHAR.test(clientId) || clientId.length > 512) return page('invalid_request', 'The client_id is malformed.');
   const client = await context.clients.getClient(clientId, null);
-  if (!client) return page('invalid_client', 'No application is registered with this client_id. It may have been deleted.');
+  if (!client)
+    return page('invalid_client', 'No application is registered with this client_id. It may have been deleted.');
 
   // 2. Its redirect URI: exact match, or loopback with any port (RFC 8252 §7.3).
   let redirectUri: string;
   if (requestedRedirect === undefined) {
     // RFC 6749 §3.1.2.3: without redirect_uri, only a single registered URI is unambiguous.
     if (client.redirectUris.length !== 1) {
-      return page('invalid_request', 'The request has no redirect_uri, and the application registered several (or none), so the server cannot tell where to send you.');
+      return page(
+        'invalid_request',
+        'The request has no redirect_uri, and the application registered several (or none), so the server cannot tell where to send you.',
+      );
     }
     redirectUri = client.redirectUris[0]!;
   } else {
     if (!(await context.clients.validateRedirectUri(requestedRedirect, client))) {
-      return page('invalid_request', 'The redirect_uri in the request is not one this application registered, so the server will not send you there.');
+      return page(
+        'invalid_request',
+        'The redirect_uri in the request is not one this application registered, so the server will not send you there.',
+      );
     }
     redirectUri = requestedRedirect;
   }
@@ -105,7 +128,10 @@ export async function validateAuthorizationRequest(query: Query, context: Author
   // enough (a loopback URI matches on any port, and a URI registered before a rule existed may
   // be stored), so the URI is checked as registration would check it, and must parse.
   if (!isUsableRedirectUri(redirectUri)) {
-    return page('invalid_request', 'The redirect_uri is not a valid redirect URI (for example, its port is outside 1-65535), so the server will not send you there.');
+    return page(
+      'invalid_request',
+      'The redirect_uri is not a valid redirect URI (for example, its port is outside 1-65535), so the server will not send you there.',
+    );
   }
 
   // From here the redirect URI is trusted, but state must be echoable.
@@ -115,9 +141,15 @@ export async function validateAuthorizationRequest(query: Query, context: Author
   } catch {
     return page('invalid_request', 'The state parameter appears more than once.');
   }
-  if (state !== undefined && !VSCHAR.test(state)) return page('invalid_request', 'The state parameter contains characters that are not allowed.');
-  const redirect = (error: string, description: string): AuthorizationRequestOutcome =>
-    ({ kind: 'redirect', redirectUri, ...(state !== undefined ? { state } : {}), error, description });
+  if (state !== undefined && !VSCHAR.test(state))
+    return page('invalid_request', 'The state parameter contains characters that are not allowed.');
+  const redirect = (error: string, description: string): AuthorizationRequestOutcome => ({
+    kind: 'redirect',
+    redirectUri,
+    ...(state !== undefined ? { state } : {}),
+    error,
+    description,
+  });
 
   let responseType: string | undefined;
   let scopeParam: string | undefined;
@@ -138,13 +170,22 @@ export async function validateAuthorizationRequest(query: Query, context: Author
   }
   if (codeChallenge === undefined) {
     if (client.tokenEndpointAuthMethod === 'none') {
-      return page('invalid_request', 'This application is a public client and must use PKCE: the request needs a code_challenge with code_challenge_method=S256.');
+      return page(
+        'invalid_request',
+        'This application is a public client and must use PKCE: the request needs a code_challenge with code_challenge_method=S256.',
+      );
     }
-    if (codeChallengeMethod !== undefined) return page('invalid_request', 'code_challenge_method was sent without a code_challenge.');
+    if (codeChallengeMethod !== undefined)
+      return page('invalid_request', 'code_challenge_method was sent without a code_challenge.');
   } else {
-    if (!CODE_CHALLENGE.test(codeChallenge)) return page('invalid_request', 'The code_challenge is malformed (RFC 7636 §4.2: 43-128 characters).');
+    if (!CODE_CHALLENGE.test(codeChallenge))
+      return page('invalid_request', 'The code_challenge is malformed (RFC 7636 §4.2: 43-128 characters).');
     // RFC 7636 §4.3 would default a missing method to "plain", which this server refuses.
-    if (codeChallengeMethod === undefined) return page('invalid_request', 'code_challenge_method=S256 is required with a code_challenge (plain is not supported).');
+    if (codeChallengeMethod === undefined)
+      return page(
+        'invalid_request',
+        'code_challenge_method=S256 is required with a code_challenge (plain is not supported).',
+      );
   }
 
   // 4. What is asked for.
@@ -155,7 +196,8 @@ export async function validateAuthorizationRequest(query: Query, context: Author
   }
 
   const requestedScope = scopeParam === undefined ? [] : scopeParam.split(' ').filter((s) => s.length > 0);
-  if (requestedScope.some((s) => !SCOPE_TOKEN.test(s))) return redirect('invalid_scope', 'The scope parameter is malformed.');
+  if (requestedScope.some((s) => !SCOPE_TOKEN.test(s)))
+    return redirect('invalid_scope', 'The scope parameter is malformed.');
   const scope = await context.clients.validateScope(undefined, client, [...new Set(requestedScope)]);
   if (!scope) return redirect('invalid_scope', 'None of the requested scopes is available to this application.');
 
@@ -168,7 +210,8 @@ export async function validateAuthorizationRequest(query: Query, context: Author
       return redirect('invalid_target', 'This server issues tokens for one resource at a time.');
     }
     resource = matchResource(values[0], context.resources);
-    if (!resource) return redirect('invalid_target', 'The requested resource is not served by this authorization server.');
+    if (!resource)
+      return redirect('invalid_target', 'The requested resource is not served by this authorization server.');
   }
 
   const parameters: Record<string, string> = {};
@@ -218,7 +261,10 @@ export function isUsableRedirectUri(redirectUri: string): boolean {
  * URI's own query, which is kept (§3.1.2), with `iss` (RFC 9207) on success and error alike.
  * Undefined when the URI cannot be a redirect target: the caller then shows a page, never a 500.
  */
-export function buildClientRedirect(redirectUri: string, params: Record<string, string | undefined>): string | undefined {
+export function buildClientRedirect(
+  redirectUri: string,
+  params: Record<string, string | undefined>,
+): string | undefined {
   if (!isUsableRedirectUri(redirectUri)) return undefined;
   const url = new URL(redirectUri);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.append(name, value);

@@ -54,10 +54,13 @@ async function main(): Promise<number> {
         }
         stopping = true;
         output.err(`oauth-dcr-server: ${signal}, shutting down`);
-        server.close().then(() => process.exit(0), (error: unknown) => {
-          output.err(`oauth-dcr-server: shutdown failed: ${String(error)}`);
-          process.exit(1);
-        });
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            output.err(`oauth-dcr-server: shutdown failed: ${String(error)}`);
+            process.exit(1);
+          },
+        );
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
@@ -68,7 +71,7 @@ async function main(): Promise<number> {
       output.err(`oauth-dcr-server: ${error.message}`);
       return 2;
     }
-    output.err(`oauth-dcr-server: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    output.err(`oauth-dcr-server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;
   }
 }

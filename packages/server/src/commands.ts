@@ -65,7 +65,9 @@ export async function runCommand(input: CommandInput): Promise<RunningServer | v
     case 'iat':
     case 'clients':
       // They moved to the library, whose command works on its own tables alone: say where.
-      throw new UsageError(`${command} is an oauth-dcr admin command: npx oauth-dcr ${[command, sub].filter(Boolean).join(' ')} (same DATABASE_* settings)`);
+      throw new UsageError(
+        `${command} is an oauth-dcr admin command: npx oauth-dcr ${[command, sub].filter(Boolean).join(' ')} (same DATABASE_* settings)`,
+      );
     case undefined:
     case 'help':
       input.output.out(USAGE);
@@ -93,7 +95,9 @@ async function serve(input: CommandInput): Promise<RunningServer> {
   output.out(`  storage: ${server.storage.description}`);
   const demo = server.demoUser;
   if (demo.kind === 'created') {
-    output.out(`  demo user created: username "${demo.username}", password "${demo.password}" (shown once; set DCR_DEMO_USER=name:password to choose)`);
+    output.out(
+      `  demo user created: username "${demo.username}", password "${demo.password}" (shown once; set DCR_DEMO_USER=name:password to choose)`,
+    );
   } else if (demo.kind === 'configured') {
     output.out(`  demo user: "${demo.username}" (from DCR_DEMO_USER)`);
   } else {
@@ -109,11 +113,16 @@ async function migrate(input: CommandInput): Promise<void> {
   const { config } = loadConfig(input.env, input.flags);
   if (config.storage.kind === 'memory') throw new UsageError('DCR_STORE=memory has nothing to migrate');
   let applied: string[] = [];
-  const storage = await openConfiguredStorage(config.storage, { migrate: false, onMigrated: (names) => (applied = names) });
+  const storage = await openConfiguredStorage(config.storage, {
+    migrate: false,
+    onMigrated: (names) => (applied = names),
+  });
   try {
-    input.output.out(applied.length > 0
-      ? `applied migrations to ${storage.description}: ${applied.join(', ')}`
-      : `${storage.description} is up to date`);
+    input.output.out(
+      applied.length > 0
+        ? `applied migrations to ${storage.description}: ${applied.join(', ')}`
+        : `${storage.description} is up to date`,
+    );
   } finally {
     await storage.close();
   }

@@ -72,10 +72,12 @@ export class ConfigError extends Error {
 }
 
 /** Command-line flags, already parsed; names as in the environment, lower-case with dashes. */
-export type ConfigFlags = Partial<Record<
-  'port' | 'host' | 'issuer' | 'database-path' | 'database-url' | 'database-schema' | 'store' | 'log-level',
-  string
->>;
+export type ConfigFlags = Partial<
+  Record<
+    'port' | 'host' | 'issuer' | 'database-path' | 'database-url' | 'database-schema' | 'store' | 'log-level',
+    string
+  >
+>;
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = 'localhost';
@@ -136,7 +138,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
   const headersTimeout = parseSeconds('DCR_HEADERS_TIMEOUT', read('DCR_HEADERS_TIMEOUT', undefined, '10s')!);
   if (headersTimeout > requestTimeout) {
     // node:http refuses a headers timeout longer than the request timeout it is part of.
-    throw new ConfigError(`DCR_HEADERS_TIMEOUT (${headersTimeout}s) must not exceed DCR_REQUEST_TIMEOUT (${requestTimeout}s)`);
+    throw new ConfigError(
+      `DCR_HEADERS_TIMEOUT (${headersTimeout}s) must not exceed DCR_REQUEST_TIMEOUT (${requestTimeout}s)`,
+    );
   }
 
   const config: ServerConfig = {
@@ -178,7 +182,11 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0']);
 /** The issuer once the listening port is known (RFC 8414 §2: no trailing slash, query or fragment). */
 export function resolveIssuer(config: ServerConfig, port: number): string {
   if (config.issuer) return config.issuer;
-  const host = WILDCARD_HOSTS.has(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host = WILDCARD_HOSTS.has(config.host)
+    ? 'localhost'
+    : config.host.includes(':')
+      ? `[${config.host}]`
+      : config.host;
   return `http://${host}:${port}`;
 }
 
@@ -301,7 +309,10 @@ function parseDemoUser(value: string): { username: string; password: string } {
 }
 
 function parseList(value: string): string[] {
-  return value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
 }
 
 function parseBoolean(name: string, value: string): boolean {

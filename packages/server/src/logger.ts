@@ -25,10 +25,12 @@ const REDACTED_PATHS = [
  */
 export function createLogger(level: string, secrets: readonly string[] = []): Logger {
   // Short values would mask ordinary words all over the log.
-  const masked = [...new Set(secrets)].filter((secret) => secret.length >= 4).flatMap((secret) => {
-    const jsonForm = JSON.stringify(secret).slice(1, -1);
-    return jsonForm === secret ? [secret] : [secret, jsonForm];
-  });
+  const masked = [...new Set(secrets)]
+    .filter((secret) => secret.length >= 4)
+    .flatMap((secret) => {
+      const jsonForm = JSON.stringify(secret).slice(1, -1);
+      return jsonForm === secret ? [secret] : [secret, jsonForm];
+    });
   return pino(
     {
       level,

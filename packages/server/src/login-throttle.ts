@@ -62,7 +62,11 @@ export function memoryLoginLimiters(limits: LoginLimits = DEFAULT_LOGIN_LIMITS):
     perAddress: new RateLimiterMemory({ keyPrefix: 'login_addr', ...limits.perAddress }),
     perAddressAndUsername: new RateLimiterMemory({ keyPrefix: 'login_addr_user', ...limits.perAddressAndUsername }),
     perUsername: new RateLimiterMemory({ keyPrefix: 'login_user', ...limits.perUsername }),
-    knownAddresses: new RateLimiterMemory({ keyPrefix: 'login_known', points: 1, duration: limits.knownAddressDuration }),
+    knownAddresses: new RateLimiterMemory({
+      keyPrefix: 'login_known',
+      points: 1,
+      duration: limits.knownAddressDuration,
+    }),
   };
 }
 
@@ -92,13 +96,15 @@ export class LoginThrottle {
     const known = (await knownAddresses.get(pairKey)) !== null;
     if (!known) {
       const refusedByAddress = await consume(perAddress, addressKey);
-      if (refusedByAddress !== undefined) return { allowed: false, retryAfterSeconds: refusedByAddress, reason: 'address' };
+      if (refusedByAddress !== undefined)
+        return { allowed: false, retryAfterSeconds: refusedByAddress, reason: 'address' };
     }
     const refusedByPair = await consume(perAddressAndUsername, pairKey);
     if (refusedByPair !== undefined) return { allowed: false, retryAfterSeconds: refusedByPair, reason: 'account' };
     if (!known) {
       const refusedByUsername = await consume(perUsername, user);
-      if (refusedByUsername !== undefined) return { allowed: false, retryAfterSeconds: refusedByUsername, reason: 'account' };
+      if (refusedByUsername !== undefined)
+        return { allowed: false, retryAfterSeconds: refusedByUsername, reason: 'account' };
     }
     return {
       allowed: true,

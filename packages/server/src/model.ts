@@ -47,7 +47,10 @@ export function createModel(options: ModelOptions) {
   const clients = oauth2ServerClients(options.registration);
 
   /** The client (look-up only) and user a stored code or token belongs to, or null if either is gone. */
-  async function owners(clientId: string, userId: string | undefined): Promise<{ client: OAuth2ServerClient; user?: User } | null> {
+  async function owners(
+    clientId: string,
+    userId: string | undefined,
+  ): Promise<{ client: OAuth2ServerClient; user?: User } | null> {
     const client = await clients.getClient(clientId, null);
     if (!client) return null;
     if (userId === undefined) return { client };
@@ -70,7 +73,10 @@ export function createModel(options: ModelOptions) {
     },
 
     async saveAuthorizationCode(
-      code: Pick<OAuth2Server.AuthorizationCode, 'authorizationCode' | 'expiresAt' | 'redirectUri' | 'scope' | 'codeChallenge' | 'codeChallengeMethod'>,
+      code: Pick<
+        OAuth2Server.AuthorizationCode,
+        'authorizationCode' | 'expiresAt' | 'redirectUri' | 'scope' | 'codeChallenge' | 'codeChallengeMethod'
+      >,
       client: OAuth2Server.Client,
       subject: GrantSubject,
     ): Promise<OAuth2Server.AuthorizationCode> {
@@ -127,7 +133,11 @@ export function createModel(options: ModelOptions) {
       return tokens.consumeAuthorizationCode(hashSecret(code.authorizationCode), nowSeconds());
     },
 
-    async saveToken(token: OAuth2Server.Token, client: OAuth2Server.Client, subject: GrantSubject): Promise<OAuth2Server.Token> {
+    async saveToken(
+      token: OAuth2Server.Token,
+      client: OAuth2Server.Client,
+      subject: GrantSubject,
+    ): Promise<OAuth2Server.Token> {
       const now = nowSeconds();
       const common = {
         grantId: subject.grantId,
@@ -144,12 +154,14 @@ export function createModel(options: ModelOptions) {
         delete issued.refreshToken;
         delete issued.refreshTokenExpiresAt;
       }
-      const records: TokenRecord[] = [{
-        ...common,
-        tokenHash: hashSecret(token.accessToken),
-        kind: 'access',
-        expiresAt: toSeconds(token.accessTokenExpiresAt, now + 3600),
-      }];
+      const records: TokenRecord[] = [
+        {
+          ...common,
+          tokenHash: hashSecret(token.accessToken),
+          kind: 'access',
+          expiresAt: toSeconds(token.accessTokenExpiresAt, now + 3600),
+        },
+      ];
       if (issued.refreshToken) {
         records.push({
           ...common,
@@ -165,7 +177,7 @@ export function createModel(options: ModelOptions) {
     async getAccessToken(accessToken: string): Promise<OAuth2Server.Token | null> {
       if (typeof accessToken !== 'string') return null;
       const record = await tokens.findToken(hashSecret(accessToken));
-      if (!record || record.kind !== 'access' || record.revokedAt !== undefined) return null;
+      if (record?.kind !== 'access' || record.revokedAt !== undefined) return null;
       const found = await owners(record.clientId, record.userId);
       if (!found) return null;
       return {
@@ -180,12 +192,13 @@ export function createModel(options: ModelOptions) {
     async getRefreshToken(refreshToken: string): Promise<OAuth2Server.RefreshToken | null> {
       if (typeof refreshToken !== 'string') return null;
       const record = await tokens.findToken(hashSecret(refreshToken));
-      if (!record || record.kind !== 'refresh') return null;
+      if (record?.kind !== 'refresh') return null;
       if (record.revokedAt !== undefined) {
         // RFC 9700 §4.14.2: a rotated-out refresh token coming back means two parties hold it;
         // the whole grant is revoked so the legitimate client re-authorizes.
         const revoked = await tokens.revokeGrant(record.grantId, nowSeconds());
-        if (revoked > 0) logger.warn({ clientId: record.clientId, revoked }, 'revoked refresh token reused; its grant is revoked');
+        if (revoked > 0)
+          logger.warn({ clientId: record.clientId, revoked }, 'revoked refresh token reused; its grant is revoked');
         return null;
       }
       const found = await owners(record.clientId, record.userId);
@@ -229,5 +242,10 @@ function subjectOf(record: TokenRecord, user: User | undefined): GrantSubject {
 
 /** A fresh grant for a user's consent at /authorize. */
 export function newGrantSubject(user: User, context: { redirectUriSent: boolean; resource?: string }): GrantSubject {
-  return { user, grantId: randomUUID(), redirectUriSent: context.redirectUriSent, ...(context.resource ? { resource: context.resource } : {}) };
+  return {
+    user,
+    grantId: randomUUID(),
+    redirectUriSent: context.redirectUriSent,
+    ...(context.resource ? { resource: context.resource } : {}),
+  };
 }

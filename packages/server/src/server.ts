@@ -85,7 +85,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     for (const [req, res] of waiting.splice(0)) handle(req, res);
 
     const pruneTimer = setInterval(() => {
-      opened.tokens.pruneExpired(Math.floor(Date.now() / 1000) - PRUNE_GRACE_SECONDS)
+      opened.tokens
+        .pruneExpired(Math.floor(Date.now() / 1000) - PRUNE_GRACE_SECONDS)
         .then((pruned) => pruned > 0 && logger.info({ pruned }, 'expired codes and tokens deleted'))
         .catch((error: unknown) => logger.warn({ err: error }, 'pruning expired tokens failed'));
     }, PRUNE_INTERVAL_MS);
@@ -99,11 +100,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       storage: opened,
       demoUser,
       http,
-      close: () => (closing ??= (async () => {
-        clearInterval(pruneTimer);
-        await drain(http, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
-        if (ownsStorage) await opened.close();
-      })()),
+      close: () =>
+        (closing ??= (async () => {
+          clearInterval(pruneTimer);
+          await drain(http, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+          if (ownsStorage) await opened.close();
+        })()),
     };
   } catch (error) {
     http.close();
@@ -127,7 +129,8 @@ async function listen(http: Server, config: ServerConfig): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
     if (code === 'EADDRINUSE') throw new ConfigError(`PORT: ${where} is already in use`);
-    if (code === 'EACCES') throw new ConfigError(`PORT: not allowed to listen on ${where} (ports below 1024 need privileges)`);
+    if (code === 'EACCES')
+      throw new ConfigError(`PORT: not allowed to listen on ${where} (ports below 1024 need privileges)`);
     if (code === 'EADDRNOTAVAIL') throw new ConfigError(`HOST: ${config.host} is not an address of this machine`);
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new ConfigError(`HOST: ${config.host} does not resolve`);
     throw error;
@@ -167,7 +170,10 @@ export interface OpenConfiguredStorageOptions extends OpenStorageOptions {
  * it cannot: a missing directory, a database that does not exist, an unreachable or refusing
  * PostgreSQL server. Checked before opening, so a refused setting leaves nothing on disk.
  */
-export async function openConfiguredStorage(config: StorageConfig, options: OpenConfiguredStorageOptions = {}): Promise<ServerStorage> {
+export async function openConfiguredStorage(
+  config: StorageConfig,
+  options: OpenConfiguredStorageOptions = {},
+): Promise<ServerStorage> {
   const { mustExist = false, ...openOptions } = options;
   if (config.kind === 'sqlite') await checkSqlitePath(config.path, mustExist);
   if (config.kind === 'postgres') await checkPostgres(config, mustExist);
@@ -184,7 +190,9 @@ async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> 
   if (found?.isDirectory()) throw new ConfigError(`DATABASE_PATH: ${path} is a directory, not a database file`);
   if (!found) {
     if (mustExist) {
-      throw new ConfigError(`DATABASE_PATH: ${path} does not exist (this command never creates a database; check the path, or create it with oauth-dcr migrate)`);
+      throw new ConfigError(
+        `DATABASE_PATH: ${path} does not exist (this command never creates a database; check the path, or create it with oauth-dcr migrate)`,
+      );
     }
     const directory = await stat(dirname(path)).catch(() => undefined);
     if (!directory) throw new ConfigError(`DATABASE_PATH: directory ${dirname(path)} does not exist`);
@@ -199,7 +207,8 @@ async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> 
   try {
     const db = new Database(path, { fileMustExist: true });
     try {
-      hasClients = db.prepare("select 1 from sqlite_master where type = 'table' and name = 'dcr_clients'").get() !== undefined;
+      hasClients =
+        db.prepare("select 1 from sqlite_master where type = 'table' and name = 'dcr_clients'").get() !== undefined;
     } finally {
       db.close();
     }
@@ -207,7 +216,9 @@ async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> 
     throw new ConfigError(`DATABASE_PATH: cannot open ${path}: ${oneLine(error)}`);
   }
   if (!hasClients) {
-    throw new ConfigError(`DATABASE_PATH: ${path} is not an oauth-dcr database (no dcr_clients table; check the path, or run oauth-dcr migrate)`);
+    throw new ConfigError(
+      `DATABASE_PATH: ${path} is not an oauth-dcr database (no dcr_clients table; check the path, or run oauth-dcr migrate)`,
+    );
   }
 }
 
@@ -230,7 +241,9 @@ async function checkPostgres(config: Extract<StorageConfig, { kind: 'postgres' }
       );
       if (rows.length === 0) {
         const where = config.schema ? `schema ${config.schema}` : 'the default schema';
-        throw new ConfigError(`DATABASE_URL: no oauth-dcr tables in ${where} (this command never creates them; check DATABASE_URL and DATABASE_SCHEMA, or run oauth-dcr migrate)`);
+        throw new ConfigError(
+          `DATABASE_URL: no oauth-dcr tables in ${where} (this command never creates them; check DATABASE_URL and DATABASE_SCHEMA, or run oauth-dcr migrate)`,
+        );
       }
     }
   } finally {
@@ -240,7 +253,15 @@ async function checkPostgres(config: Extract<StorageConfig, { kind: 'postgres' }
 
 /** Network failures and refusals by the database server: a setting's fault, not a bug. */
 const POSTGRES_SETTING_ERRORS = /^(28|3D|3F|42501)/;
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+]);
 
 function explainStorageError(config: StorageConfig, error: unknown): ConfigError | undefined {
   const code = String((error as { code?: unknown }).code ?? '');
@@ -301,8 +322,11 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
       // Every JSON answer of the core already carries nosniff (src/http/response.ts).
       registration(req, res).catch((error: unknown) => {
         context.logger.error({ err: error }, 'registration endpoint failed');
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
-        res.end(JSON.stringify({ error: 'server_error', error_description: 'The registration could not be completed' }));
+        if (!res.headersSent)
+          res.writeHead(500, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
+        res.end(
+          JSON.stringify({ error: 'server_error', error_description: 'The registration could not be completed' }),
+        );
       });
       return;
     }
@@ -317,7 +341,10 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
 function logHangUp(logger: Logger, req: IncomingMessage, res: ServerResponse, url: string): void {
   res.once('close', () => {
     if (!res.writableFinished) {
-      logger.debug({ method: req.method, path: url.split('?', 1)[0] }, 'client closed the connection before the response was sent');
+      logger.debug(
+        { method: req.method, path: url.split('?', 1)[0] },
+        'client closed the connection before the response was sent',
+      );
     }
   });
 }
@@ -368,9 +395,15 @@ function onRegistrationEvent(event: AuditEvent, storage: ServerStorage, logger: 
   // Reads change nothing and can be frequent; they are debug. Every change and refusal is info.
   const level = event.type === 'client.read' ? 'debug' : 'info';
   if (level === 'debug' && !logger.isLevelEnabled('debug')) return;
-  logger[level]({ event: event.type, clientId: event.clientId, actor: event.actor, detail: event.detail }, 'registration event');
+  logger[level](
+    { event: event.type, clientId: event.clientId, actor: event.actor, detail: event.detail },
+    'registration event',
+  );
   if (event.type === 'client.deleted' && event.clientId) {
-    storage.tokens.revokeClient(event.clientId, event.at)
-      .catch((error: unknown) => logger.warn({ err: error, clientId: event.clientId }, 'revoking a deleted client\'s tokens failed'));
+    storage.tokens
+      .revokeClient(event.clientId, event.at)
+      .catch((error: unknown) =>
+        logger.warn({ err: error, clientId: event.clientId }, "revoking a deleted client's tokens failed"),
+      );
   }
 }

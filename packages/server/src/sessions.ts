@@ -138,9 +138,18 @@ export class SessionStore {
     };
     this.#sessions.set(session.id, session);
     let ids = this.#sessionsByUser.get(userId);
-    if (!ids) this.#sessionsByUser.set(userId, (ids = new Set()));
+    if (!ids) {
+      ids = new Set();
+      this.#sessionsByUser.set(userId, ids);
+    }
     ids.add(session.id);
-    const attributes = ['Path=/', `Max-Age=${this.#ttl}`, 'HttpOnly', 'SameSite=Lax', ...(this.#secure ? ['Secure'] : [])];
+    const attributes = [
+      'Path=/',
+      `Max-Age=${this.#ttl}`,
+      'HttpOnly',
+      'SameSite=Lax',
+      ...(this.#secure ? ['Secure'] : []),
+    ];
     appendSetCookie(res, `${this.#cookieName}=${session.id}; ${attributes.join('; ')}`);
     return session;
   }

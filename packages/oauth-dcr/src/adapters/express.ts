@@ -26,11 +26,17 @@ export type ExpressNextLike = (error?: unknown) => void;
  */
 export function expressRegistration(registration: Registration) {
   return (req: ExpressRequestLike, res: ServerResponse, next: ExpressNextLike): void => {
-    const raw: RawRequest = fromIncomingMessage(req, { trustProxy: Boolean(req.app?.get('trust proxy')) }, req.originalUrl);
+    const raw: RawRequest = fromIncomingMessage(
+      req,
+      { trustProxy: Boolean(req.app?.get('trust proxy')) },
+      req.originalUrl,
+    );
     // If a body parser already consumed the stream, hand its result on (re-serialized).
     if (req.readableEnded && req.body !== undefined) {
       const text = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-      raw.body = (async function* () { yield Buffer.from(text); })();
+      raw.body = (async function* () {
+        yield Buffer.from(text);
+      })();
     }
     registration.handleRaw(raw).then((result) => writeResult(res, result), next);
   };

@@ -20,7 +20,11 @@ export function nodeRegistration(registration: Registration, options: NodeAdapte
   };
 }
 
-export function fromIncomingMessage(req: IncomingMessage, options: NodeAdapterOptions = {}, path = req.url ?? '/'): RawRequest {
+export function fromIncomingMessage(
+  req: IncomingMessage,
+  options: NodeAdapterOptions = {},
+  path = req.url ?? '/',
+): RawRequest {
   const forwarded = (name: string) => (options.trustProxy ? firstValue(req.headers[name]) : undefined);
   const protocol = forwarded('x-forwarded-proto') ?? ((req.socket as TLSSocket).encrypted ? 'https' : 'http');
   const host = forwarded('x-forwarded-host') ?? req.headers.host ?? 'localhost';

@@ -111,7 +111,9 @@ export function oauth2ServerClients(
       const tierScopes = registration.clientLimits(client.registeredVia).scopesSupported;
       const ceiling = client.scope
         ? client.scope.filter((s) => !tierScopes || tierScopes.has(s))
-        : tierScopes ? [...tierScopes] : undefined;
+        : tierScopes
+          ? [...tierScopes]
+          : undefined;
       if (!ceiling) return requested;
       // No scope requested: the client gets what it registered.
       if (requested.length === 0) return [...ceiling];
@@ -121,16 +123,23 @@ export function oauth2ServerClients(
   };
 }
 
-function toHostClient(record: ClientRecord, limits: ClientLimits, options: OAuth2ServerClientsOptions): OAuth2ServerClient {
+function toHostClient(
+  record: ClientRecord,
+  limits: ClientLimits,
+  options: OAuth2ServerClientsOptions,
+): OAuth2ServerClient {
   const metadata = record.metadata;
   const allowedGrants = limits.allowedGrantTypes;
   const client: OAuth2ServerClient = {
     id: record.clientId,
     redirectUris: Array.isArray(metadata.redirect_uris) ? [...(metadata.redirect_uris as string[])] : [],
-    grants: Array.isArray(metadata.grant_types) ? (metadata.grant_types as string[]).filter((g) => allowedGrants.has(g)) : [],
-    tokenEndpointAuthMethod: typeof metadata.token_endpoint_auth_method === 'string'
-      ? metadata.token_endpoint_auth_method
-      : 'client_secret_basic',
+    grants: Array.isArray(metadata.grant_types)
+      ? (metadata.grant_types as string[]).filter((g) => allowedGrants.has(g))
+      : [],
+    tokenEndpointAuthMethod:
+      typeof metadata.token_endpoint_auth_method === 'string'
+        ? metadata.token_endpoint_auth_method
+        : 'client_secret_basic',
     registeredVia: record.registeredVia,
     metadata: { ...metadata },
   };
@@ -164,10 +173,9 @@ function toHostClient(record: ClientRecord, limits: ClientLimits, options: OAuth
  * passes unchanged. The wrapper inherits every other model method through its prototype, so a
  * model built as an object literal (as above) keeps working as it was.
  */
-export function holdToRegisteredAuthMethod<Model extends { getClient(clientId: string, clientSecret?: string | null): Promise<unknown> }>(
-  model: Model,
-  usedMethod: ClientAuthMethod,
-): Model {
+export function holdToRegisteredAuthMethod<
+  Model extends { getClient(clientId: string, clientSecret?: string | null): Promise<unknown> },
+>(model: Model, usedMethod: ClientAuthMethod): Model {
   const getClient = async (clientId: string, clientSecret?: string | null) => {
     const client = await model.getClient(clientId, clientSecret);
     // null: a look-up only (the authorize handler), where nobody authenticates.

@@ -63,7 +63,8 @@ export async function runAdminCommand(input: AdminCommandInput): Promise<void> {
         return withStore(input, (store) => createInitialAccessToken(store.clients, options, input.output));
       }
       if (sub === 'list') return withStore(input, (store) => listInitialAccessTokens(store.clients, input.output));
-      if (sub === 'revoke') return withStore(input, (store) => revokeInitialAccessToken(store.clients, rest[0], input.output));
+      if (sub === 'revoke')
+        return withStore(input, (store) => revokeInitialAccessToken(store.clients, rest[0], input.output));
       throw new UsageError('iat needs create, list or revoke');
     case 'clients':
       if (sub === 'list') return withStore(input, (store) => listClients(store.clients, input.output));
@@ -87,9 +88,11 @@ async function migrate(input: AdminCommandInput): Promise<void> {
   const store = await openAdminStore(storage, { mustExist: false });
   try {
     const applied = await store.migrate();
-    input.output.out(applied.length > 0
-      ? `applied migrations to ${store.description}: ${applied.join(', ')}`
-      : `${store.description} is up to date`);
+    input.output.out(
+      applied.length > 0
+        ? `applied migrations to ${store.description}: ${applied.join(', ')}`
+        : `${store.description} is up to date`,
+    );
   } finally {
     await store.close();
   }
@@ -121,10 +124,16 @@ function initialAccessTokenOptions(flags: AdminCommandInput['flags']): CreateIni
   return { uses: usesCount, expiresIn, ...(label !== undefined ? { label } : {}) };
 }
 
-async function createInitialAccessToken(store: ClientStore, options: CreateInitialAccessTokenOptions, output: Output): Promise<void> {
+async function createInitialAccessToken(
+  store: ClientStore,
+  options: CreateInitialAccessTokenOptions,
+  output: Output,
+): Promise<void> {
   const { token, record } = await createRegistration({ store }).initialAccessTokens.create(options);
   output.out(`initial access token (shown once, keep it secret):\n  ${token}`);
-  output.out(`id: ${record.id}  uses: ${record.usesRemaining ?? 'unlimited'}  expires: ${formatTime(record.expiresAt)}${record.label ? `  label: ${record.label}` : ''}`);
+  output.out(
+    `id: ${record.id}  uses: ${record.usesRemaining ?? 'unlimited'}  expires: ${formatTime(record.expiresAt)}${record.label ? `  label: ${record.label}` : ''}`,
+  );
   output.out('present it as "Authorization: Bearer <token>" on POST /register');
 }
 
@@ -134,13 +143,17 @@ async function listInitialAccessTokens(store: ClientStore, output: Output): Prom
     output.out('no initial access tokens');
     return;
   }
-  printTable(output, ['ID', 'LABEL', 'USES LEFT', 'EXPIRES', 'STATUS'], tokens.map((token) => [
-    token.id,
-    token.label ?? '',
-    token.usesRemaining === null ? 'unlimited' : String(token.usesRemaining),
-    formatTime(token.expiresAt),
-    tokenStatus(token),
-  ]));
+  printTable(
+    output,
+    ['ID', 'LABEL', 'USES LEFT', 'EXPIRES', 'STATUS'],
+    tokens.map((token) => [
+      token.id,
+      token.label ?? '',
+      token.usesRemaining === null ? 'unlimited' : String(token.usesRemaining),
+      formatTime(token.expiresAt),
+      tokenStatus(token),
+    ]),
+  );
 }
 
 async function revokeInitialAccessToken(store: ClientStore, id: string | undefined, output: Output): Promise<void> {
@@ -191,5 +204,6 @@ function printTable(output: Output, headers: string[], rows: string[][]): void {
   const clean = (cell: string) => cell.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   const all = [headers, ...rows.map((row) => row.map(clean))];
   const widths = headers.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
-  for (const row of all) output.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+  for (const row of all)
+    output.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }

@@ -38,7 +38,11 @@ export async function openAdminStore(storage: AdminStorage, options: OpenAdminSt
   const description = describeStorage(storage);
   if (storage.kind === 'sqlite') {
     // The store module first: when its peers are missing, its one line names all of them.
-    const { sqliteStore, migrateToLatest } = await importDriver(() => import('../store/sqlite.js'), 'DATABASE_PATH (SQLite)', 'better-sqlite3');
+    const { sqliteStore, migrateToLatest } = await importDriver(
+      () => import('../store/sqlite.js'),
+      'DATABASE_PATH (SQLite)',
+      'better-sqlite3',
+    );
     await checkSqlitePath(storage.path, options.mustExist);
     const store = await opened(storage, () => sqliteStore({ path: storage.path, migrate: options.mustExist }));
     return {
@@ -48,10 +52,16 @@ export async function openAdminStore(storage: AdminStorage, options: OpenAdminSt
       close: () => store.close(),
     };
   }
-  const { postgresStore, migrateToLatest } = await importDriver(() => import('../store/postgres.js'), 'DATABASE_URL (PostgreSQL)', 'pg');
+  const { postgresStore, migrateToLatest } = await importDriver(
+    () => import('../store/postgres.js'),
+    'DATABASE_URL (PostgreSQL)',
+    'pg',
+  );
   await checkPostgres(storage, options.mustExist);
   const schemaOption = storage.schema ? { schema: storage.schema } : {};
-  const store = await opened(storage, () => postgresStore({ connectionString: storage.url, migrate: options.mustExist, ...schemaOption }));
+  const store = await opened(storage, () =>
+    postgresStore({ connectionString: storage.url, migrate: options.mustExist, ...schemaOption }),
+  );
   return {
     clients: store,
     description,
@@ -61,7 +71,10 @@ export async function openAdminStore(storage: AdminStorage, options: OpenAdminSt
 }
 
 /** A store whose `ready` settled; closed again if it failed. */
-async function opened<Store extends { ready: Promise<void>; close(): Promise<void> }>(storage: AdminStorage, open: () => Store): Promise<Store> {
+async function opened<Store extends { ready: Promise<void>; close(): Promise<void> }>(
+  storage: AdminStorage,
+  open: () => Store,
+): Promise<Store> {
   const store = await explained(storage, async () => open());
   try {
     await explained(storage, () => store.ready);
@@ -97,7 +110,9 @@ async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> 
   if (found?.isDirectory()) throw new SettingError(`DATABASE_PATH: ${path} is a directory, not a database file`);
   if (!found) {
     if (mustExist) {
-      throw new SettingError(`DATABASE_PATH: ${path} does not exist (this command never creates a database; check the path, or create it with oauth-dcr migrate)`);
+      throw new SettingError(
+        `DATABASE_PATH: ${path} does not exist (this command never creates a database; check the path, or create it with oauth-dcr migrate)`,
+      );
     }
     const directory = await stat(dirname(path)).catch(() => undefined);
     if (!directory) throw new SettingError(`DATABASE_PATH: directory ${dirname(path)} does not exist`);
@@ -107,12 +122,17 @@ async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> 
   if (!mustExist) return;
   // A file that exists but is not ours (a mistyped path that hits another database) would be
   // migrated into an oauth-dcr database on open; look, read-only, before opening it for real.
-  const { default: Database } = await importDriver(() => import('better-sqlite3'), 'DATABASE_PATH (SQLite)', 'better-sqlite3');
+  const { default: Database } = await importDriver(
+    () => import('better-sqlite3'),
+    'DATABASE_PATH (SQLite)',
+    'better-sqlite3',
+  );
   let hasClients: boolean;
   try {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
-      hasClients = db.prepare("select 1 from sqlite_master where type = 'table' and name = 'dcr_clients'").get() !== undefined;
+      hasClients =
+        db.prepare("select 1 from sqlite_master where type = 'table' and name = 'dcr_clients'").get() !== undefined;
     } finally {
       db.close();
     }
@@ -120,7 +140,9 @@ async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> 
     throw new SettingError(`DATABASE_PATH: cannot open ${path}: ${oneLine(error)}`);
   }
   if (!hasClients) {
-    throw new SettingError(`DATABASE_PATH: ${path} is not an oauth-dcr database (no dcr_clients table; check the path, or run oauth-dcr migrate)`);
+    throw new SettingError(
+      `DATABASE_PATH: ${path} is not an oauth-dcr database (no dcr_clients table; check the path, or run oauth-dcr migrate)`,
+    );
   }
 }
 
@@ -143,7 +165,9 @@ async function checkPostgres(storage: Extract<AdminStorage, { kind: 'postgres' }
       );
       if (rows.length === 0) {
         const where = storage.schema ? `schema ${storage.schema}` : 'the default schema';
-        throw new SettingError(`DATABASE_URL: no oauth-dcr tables in ${where} (this command never creates them; check DATABASE_URL and DATABASE_SCHEMA, or run oauth-dcr migrate)`);
+        throw new SettingError(
+          `DATABASE_URL: no oauth-dcr tables in ${where} (this command never creates them; check DATABASE_URL and DATABASE_SCHEMA, or run oauth-dcr migrate)`,
+        );
       }
     }
   } finally {
@@ -153,7 +177,15 @@ async function checkPostgres(storage: Extract<AdminStorage, { kind: 'postgres' }
 
 /** Network failures and refusals by the database server: a setting's fault, not a bug. */
 const POSTGRES_SETTING_ERRORS = /^(28|3D|3F|42501)/;
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+]);
 
 /** Runs `work`, turning a database error that a setting explains into a SettingError naming it. */
 async function explained<T>(storage: AdminStorage, work: () => Promise<T>): Promise<T> {

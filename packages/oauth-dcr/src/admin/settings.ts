@@ -7,9 +7,7 @@
  * and know nothing of a server that may use the same database.
  */
 
-export type AdminStorage =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string; schema?: string };
+export type AdminStorage = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema?: string };
 
 /** Flags as parsed from the command line; names as the environment's, lower-case with dashes. */
 export type StorageFlags = Partial<Record<'database-path' | 'database-url' | 'database-schema', string>>;
@@ -30,7 +28,8 @@ export function loadAdminStorage(env: NodeJS.ProcessEnv, flags: StorageFlags = {
   const schema = read('DATABASE_SCHEMA', 'database-schema');
   if (url !== undefined) {
     // Both set would leave one silently unused: an admin command changing the wrong database.
-    if (path !== undefined) throw new SettingError('DATABASE_PATH and DATABASE_URL are both set: set one (SQLite or PostgreSQL)');
+    if (path !== undefined)
+      throw new SettingError('DATABASE_PATH and DATABASE_URL are both set: set one (SQLite or PostgreSQL)');
     checkDatabaseUrl(url);
     if (schema === '') throw new SettingError('DATABASE_SCHEMA must not be empty');
     return { kind: 'postgres', url, ...(schema ? { schema } : {}) };

@@ -42,7 +42,10 @@ export interface RegistrationOptions {
   /** CORS: `'*'` (default), a list of allowed origins, or false to send no CORS headers. */
   cors?: '*' | string[] | false;
   /** Seed: `_validate_client_metadata`. Runs after the built-in rules; may return replaced metadata. */
-  validateMetadata?: (metadata: ClientMetadata, ctx: RegistrationContext) => ClientMetadata | void | Promise<ClientMetadata | void>;
+  validateMetadata?: (
+    metadata: ClientMetadata,
+    ctx: RegistrationContext,
+  ) => ClientMetadata | void | Promise<ClientMetadata | void>;
   /** Seed: `_create_application`. Receives the record about to be stored; may return a replacement. */
   createClient?: (draft: ClientRecord, ctx: RegistrationContext) => ClientRecord | void | Promise<ClientRecord | void>;
   /** One call per outcome: registrations, rejections, reads, updates, deletes. Must not throw. */
@@ -161,7 +164,12 @@ export interface Tier {
 }
 
 const TIER_NAMES: RegistrationVia[] = [
-  'anonymous', 'initial_access_token', 'authenticated', 'software_statement', 'metadata_document', 'admin',
+  'anonymous',
+  'initial_access_token',
+  'authenticated',
+  'software_statement',
+  'metadata_document',
+  'admin',
 ];
 
 /** RFC 9700 §2.1.2 and §2.4: no implicit and no password grant unless a deployment opts in. */
@@ -226,23 +234,29 @@ export function resolveOptions(options: RegistrationOptions): ResolvedOptions {
   const overlap = options.secretRenewalOverlap ?? 0;
   if (!Number.isInteger(overlap) || overlap < 0) fail('secretRenewalOverlap must be a whole number of seconds');
 
-  const globalScopes = options.scopesSupported ? new Set(stringList('scopesSupported', options.scopesSupported)) : undefined;
+  const globalScopes = options.scopesSupported
+    ? new Set(stringList('scopesSupported', options.scopesSupported))
+    : undefined;
   const tiers = {} as Record<RegistrationVia, Tier>;
   for (const name of TIER_NAMES) {
     const tier = options.tiers?.[name];
     tiers[name] = {
-      allowedGrantTypes: new Set(tier?.allowedGrantTypes
-        ? stringList(`tiers.${name}.allowedGrantTypes`, tier.allowedGrantTypes)
-        : allowedGrantTypes),
+      allowedGrantTypes: new Set(
+        tier?.allowedGrantTypes
+          ? stringList(`tiers.${name}.allowedGrantTypes`, tier.allowedGrantTypes)
+          : allowedGrantTypes,
+      ),
       scopesSupported: tier?.scopesSupported
         ? new Set(stringList(`tiers.${name}.scopesSupported`, tier.scopesSupported))
         : globalScopes,
     };
   }
   for (const name of Object.keys(options.tiers ?? {})) {
-    if (!TIER_NAMES.includes(name as RegistrationVia)) fail(`tiers: unknown tier ${name} (known: ${TIER_NAMES.join(', ')})`);
+    if (!TIER_NAMES.includes(name as RegistrationVia))
+      fail(`tiers: unknown tier ${name} (known: ${TIER_NAMES.join(', ')})`);
   }
-  if (options.authenticate !== undefined && typeof options.authenticate !== 'function') fail('authenticate must be a function');
+  if (options.authenticate !== undefined && typeof options.authenticate !== 'function')
+    fail('authenticate must be a function');
 
   const schemes = options.allowedRedirectUriSchemes;
   return {
@@ -251,9 +265,10 @@ export function resolveOptions(options: RegistrationOptions): ResolvedOptions {
     registrationPath: registrationPath.replace(/\/+$/, '') || '/',
     allowedGrantTypes: new Set(allowedGrantTypes),
     requireHttpsRedirectUris: options.requireHttpsRedirectUris ?? true,
-    allowedRedirectUriSchemes: schemes === undefined
-      ? undefined
-      : new Set(stringList('allowedRedirectUriSchemes', schemes).map((s) => s.toLowerCase())),
+    allowedRedirectUriSchemes:
+      schemes === undefined
+        ? undefined
+        : new Set(stringList('allowedRedirectUriSchemes', schemes).map((s) => s.toLowerCase())),
     clientSecretTtl: ttl,
     tokenEndpointAuthMethods: new Set(methods),
     scopesSupported: globalScopes,

@@ -30,8 +30,10 @@ export async function readJsonObject(request: RawRequest, maxBytes: number): Pro
   const contentType = request.header('content-type');
   const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
-    throw new RegistrationError('invalid_request',
-      `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`);
+    throw new RegistrationError(
+      'invalid_request',
+      `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`,
+    );
   }
   const declared = Number(request.header('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
@@ -47,7 +49,9 @@ export async function readJsonObject(request: RawRequest, maxBytes: number): Pro
     throw invalidMetadata(`Request body is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidMetadata(`Request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+    throw invalidMetadata(
+      `Request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+    );
   }
   if (!sanitize(value, 1)) throw invalidMetadata(`Request body JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
   return value as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { RegistrationError } from './errors.js';
+import type { RegistrationError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 
 /** What the core answers; adapters turn it into a Web Response or write it to a ServerResponse. */
@@ -44,7 +44,11 @@ const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
  * CORS for browser-based clients (MCP Inspector and web apps register from the browser). The
  * headers go on every answer, 201s and errors alike, or the browser hides the error body.
  */
-export function corsHeaders(cors: ResolvedOptions['cors'], origin: string | undefined, preflight: boolean): Record<string, string> {
+export function corsHeaders(
+  cors: ResolvedOptions['cors'],
+  origin: string | undefined,
+  preflight: boolean,
+): Record<string, string> {
   if (cors === false) return {};
   let allowOrigin: string | undefined;
   if (cors === '*') allowOrigin = '*';

@@ -7,15 +7,15 @@ import type { ClientJwkSet, KnownClientMetadata } from '../core/client-metadata.
  */
 
 export type FieldKind =
-  | 'string'        // non-empty text
-  | 'url'           // absolute http(s) URL of a web page
-  | 'https-url'     // absolute https URL the server may fetch or send users to
-  | 'string-array'  // array of non-empty strings
+  | 'string' // non-empty text
+  | 'url' // absolute http(s) URL of a web page
+  | 'https-url' // absolute https URL the server may fetch or send users to
+  | 'string-array' // array of non-empty strings
   | 'https-url-array'
-  | 'scope'         // RFC 6749 §3.3 space-delimited scope tokens
-  | 'jwks'          // RFC 7517 JWK Set, public keys only
-  | 'alg'           // a JWS algorithm name
-  | 'integer'       // non-negative integer
+  | 'scope' // RFC 6749 §3.3 space-delimited scope tokens
+  | 'jwks' // RFC 7517 JWK Set, public keys only
+  | 'alg' // a JWS algorithm name
+  | 'integer' // non-negative integer
   | 'boolean';
 
 export interface FieldRule {
@@ -53,7 +53,9 @@ type KindsFor<T> = { [K in FieldKind]: NonNullable<T> extends KindValue[K] ? K :
  * One optional row per ClientMetadata field, whose kind must produce that field's type: a row for
  * a field the interface lacks, or a kind that checks the wrong type, does not compile.
  */
-export type FieldTable = { readonly [F in keyof KnownClientMetadata]?: FieldRule & { kind: KindsFor<KnownClientMetadata[F]> } };
+export type FieldTable = {
+  readonly [F in keyof KnownClientMetadata]?: FieldRule & { kind: KindsFor<KnownClientMetadata[F]> };
+};
 
 const NAME_MAX = 256;
 const URL_MAX = 2048;
@@ -95,7 +97,12 @@ const FIELD_TABLE = {
   initiate_login_uri: { kind: 'https-url', maxLength: URL_MAX, source: 'OIDC DCR §2' },
   request_uris: { kind: 'https-url-array', maxItems: 16, maxLength: URL_MAX, source: 'OIDC DCR §2' },
   // OpenID Connect RP-Initiated Logout 1.0 §3.1
-  post_logout_redirect_uris: { kind: 'string-array', maxItems: 32, maxLength: URL_MAX, source: 'OIDC RP-Initiated Logout §3.1' },
+  post_logout_redirect_uris: {
+    kind: 'string-array',
+    maxItems: 32,
+    maxLength: URL_MAX,
+    source: 'OIDC RP-Initiated Logout §3.1',
+  },
 } as const satisfies FieldTable;
 
 /** The table by field name, for look-ups of names as sent (`Object.hasOwn` first: names are client input). */

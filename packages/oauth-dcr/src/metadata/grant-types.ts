@@ -50,9 +50,11 @@ export function resolveGrantAndResponseTypes(
 ): GrantSelection {
   // RFC 7591 §2: grant_types defaults to ["authorization_code"]; when only response_types is
   // given, the grants it implies are the natural default.
-  let grants = requestedGrants ?? (requestedResponseTypes
-    ? unique(requestedResponseTypes.flatMap(grantsForResponseType))
-    : [GRANT.authorizationCode]);
+  let grants =
+    requestedGrants ??
+    (requestedResponseTypes
+      ? unique(requestedResponseTypes.flatMap(grantsForResponseType))
+      : [GRANT.authorizationCode]);
 
   const kept: string[] = [];
   for (const grant of grants) {
@@ -78,8 +80,9 @@ export function resolveGrantAndResponseTypes(
 
   // RFC 7591 §2: response_types defaults to ["code"]; a client without the authorization_code
   // grant (e.g. client_credentials only) uses no authorization endpoint, so it gets none.
-  const responseTypes = requestedResponseTypes
-    ?? (grants.includes(GRANT.authorizationCode) ? ['code'] : grants.includes(GRANT.implicit) ? ['token'] : []);
+  const responseTypes =
+    requestedResponseTypes ??
+    (grants.includes(GRANT.authorizationCode) ? ['code'] : grants.includes(GRANT.implicit) ? ['token'] : []);
 
   // RFC 7591 §2.1 table, both ways: every response type needs its grant ...
   for (const type of responseTypes) {
@@ -87,18 +90,26 @@ export function resolveGrantAndResponseTypes(
     for (const needed of grantsForResponseType(type)) {
       if (!grants.includes(needed)) {
         if (!allowed.has(needed)) {
-          throw invalidMetadata(`Grant type '${needed}' is not allowed for dynamic registration (needed by response type '${type}')`);
+          throw invalidMetadata(
+            `Grant type '${needed}' is not allowed for dynamic registration (needed by response type '${type}')`,
+          );
         }
-        throw invalidMetadata(`response_types: '${type}' requires grant type '${needed}' in grant_types (RFC 7591 §2.1)`);
+        throw invalidMetadata(
+          `response_types: '${type}' requires grant type '${needed}' in grant_types (RFC 7591 §2.1)`,
+        );
       }
     }
   }
   // ... and every redirect-based grant needs a response type that uses it.
   if (grants.includes(GRANT.authorizationCode) && !responseTypes.some((t) => t.split(' ').includes('code'))) {
-    throw invalidMetadata("grant_types: 'authorization_code' requires response type 'code' in response_types (RFC 7591 §2.1)");
+    throw invalidMetadata(
+      "grant_types: 'authorization_code' requires response type 'code' in response_types (RFC 7591 §2.1)",
+    );
   }
   if (grants.includes(GRANT.implicit) && !responseTypes.some((t) => /(^| )(token|id_token)( |$)/.test(t))) {
-    throw invalidMetadata("grant_types: 'implicit' requires response type 'token' or 'id_token' in response_types (RFC 7591 §2.1)");
+    throw invalidMetadata(
+      "grant_types: 'implicit' requires response type 'token' or 'id_token' in response_types (RFC 7591 §2.1)",
+    );
   }
   return { grantTypes: grants, responseTypes };
 }
@@ -112,8 +123,8 @@ export function resolveGrantAndResponseTypes(
 export function checkGrantsForAuthMethod(grants: readonly string[], authMethod: string): void {
   if (authMethod === 'none' && grants.includes(GRANT.clientCredentials)) {
     throw invalidMetadata(
-      "grant_types: 'client_credentials' requires client authentication (RFC 6749 §4.4), so a public client "
-        + "(token_endpoint_auth_method 'none') cannot use it; register a confidential client instead",
+      "grant_types: 'client_credentials' requires client authentication (RFC 6749 §4.4), so a public client " +
+        "(token_endpoint_auth_method 'none') cannot use it; register a confidential client instead",
     );
   }
 }

@@ -53,7 +53,9 @@ export function hasImpossiblePort(uri: string): boolean {
 export function classifyRedirectUri(uri: string, rules: RedirectUriRules): RedirectUriKind {
   if (uri.length === 0) throw invalidRedirectUri('Redirect URI must not be empty');
   if (uri.length > MAX_REDIRECT_URI_LENGTH) {
-    throw invalidRedirectUri(`Redirect URI is longer than ${MAX_REDIRECT_URI_LENGTH} characters: ${uri.slice(0, 64)}...`);
+    throw invalidRedirectUri(
+      `Redirect URI is longer than ${MAX_REDIRECT_URI_LENGTH} characters: ${uri.slice(0, 64)}...`,
+    );
   }
   // Control characters and spaces never belong in a URI and can confuse later parsers.
   if (/[\u0000-\u0020\u007f-\u009f]/.test(uri)) {

@@ -11,10 +11,11 @@ import { classifyRedirectUri, isNativeRedirectKind, type RedirectUriKind } from 
  * What the metadata rules read from the deployment: resolved options, plus the one service they
  * use (fetching a sector_identifier_uri, OIDC DCR §2), which the endpoint builds and passes in.
  */
-export interface MetadataRules extends Pick<
-  ResolvedOptions,
-  'requireHttpsRedirectUris' | 'allowedRedirectUriSchemes' | 'tokenEndpointAuthMethods' | 'defaultScope'
-> {
+export interface MetadataRules
+  extends Pick<
+    ResolvedOptions,
+    'requireHttpsRedirectUris' | 'allowedRedirectUriSchemes' | 'tokenEndpointAuthMethods' | 'defaultScope'
+  > {
   fetchJson(url: string): Promise<unknown>;
 }
 
@@ -30,7 +31,11 @@ export async function validateClientMetadata(
   const known = checkFieldTypes(input);
   const out: ClientMetadata = Object.create(null);
 
-  const { grantTypes, responseTypes } = resolveGrantAndResponseTypes(known.grant_types, known.response_types, tier.allowedGrantTypes);
+  const { grantTypes, responseTypes } = resolveGrantAndResponseTypes(
+    known.grant_types,
+    known.response_types,
+    tier.allowedGrantTypes,
+  );
 
   const redirectKinds = checkRedirectUris(known, grantTypes, policy);
   const applicationType = resolveApplicationType(known, redirectKinds, grantTypes);
@@ -63,8 +68,22 @@ const LANGUAGE_TAG = /^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 NQCHAR
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const JWS_ALGS = new Set([
-  'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA', 'Ed25519', 'none',
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'ES256K',
+  'EdDSA',
+  'Ed25519',
+  'none',
 ]);
 
 /**
@@ -104,17 +123,26 @@ function checkValue(field: string, value: unknown, rule: FieldRule): unknown {
       return checkArray(field, value, rule).map((item, i) => checkString(`${field}[${i}]`, item, rule));
     case 'https-url-array':
       return checkArray(field, value, rule).map((item, i) =>
-        checkUrl(`${field}[${i}]`, checkString(`${field}[${i}]`, item, rule), ['https:']));
+        checkUrl(`${field}[${i}]`, checkString(`${field}[${i}]`, item, rule), ['https:']),
+      );
     case 'scope':
       return checkScope(field, value, rule);
     case 'jwks':
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || !('keys' in value) || !Array.isArray(value.keys)) {
+      if (
+        typeof value !== 'object' ||
+        value === null ||
+        Array.isArray(value) ||
+        !('keys' in value) ||
+        !Array.isArray(value.keys)
+      ) {
         throw invalidMetadata(`${field} must be a JWK Set: an object with a "keys" array (RFC 7517 §5)`);
       }
       return value;
     case 'alg':
       if (typeof value !== 'string' || !JWS_ALGS.has(value)) {
-        throw invalidMetadata(`${field} must be a supported JWS algorithm (RFC 7518 §3.1), got ${JSON.stringify(value)}`);
+        throw invalidMetadata(
+          `${field} must be a supported JWS algorithm (RFC 7518 §3.1), got ${JSON.stringify(value)}`,
+        );
       }
       return value;
     case 'integer':
@@ -203,7 +231,9 @@ function resolveApplicationType(known: ClientMetadata, kinds: RedirectUriKind[],
     const uris = known.redirect_uris;
     kinds.forEach((kind, i) => {
       if (kind === 'private-use') {
-        throw invalidRedirectUri(`Private-use URI schemes are only for native clients (application_type "native"): ${uris?.[i]}`);
+        throw invalidRedirectUri(
+          `Private-use URI schemes are only for native clients (application_type "native"): ${uris?.[i]}`,
+        );
       }
       if (kind === 'loopback' && grants.includes(GRANT.implicit)) {
         throw invalidRedirectUri(`Web clients using the implicit grant must not redirect to loopback: ${uris?.[i]}`);
@@ -228,7 +258,9 @@ async function checkSectorIdentifier(known: ClientMetadata, policy: MetadataRule
   const sector = known.sector_identifier_uri;
   if (sector === undefined) {
     if (known.subject_type === 'pairwise' && new Set(uris.map(hostOf)).size > 1) {
-      throw invalidMetadata('subject_type pairwise with redirect URIs on several hosts requires sector_identifier_uri (OIDC Core §8.1)');
+      throw invalidMetadata(
+        'subject_type pairwise with redirect URIs on several hosts requires sector_identifier_uri (OIDC Core §8.1)',
+      );
     }
     return;
   }

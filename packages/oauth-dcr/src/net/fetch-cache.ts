@@ -101,7 +101,10 @@ function keyOf(url: string | URL): string {
 /** max-age from Cache-Control (RFC 9111 §5.2.2.1); no-store / no-cache count as 0, left to the floor. */
 function maxAge(header: string | null): number | undefined {
   if (header === null) return undefined;
-  const directives = header.toLowerCase().split(',').map((d) => d.trim());
+  const directives = header
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
   if (directives.includes('no-store') || directives.includes('no-cache')) return 0;
   for (const directive of directives) {
     const match = /^max-age\s*=\s*"?(\d+)"?$/.exec(directive);

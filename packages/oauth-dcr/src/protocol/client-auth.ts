@@ -16,10 +16,12 @@ export function isCurrentSecret(record: ClientRecord, secret: string, now: numbe
 /** The current secret, or the previous one while its renewal overlap lasts. */
 export function isAcceptedSecret(record: ClientRecord, secret: string, now: number): boolean {
   if (isCurrentSecret(record, secret, now)) return true;
-  return record.previousSecretHash !== undefined
-    && record.previousSecretExpiresAt !== undefined
-    && record.previousSecretExpiresAt > now
-    && verifySecret(secret, record.previousSecretHash);
+  return (
+    record.previousSecretHash !== undefined &&
+    record.previousSecretExpiresAt !== undefined &&
+    record.previousSecretExpiresAt > now &&
+    verifySecret(secret, record.previousSecretHash)
+  );
 }
 
 /**
@@ -67,7 +69,8 @@ export function readClientCredentials(request: {
   if (header !== undefined && header !== '') {
     const basic = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
     if (!basic) return { kind: 'invalid', description: 'The Authorization header is not HTTP Basic' };
-    if (postsSecret) return { kind: 'invalid', description: 'Use one client authentication method, not two (RFC 6749 §2.3)' };
+    if (postsSecret)
+      return { kind: 'invalid', description: 'Use one client authentication method, not two (RFC 6749 §2.3)' };
     const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return { kind: 'invalid', description: 'Malformed HTTP Basic credentials' };

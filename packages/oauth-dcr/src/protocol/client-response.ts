@@ -63,7 +63,12 @@ const readBodies = new WeakMap<ClientRecord, { uri: string; json: string }>();
  * are stored, so the token echoed is the one that authenticated this request (the caller has just
  * verified it against the stored hash, so it is the client's current token).
  */
-export function clientReadJson(policy: Policy, record: ClientRecord, requestUrl: string, registrationAccessToken: string): string {
+export function clientReadJson(
+  policy: Policy,
+  record: ClientRecord,
+  requestUrl: string,
+  registrationAccessToken: string,
+): string {
   const withoutToken = cachedReadBody(policy, record, requestUrl);
   // The body always starts with '{"client_id":', so the token goes in front of it. Cheaper than
   // parsing or rebuilding it, and JSON.stringify escapes whatever the token holds.

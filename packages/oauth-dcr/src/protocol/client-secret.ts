@@ -25,7 +25,11 @@ export function needsClientSecret(authMethod: unknown): boolean {
  *   §2.2 leaves that to the server, and renewal is its own request).
  * - Any other method: no secret at all, current or previous; `client_secret_expires_at` 0.
  */
-export function settleClientSecret(options: Pick<ResolvedOptions, 'clientSecretTtl'>, record: ClientRecord, now: number): string | undefined {
+export function settleClientSecret(
+  options: Pick<ResolvedOptions, 'clientSecretTtl'>,
+  record: ClientRecord,
+  now: number,
+): string | undefined {
   if (needsClientSecret(record.metadata.token_endpoint_auth_method)) {
     if (record.clientSecretHash !== undefined) return undefined;
     const clientSecret = generateSecret();

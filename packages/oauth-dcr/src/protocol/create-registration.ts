@@ -42,9 +42,13 @@ export interface ClientLimits {
 
 export function createRegistration(options: RegistrationOptions): Registration {
   const policy = createPolicy(options);
-  const deploymentLimits: ClientLimits = { allowedGrantTypes: policy.allowedGrantTypes, scopesSupported: policy.scopesSupported };
+  const deploymentLimits: ClientLimits = {
+    allowedGrantTypes: policy.allowedGrantTypes,
+    scopesSupported: policy.scopesSupported,
+  };
   const handleRaw = (request: RawRequest) => dispatch(policy, request);
-  const handler = async (request: Request): Promise<Response> => toWebResponse(await handleRaw(fromWebRequest(request)));
+  const handler = async (request: Request): Promise<Response> =>
+    toWebResponse(await handleRaw(fromWebRequest(request)));
   return Object.assign(handler, {
     handleRaw,
     store: policy.store,

@@ -24,7 +24,8 @@ export function initialAccessTokenAdmin(store: ClientStore, now: () => number): 
   return {
     async create(options = {}) {
       const { uses = null, expiresIn = null, label } = options;
-      if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new TypeError('uses must be a positive integer');
+      if (uses !== null && (!Number.isInteger(uses) || uses < 1))
+        throw new TypeError('uses must be a positive integer');
       if (expiresIn !== null && (!Number.isInteger(expiresIn) || expiresIn < 1)) {
         throw new TypeError('expiresIn must be a positive number of seconds');
       }

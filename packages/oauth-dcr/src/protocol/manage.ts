@@ -16,7 +16,11 @@ import { isCurrentSecret } from './client-auth.js';
  */
 
 /** RFC 7592 §2: a missing or wrong token, or an unknown client, is 401 invalid_token. */
-async function authorize(policy: Policy, request: RawRequest, clientId: string): Promise<{ record: ClientRecord; token: string }> {
+async function authorize(
+  policy: Policy,
+  request: RawRequest,
+  clientId: string,
+): Promise<{ record: ClientRecord; token: string }> {
   const token = bearerToken(request);
   if (token === undefined) {
     throw new RegistrationError('invalid_token', 'A registration access token is required (Authorization: Bearer)');
@@ -24,7 +28,12 @@ async function authorize(policy: Policy, request: RawRequest, clientId: string):
   const record = await policy.store.findClient(clientId);
   // Same answer for an unknown client and a wrong token, so ids cannot be probed (RFC 7592 §2).
   if (!record || !verifySecret(token, record.registrationAccessTokenHash)) {
-    emitEvent(policy, { type: 'token.rejected', clientId, ip: request.remoteAddress, detail: { reason: 'registration access token' } });
+    emitEvent(policy, {
+      type: 'token.rejected',
+      clientId,
+      ip: request.remoteAddress,
+      detail: { reason: 'registration access token' },
+    });
     throw invalidRegistrationToken();
   }
   return { record, token };
@@ -45,7 +54,12 @@ function invalidRegistrationToken(): RegistrationError {
  *   error code means "conflict"; 409 tells the client that reading the client again (RFC 7592
  *   §2.1) and retrying will do, and its token stays valid.
  */
-async function replaceIfUnchanged(policy: Policy, next: ClientRecord, read: ClientRecord, token: string): Promise<void> {
+async function replaceIfUnchanged(
+  policy: Policy,
+  next: ClientRecord,
+  read: ClientRecord,
+  token: string,
+): Promise<void> {
   if (await policy.store.replaceClient(next, read)) return;
   const current = await policy.store.findClient(read.clientId);
   if (!current || !verifySecret(token, current.registrationAccessTokenHash)) throw invalidRegistrationToken();
@@ -68,7 +82,12 @@ export async function readClient(policy: Policy, request: RawRequest, clientId: 
 }
 
 /** Members a client must not send on update (RFC 7592 §2.2). */
-const FORBIDDEN_ON_UPDATE = ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at'];
+const FORBIDDEN_ON_UPDATE = [
+  'registration_access_token',
+  'registration_client_uri',
+  'client_secret_expires_at',
+  'client_id_issued_at',
+];
 
 /** RFC 7592 §2.2: replace the registration with the metadata sent; omitted fields reset to defaults. */
 export async function updateClient(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
@@ -81,7 +100,10 @@ export async function updateClient(policy: Policy, request: RawRequest, clientId
   for (const field of FORBIDDEN_ON_UPDATE) {
     if (body[field] !== undefined) throw invalidMetadata(`${field} must not be sent in an update (RFC 7592 §2.2)`);
   }
-  if (body.client_secret !== undefined && (typeof body.client_secret !== 'string' || !isCurrentSecret(record, body.client_secret, policy.now()))) {
+  if (
+    body.client_secret !== undefined &&
+    (typeof body.client_secret !== 'string' || !isCurrentSecret(record, body.client_secret, policy.now()))
+  ) {
     throw invalidMetadata('client_secret does not match the current client secret (RFC 7592 §2.2)');
   }
   const { record: next, clientSecret } = await acceptClientMetadata(policy, request, body, {
@@ -95,7 +117,12 @@ export async function updateClient(policy: Policy, request: RawRequest, clientId
     next.registrationAccessTokenHash = hashSecret(registrationAccessToken);
   }
   await replaceIfUnchanged(policy, next, record, token);
-  emitEvent(policy, { type: 'client.updated', clientId, ip: request.remoteAddress, detail: { rotated_token: registrationAccessToken !== undefined } });
+  emitEvent(policy, {
+    type: 'client.updated',
+    clientId,
+    ip: request.remoteAddress,
+    detail: { rotated_token: registrationAccessToken !== undefined },
+  });
   return jsonResult(200, clientInformation(policy, next, request.url, { clientSecret, registrationAccessToken }));
 }
 
@@ -115,7 +142,9 @@ export async function deleteClient(policy: Policy, request: RawRequest, clientId
 export async function renewClientSecret(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
   const { record, token } = await authorize(policy, request, clientId);
   if (record.clientSecretHash === undefined) {
-    throw invalidMetadata(`A client with token_endpoint_auth_method '${String(record.metadata.token_endpoint_auth_method)}' has no secret to renew`);
+    throw invalidMetadata(
+      `A client with token_endpoint_auth_method '${String(record.metadata.token_endpoint_auth_method)}' has no secret to renew`,
+    );
   }
   const now = policy.now();
   const clientSecret = generateSecret();
@@ -131,7 +160,8 @@ export async function renewClientSecret(policy: Policy, request: RawRequest, cli
     next.previousSecretHash = record.clientSecretHash;
     const overlapEnd = now + policy.secretRenewalOverlap;
     // The old secret never outlives its own expiry.
-    next.previousSecretExpiresAt = record.clientSecretExpiresAt > 0 ? Math.min(overlapEnd, record.clientSecretExpiresAt) : overlapEnd;
+    next.previousSecretExpiresAt =
+      record.clientSecretExpiresAt > 0 ? Math.min(overlapEnd, record.clientSecretExpiresAt) : overlapEnd;
   }
   // Compare-and-set like an update: a renewal racing a PUT or another renewal either wins or
   // fails, so no 200 hands out a secret that a concurrent write has already replaced.

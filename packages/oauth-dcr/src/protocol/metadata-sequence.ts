@@ -47,7 +47,11 @@ export async function acceptClientMetadata(
   const admission = await steps.admit(statement);
   const context = contextOf(request, admission);
 
-  const validated = await validateClientMetadata(statement ? mergeStatement(body, statement) : body, policy, policy.tiers[admission.via]);
+  const validated = await validateClientMetadata(
+    statement ? mergeStatement(body, statement) : body,
+    policy,
+    policy.tiers[admission.via],
+  );
   // RFC 7591 §3.2.1: a statement used in the registration is returned unmodified (verified, so a string).
   if (statement && typeof body.software_statement === 'string') validated.software_statement = body.software_statement;
   const metadata = await runValidateHook(policy, validated, context);
@@ -65,10 +69,14 @@ export async function acceptClientMetadata(
  * without one is refused. Without trusted issuers the verifier trusts nobody, so a well-formed
  * statement is unapproved and a malformed one invalid (§3.2.2), as with issuers configured.
  */
-async function verifySoftwareStatement(policy: Policy, body: Record<string, unknown>): Promise<VerifiedStatement | undefined> {
+async function verifySoftwareStatement(
+  policy: Policy,
+  body: Record<string, unknown>,
+): Promise<VerifiedStatement | undefined> {
   const statement = body.software_statement;
   if (statement === undefined || statement === null) {
-    if (policy.statements.required) throw new RegistrationError('invalid_software_statement', 'A software statement is required to register');
+    if (policy.statements.required)
+      throw new RegistrationError('invalid_software_statement', 'A software statement is required to register');
     return undefined;
   }
   return policy.statements.verify(statement);
@@ -86,7 +94,11 @@ function contextOf(request: RawRequest, admission: Admission): RegistrationConte
 }
 
 /** Seed: `_validate_client_metadata`. A RegistrationError thrown here reaches the client as is. */
-async function runValidateHook(policy: Policy, metadata: ClientMetadata, context: RegistrationContext): Promise<ClientMetadata> {
+async function runValidateHook(
+  policy: Policy,
+  metadata: ClientMetadata,
+  context: RegistrationContext,
+): Promise<ClientMetadata> {
   if (!policy.validateMetadata) return metadata;
   const replaced = await policy.validateMetadata(metadata, context);
   return replaced ?? metadata;

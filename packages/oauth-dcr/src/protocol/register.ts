@@ -37,7 +37,8 @@ async function register(policy: Policy, request: RawRequest): Promise<HttpResult
     admit: (statement) => admitRegistration(policy, request, bearerToken(request), statement?.issuer),
     // The initial access token is spent only now that the metadata is valid: a refused request
     // does not burn a use.
-    record: async (metadata, admission, now) => draftClient(metadata, await spendInitialAccessToken(policy, admission), now),
+    record: async (metadata, admission, now) =>
+      draftClient(metadata, await spendInitialAccessToken(policy, admission), now),
   });
   const registrationAccessToken = generateSecret();
   record.registrationAccessTokenHash = hashSecret(registrationAccessToken);
@@ -49,7 +50,11 @@ async function register(policy: Policy, request: RawRequest): Promise<HttpResult
     clientId: stored.clientId,
     actor: context.registeredBy ?? context.registeredVia,
     ip: request.remoteAddress,
-    detail: { via: context.registeredVia, client_name: stored.metadata.client_name, redirect_uris: stored.metadata.redirect_uris },
+    detail: {
+      via: context.registeredVia,
+      client_name: stored.metadata.client_name,
+      redirect_uris: stored.metadata.redirect_uris,
+    },
   });
   // RFC 7591 §3.2.1: 201 Created with the client information.
   return jsonResult(201, clientInformation(policy, stored, request.url, { clientSecret, registrationAccessToken }));

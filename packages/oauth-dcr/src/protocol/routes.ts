@@ -63,7 +63,7 @@ const NEEDS_URL_PARSER = /\/\.|%2e|\\|[\x00-\x20\x7f]/i;
  */
 function pathOf(request: RawRequest): string {
   const raw = request.path;
-  if (raw !== undefined && raw.startsWith('/') && !NEEDS_URL_PARSER.test(raw)) {
+  if (raw?.startsWith('/') && !NEEDS_URL_PARSER.test(raw)) {
     const query = raw.indexOf('?');
     const hash = raw.indexOf('#');
     const end = Math.min(query < 0 ? raw.length : query, hash < 0 ? raw.length : hash);
@@ -102,10 +102,14 @@ function resolveTarget(policy: Policy, pathname: string): Target {
 
 function allowFor(target: Target): string {
   switch (target.kind) {
-    case 'collection': return 'POST, OPTIONS';
-    case 'client': return 'GET, PUT, DELETE, OPTIONS';
-    case 'secret': return 'POST, OPTIONS';
-    case 'none': return 'OPTIONS';
+    case 'collection':
+      return 'POST, OPTIONS';
+    case 'client':
+      return 'GET, PUT, DELETE, OPTIONS';
+    case 'secret':
+      return 'POST, OPTIONS';
+    case 'none':
+      return 'OPTIONS';
   }
 }
 
@@ -128,7 +132,8 @@ function methodNotAllowed(method: string, target: Target): RegistrationError {
  */
 function toRegistrationError(policy: Policy, error: unknown): RegistrationError {
   if (isRegistrationError(error)) return error;
-  if (error instanceof IncompleteBodyError) return new RegistrationError('invalid_request', error.message, { cause: error });
+  if (error instanceof IncompleteBodyError)
+    return new RegistrationError('invalid_request', error.message, { cause: error });
   try {
     policy.onError(error);
   } catch {

@@ -1,4 +1,11 @@
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  errors as joseErrors,
+  type JSONWebKeySet,
+} from 'jose';
 import { RegistrationError } from '../core/errors.js';
 import { createFetchCache, type FetchCache } from '../net/fetch-cache.js';
 import { SafeFetchError, type SafeFetchOptions } from '../net/safe-fetch.js';
@@ -23,14 +30,29 @@ export interface VerifiedStatement {
 }
 
 /** Asymmetric only: a shared-secret statement would let anyone holding the secret mint one. */
-const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const DEFAULT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 /** JWT claims (RFC 7519 §4.1) that describe the statement, not the client. */
 const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
 
 const invalid = (description: string) => new RegistrationError('invalid_software_statement', description);
 
-export function createStatementVerifier(options: SoftwareStatementOptions, fetchOptions: SafeFetchOptions = {}): StatementVerifier {
+export function createStatementVerifier(
+  options: SoftwareStatementOptions,
+  fetchOptions: SafeFetchOptions = {},
+): StatementVerifier {
   const issuers = new Map<string, TrustedStatementIssuer>();
   for (const entry of options.issuers ?? []) {
     if (!entry || typeof entry.issuer !== 'string' || entry.issuer === '') {
@@ -49,7 +71,10 @@ export function createStatementVerifier(options: SoftwareStatementOptions, fetch
   async function keysFor(entry: TrustedStatementIssuer) {
     if (entry.jwks) return createLocalJWKSet(entry.jwks);
     try {
-      const jwks = await keyCache.json(entry.jwksUri!, { ...fetchOptions, accept: ['application/json', 'application/jwk-set+json'] });
+      const jwks = await keyCache.json(entry.jwksUri!, {
+        ...fetchOptions,
+        accept: ['application/json', 'application/jwk-set+json'],
+      });
       return createLocalJWKSet(jwks as JSONWebKeySet);
     } catch (error) {
       const reason = error instanceof SafeFetchError ? error.reason : 'invalid key set';
@@ -60,7 +85,8 @@ export function createStatementVerifier(options: SoftwareStatementOptions, fetch
   return {
     required: options.required ?? false,
     async verify(statement) {
-      if (typeof statement !== 'string' || statement.length === 0) throw invalid('software_statement must be a JWT string');
+      if (typeof statement !== 'string' || statement.length === 0)
+        throw invalid('software_statement must be a JWT string');
       let alg: unknown;
       let iss: unknown;
       try {
@@ -74,12 +100,18 @@ export function createStatementVerifier(options: SoftwareStatementOptions, fetch
       const entry = issuers.get(iss);
       // RFC 7591 §3.2.2: a well-formed statement from an issuer we do not trust is "unapproved".
       if (!entry) {
-        throw new RegistrationError('unapproved_software_statement', `Software statements from ${iss} are not accepted by this server`);
+        throw new RegistrationError(
+          'unapproved_software_statement',
+          `Software statements from ${iss} are not accepted by this server`,
+        );
       }
       const keys = await keysFor(entry);
       let payload: Record<string, unknown>;
       try {
-        ({ payload } = await jwtVerify(statement, keys, { issuer: entry.issuer, algorithms: entry.algorithms ?? DEFAULT_ALGORITHMS }));
+        ({ payload } = await jwtVerify(statement, keys, {
+          issuer: entry.issuer,
+          algorithms: entry.algorithms ?? DEFAULT_ALGORITHMS,
+        }));
       } catch (error) {
         throw invalid(`software_statement could not be verified: ${describeJoseError(error)}`);
       }

@@ -17,8 +17,10 @@ export function deepFreeze<T>(value: T): T {
 export function frozenCopy<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   // As JSON.stringify does (a Date becomes its ISO string), so the SQL stores agree.
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return frozenCopy((value as unknown as { toJSON(): T }).toJSON());
-  if (Array.isArray(value)) return Object.freeze(value.map((item: unknown) => (item === undefined ? null : frozenCopy(item)))) as T;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return frozenCopy((value as unknown as { toJSON(): T }).toJSON());
+  if (Array.isArray(value))
+    return Object.freeze(value.map((item: unknown) => (item === undefined ? null : frozenCopy(item)))) as T;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];

@@ -57,13 +57,17 @@ export class MemoryClientStore implements ClientStore {
     const revision = stored.revision ?? 0;
     if (
       expected !== undefined &&
-      (revision !== (expected.revision ?? 0) || stored.registrationAccessTokenHash !== expected.registrationAccessTokenHash)
+      (revision !== (expected.revision ?? 0) ||
+        stored.registrationAccessTokenHash !== expected.registrationAccessTokenHash)
     ) {
       return false;
     }
     // As in the SQL stores: lastUsedAt belongs to recordClientUse, a replace never moves it, and
     // the revision is the store's to count.
-    this.#clients.set(record.clientId, frozenCopy({ ...record, lastUsedAt: stored.lastUsedAt, revision: revision + 1 }));
+    this.#clients.set(
+      record.clientId,
+      frozenCopy({ ...record, lastUsedAt: stored.lastUsedAt, revision: revision + 1 }),
+    );
     return true;
   }
 
@@ -147,7 +151,8 @@ export class MemoryClientStore implements ClientStore {
     const limit = checkListLimit(options.limit);
     if (limit === 0) return [];
     const clientId = options.clientId === undefined ? undefined : auditText(options.clientId);
-    const events = clientId === undefined ? this.#auditEvents : this.#auditEvents.filter((e) => e.clientId === clientId);
+    const events =
+      clientId === undefined ? this.#auditEvents : this.#auditEvents.filter((e) => e.clientId === clientId);
     return events.slice(-limit);
   }
 

@@ -65,7 +65,11 @@ export function checkStorableInitialAccessToken(record: InitialAccessTokenRecord
 /** An audit event as stored: NUL in its text fields kept as U+FFFD (its detail is JSON). */
 export function storableAuditEvent(event: AuditEvent): AuditEvent {
   const { clientId, actor, ip } = event;
-  if ((clientId === undefined || isStorableText(clientId)) && (actor === undefined || isStorableText(actor)) && (ip === undefined || isStorableText(ip))) {
+  if (
+    (clientId === undefined || isStorableText(clientId)) &&
+    (actor === undefined || isStorableText(actor)) &&
+    (ip === undefined || isStorableText(ip))
+  ) {
     return event;
   }
   const stored: AuditEvent = { ...event };

@@ -31,7 +31,11 @@ function sourceFiles(directory: string): SourceFile[] {
 }
 
 const libraryExports = Object.keys(
-  (JSON.parse(readFileSync(join(repositoryRoot, LIBRARY_ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports,
+  (
+    JSON.parse(readFileSync(join(repositoryRoot, LIBRARY_ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    }
+  ).exports,
 );
 const options = { libraryExports };
 
@@ -47,8 +51,14 @@ describe('import boundaries (DESIGN.md, "Shape of the code")', () => {
       ...sourceFiles(`${SERVER_ROOT}/src`),
       ...sourceFiles(`${SERVER_ROOT}/test`),
     ];
-    assert.ok(files.some((f) => f.path === `${LIBRARY_ROOT}/src/core/request.ts`), 'the walk found the library');
-    assert.ok(files.some((f) => f.path.startsWith(`${SERVER_ROOT}/src/`)), 'the walk found the server');
+    assert.ok(
+      files.some((f) => f.path === `${LIBRARY_ROOT}/src/core/request.ts`),
+      'the walk found the library',
+    );
+    assert.ok(
+      files.some((f) => f.path.startsWith(`${SERVER_ROOT}/src/`)),
+      'the walk found the server',
+    );
     const violations = findBoundaryViolations(files, options);
     assert.deepEqual(violations, [], `imports against the directions:\n${explain(violations)}`);
   });
@@ -67,7 +77,11 @@ describe('import boundaries (DESIGN.md, "Shape of the code")', () => {
 
   /** Each forbidden import, planted in a one-line file: the check must name every one. */
   const forbidden: Array<[title: string, path: string, line: string]> = [
-    ['core -> protocol', 'src/core/options.ts', "import { createStatementVerifier } from '../protocol/software-statement.js';"],
+    [
+      'core -> protocol',
+      'src/core/options.ts',
+      "import { createStatementVerifier } from '../protocol/software-statement.js';",
+    ],
     ['core -> adapters', 'src/core/response.ts', "import type { Registration } from '../adapters/node.js';"],
     ['core -> metadata', 'src/core/options.ts', "import { GRANT } from '../metadata/grant-types.js';"],
     ['core -> node:dns', 'src/core/request.ts', "import { lookup } from 'node:dns';"],
@@ -79,7 +93,11 @@ describe('import boundaries (DESIGN.md, "Shape of the code")', () => {
     ['core -> dns/promises', 'src/core/request.ts', "import { lookup } from 'node:dns/promises';"],
     ['core -> a framework', 'src/core/request.ts', "import type { Request } from 'express';"],
     ['store -> core', 'src/store/sqlite.ts', "import { RegistrationError } from '../core/errors.js';"],
-    ['the import guard -> another core module', 'src/core/peer-dependency.ts', "import { RegistrationError } from './errors.js';"],
+    [
+      'the import guard -> another core module',
+      'src/core/peer-dependency.ts',
+      "import { RegistrationError } from './errors.js';",
+    ],
     ['the import guard -> a package', 'src/core/peer-dependency.ts', "import { jwtVerify } from 'jose';"],
     ['store -> protocol', 'src/store/memory.ts', "import type { Policy } from '../protocol/policy.js';"],
     ['store -> metadata', 'src/store/sql/rows.ts', "import type { FieldRule } from '../../metadata/fields.js';"],
@@ -91,10 +109,18 @@ describe('import boundaries (DESIGN.md, "Shape of the code")', () => {
     ['metadata -> adapters', 'src/metadata/fields.ts', "import { expressRegistration } from '../adapters/express.js';"],
     ['protocol -> adapters', 'src/protocol/routes.ts', "import { nodeRegistration } from '../adapters/node.js';"],
     ['net -> core', 'src/net/safe-fetch.ts', "import { RegistrationError } from '../core/errors.js';"],
-    ['the library -> the server, by name', 'src/adapters/express.ts', "import { createServer } from 'oauth-dcr-server';"],
+    [
+      'the library -> the server, by name',
+      'src/adapters/express.ts',
+      "import { createServer } from 'oauth-dcr-server';",
+    ],
     ['the library -> the server, by subpath', 'src/index.ts', "export * from 'oauth-dcr-server/model';"],
     ['the library -> the server, by path', 'src/index.ts', "import { createModel } from '../../server/src/model.js';"],
-    ['a library test -> the server', 'test/http/register.test.ts', "import { createApp } from '../../../server/src/app.js';"],
+    [
+      'a library test -> the server',
+      'test/http/register.test.ts',
+      "import { createApp } from '../../../server/src/app.js';",
+    ],
   ];
   for (const [title, path, line] of forbidden) {
     it(`reports ${title}`, () => {
@@ -106,12 +132,36 @@ describe('import boundaries (DESIGN.md, "Shape of the code")', () => {
   }
 
   const serverForbidden: Array<[title: string, path: string, line: string]> = [
-    ['the server -> the library by relative path', 'src/model.ts', "import { oauth2ServerClients } from '../../oauth-dcr/src/adapters/oauth2-server.js';"],
-    ['a server test -> the library by relative path', 'test/http/manage.test.ts', "import { createRegistration } from '../../../oauth-dcr/src/index.js';"],
-    ['the server source -> the library test harness', 'src/server.ts', "import { makeRegistration } from '../../oauth-dcr/test/support/registration.js';"],
-    ['a server test -> library tests outside the shared harness', 'test/http/manage.test.ts', "import { send } from '../../../oauth-dcr/test/http/register.test.js';"],
-    ['the server -> a deep path into src/', 'src/server.ts', "import type { Policy } from 'oauth-dcr/src/protocol/policy.js';"],
-    ['the server -> a deep path into dist/', 'src/server.ts', "import { dispatch } from 'oauth-dcr/dist/protocol/routes.js';"],
+    [
+      'the server -> the library by relative path',
+      'src/model.ts',
+      "import { oauth2ServerClients } from '../../oauth-dcr/src/adapters/oauth2-server.js';",
+    ],
+    [
+      'a server test -> the library by relative path',
+      'test/http/manage.test.ts',
+      "import { createRegistration } from '../../../oauth-dcr/src/index.js';",
+    ],
+    [
+      'the server source -> the library test harness',
+      'src/server.ts',
+      "import { makeRegistration } from '../../oauth-dcr/test/support/registration.js';",
+    ],
+    [
+      'a server test -> library tests outside the shared harness',
+      'test/http/manage.test.ts',
+      "import { send } from '../../../oauth-dcr/test/http/register.test.js';",
+    ],
+    [
+      'the server -> a deep path into src/',
+      'src/server.ts',
+      "import type { Policy } from 'oauth-dcr/src/protocol/policy.js';",
+    ],
+    [
+      'the server -> a deep path into dist/',
+      'src/server.ts',
+      "import { dispatch } from 'oauth-dcr/dist/protocol/routes.js';",
+    ],
     ['the server -> an undeclared subpath', 'src/server.ts', "import { createPolicy } from 'oauth-dcr/policy';"],
   ];
   for (const [title, path, line] of serverForbidden) {
@@ -123,17 +173,47 @@ describe('import boundaries (DESIGN.md, "Shape of the code")', () => {
 
   it('allows what the floors allow', () => {
     const allowed: SourceFile[] = [
-      { path: `${LIBRARY_ROOT}/src/adapters/node.ts`, text: "import type { Registration } from '../protocol/create-registration.js';\nimport type { IncomingMessage } from 'node:http';" },
-      { path: `${LIBRARY_ROOT}/src/protocol/register.ts`, text: "import { validateClientMetadata } from '../metadata/validate.js';\nimport { jsonResult } from '../core/response.js';" },
-      { path: `${LIBRARY_ROOT}/src/metadata/validate.ts`, text: "import { invalidMetadata } from '../core/errors.js';\nimport { SafeFetchError } from '../net/safe-fetch.js';" },
-      { path: `${LIBRARY_ROOT}/src/core/options.ts`, text: "import type { ClientStore } from '../store/types.js';\nimport type { SafeFetchOptions } from '../net/safe-fetch.js';\nimport { hash } from 'node:crypto';" },
-      { path: `${LIBRARY_ROOT}/src/store/sql/sqlite-store.ts`, text: "import BetterSqlite3 from 'better-sqlite3';\nimport { Kysely } from 'kysely';\nimport type { ClientRecord } from '../types.js';\nimport { mkdirSync } from 'node:fs';" },
-      { path: `${LIBRARY_ROOT}/src/store/postgres.ts`, text: "import { importPeer } from '../core/peer-dependency.js';" },
+      {
+        path: `${LIBRARY_ROOT}/src/adapters/node.ts`,
+        text: "import type { Registration } from '../protocol/create-registration.js';\nimport type { IncomingMessage } from 'node:http';",
+      },
+      {
+        path: `${LIBRARY_ROOT}/src/protocol/register.ts`,
+        text: "import { validateClientMetadata } from '../metadata/validate.js';\nimport { jsonResult } from '../core/response.js';",
+      },
+      {
+        path: `${LIBRARY_ROOT}/src/metadata/validate.ts`,
+        text: "import { invalidMetadata } from '../core/errors.js';\nimport { SafeFetchError } from '../net/safe-fetch.js';",
+      },
+      {
+        path: `${LIBRARY_ROOT}/src/core/options.ts`,
+        text: "import type { ClientStore } from '../store/types.js';\nimport type { SafeFetchOptions } from '../net/safe-fetch.js';\nimport { hash } from 'node:crypto';",
+      },
+      {
+        path: `${LIBRARY_ROOT}/src/store/sql/sqlite-store.ts`,
+        text: "import BetterSqlite3 from 'better-sqlite3';\nimport { Kysely } from 'kysely';\nimport type { ClientRecord } from '../types.js';\nimport { mkdirSync } from 'node:fs';",
+      },
+      {
+        path: `${LIBRARY_ROOT}/src/store/postgres.ts`,
+        text: "import { importPeer } from '../core/peer-dependency.js';",
+      },
       { path: `${LIBRARY_ROOT}/src/core/peer-dependency.ts`, text: "import { isBuiltin } from 'node:module';" },
-      { path: `${LIBRARY_ROOT}/src/net/safe-fetch.ts`, text: "import { lookup } from 'node:dns';\nimport { connectableAddress } from './address-policy.js';" },
-      { path: `${LIBRARY_ROOT}/test/unit/secrets.test.ts`, text: "import { hashSecret } from '../../src/core/secrets.js';" },
-      { path: `${SERVER_ROOT}/test/http/manage.test.ts`, text: "import { makeRegistration } from '../../../oauth-dcr/test/support/registration.js';" },
-      { path: `${SERVER_ROOT}/src/model.ts`, text: "import { oauth2ServerClients } from 'oauth-dcr/oauth2-server';\nimport { createRegistration } from 'oauth-dcr';\nimport pino from 'pino';" },
+      {
+        path: `${LIBRARY_ROOT}/src/net/safe-fetch.ts`,
+        text: "import { lookup } from 'node:dns';\nimport { connectableAddress } from './address-policy.js';",
+      },
+      {
+        path: `${LIBRARY_ROOT}/test/unit/secrets.test.ts`,
+        text: "import { hashSecret } from '../../src/core/secrets.js';",
+      },
+      {
+        path: `${SERVER_ROOT}/test/http/manage.test.ts`,
+        text: "import { makeRegistration } from '../../../oauth-dcr/test/support/registration.js';",
+      },
+      {
+        path: `${SERVER_ROOT}/src/model.ts`,
+        text: "import { oauth2ServerClients } from 'oauth-dcr/oauth2-server';\nimport { createRegistration } from 'oauth-dcr';\nimport pino from 'pino';",
+      },
     ];
     const violations = findBoundaryViolations(allowed, options);
     assert.deepEqual(violations, [], explain(violations));

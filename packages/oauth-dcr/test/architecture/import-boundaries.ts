@@ -64,7 +64,12 @@ const STORE_DRIVERS = new Set(['better-sqlite3', 'pg', 'kysely']);
 /** What the core must never load: sockets and DNS, and any framework or driver. */
 const CORE_FORBIDDEN_MODULES = new Set(['dns', 'net', 'https']);
 const CORE_FORBIDDEN_PACKAGES = new Set([
-  'express', '@node-oauth/oauth2-server', 'better-sqlite3', 'pg', 'kysely', '@modelcontextprotocol/sdk',
+  'express',
+  '@node-oauth/oauth2-server',
+  'better-sqlite3',
+  'pg',
+  'kysely',
+  '@modelcontextprotocol/sdk',
 ]);
 
 const NODE_BUILTINS = new Set(builtinModules.filter((name) => !name.startsWith('_')));
@@ -132,7 +137,9 @@ function checkLibraryFile(file: SourceFile, specifier: string, report: (rule: st
     if (nodeModule !== undefined && CORE_FORBIDDEN_MODULES.has(nodeModule)) {
       report(`core/ must not import node:${nodeModule}: network code lives in net/`);
     } else if (CORE_FORBIDDEN_PACKAGES.has(packageName(specifier))) {
-      report(`core/ must not import a framework or driver (${packageName(specifier)}): that belongs to an adapter or store`);
+      report(
+        `core/ must not import a framework or driver (${packageName(specifier)}): that belongs to an adapter or store`,
+      );
     }
   }
   if (floor === 'store' && nodeModule === undefined && !STORE_DRIVERS.has(packageName(specifier))) {
@@ -140,12 +147,18 @@ function checkLibraryFile(file: SourceFile, specifier: string, report: (rule: st
   }
 }
 
-function checkServerFile(file: SourceFile, specifier: string, options: BoundaryOptions, report: (rule: string) => void): void {
+function checkServerFile(
+  file: SourceFile,
+  specifier: string,
+  options: BoundaryOptions,
+  report: (rule: string) => void,
+): void {
   if (isRelative(specifier)) {
     const target = posix.join(posix.dirname(file.path), specifier);
     // The server's tests share the library's test harness (the services gate, the registration
     // helper), which is test code, not the library; anything else is reached by package name.
-    const sharedHarness = file.path.startsWith(`${SERVER_ROOT}/test/`) && target.startsWith(`${LIBRARY_ROOT}/test/support/`);
+    const sharedHarness =
+      file.path.startsWith(`${SERVER_ROOT}/test/`) && target.startsWith(`${LIBRARY_ROOT}/test/support/`);
     if ((target === LIBRARY_ROOT || target.startsWith(`${LIBRARY_ROOT}/`)) && !sharedHarness) {
       report(`the server imports the library by package name ('${LIBRARY_NAME}'), never by relative path`);
     }
@@ -154,7 +167,9 @@ function checkServerFile(file: SourceFile, specifier: string, options: BoundaryO
   if (packageName(specifier) !== LIBRARY_NAME) return;
   const subpath = specifier === LIBRARY_NAME ? '.' : `.${specifier.slice(LIBRARY_NAME.length)}`;
   if (!options.libraryExports.includes(subpath)) {
-    report(`'${specifier}' is not a declared export of ${LIBRARY_NAME} (declared: ${options.libraryExports.join(', ')})`);
+    report(
+      `'${specifier}' is not a declared export of ${LIBRARY_NAME} (declared: ${options.libraryExports.join(', ')})`,
+    );
   }
 }
 

@@ -36,9 +36,14 @@ function cli(args: string[], env: Record<string, string>, cwd?: string): Promise
   const base = { ...process.env };
   for (const name of ['DATABASE_PATH', 'DATABASE_URL', 'DATABASE_SCHEMA']) delete base[name];
   return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { ...(cwd ? { cwd } : {}), env: { ...base, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [...CLI, ...args],
+      { ...(cwd ? { cwd } : {}), env: { ...base, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -83,7 +88,12 @@ async function freePort(): Promise<number> {
 function sqliteTables(path: string): string[] {
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\' order by name").pluck().all() as string[];
+    return db
+      .prepare(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\' order by name",
+      )
+      .pluck()
+      .all() as string[];
   } finally {
     db.close();
   }
@@ -107,12 +117,20 @@ describe('oauth-dcr admin commands on SQLite', () => {
     // The token admits one registration, through the library alone.
     const store = sqliteStore(path);
     try {
-      const registration = createRegistration({ store, issuer: 'https://as.example.com', openRegistration: false, onError: () => {} });
-      const register = (authorization: string) => registration(new Request('https://as.example.com/register', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization },
-        body: JSON.stringify({ client_name: 'Token-gated', redirect_uris: ['https://app.example/cb'] }),
-      }));
+      const registration = createRegistration({
+        store,
+        issuer: 'https://as.example.com',
+        openRegistration: false,
+        onError: () => {},
+      });
+      const register = (authorization: string) =>
+        registration(
+          new Request('https://as.example.com/register', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization },
+            body: JSON.stringify({ client_name: 'Token-gated', redirect_uris: ['https://app.example/cb'] }),
+          }),
+        );
       assert.equal((await register(`Bearer ${token}`)).status, 201);
       assert.equal((await register(`Bearer ${token}`)).status, 401, 'the token had one use');
     } finally {
@@ -124,16 +142,22 @@ describe('oauth-dcr admin commands on SQLite', () => {
     assert.match(await cliOk(['iat', 'revoke', id!], env), new RegExp(`revoked ${id}`));
     assert.match(await cliOk(['iat', 'list'], env), new RegExp(`${id}\\s+ci runner\\s+0\\s+\\S+\\s+revoked`));
     // A second revoke has nothing live to revoke: a usage error, not a crash.
-    assertRefused(await cli(['iat', 'revoke', id!], env), new RegExp(`^oauth-dcr: no live initial access token with id ${id}$`));
+    assertRefused(
+      await cli(['iat', 'revoke', id!], env),
+      new RegExp(`^oauth-dcr: no live initial access token with id ${id}$`),
+    );
   });
 
-  it('migrate and iat create on a fresh file create oauth-dcr\'s dcr_* tables and no ref_* table', async () => {
+  it("migrate and iat create on a fresh file create oauth-dcr's dcr_* tables and no ref_* table", async () => {
     const cwd = await emptyDirectory('fresh');
     const path = join(cwd, 'own-app.db');
     assert.equal((await cli(['migrate'], { DATABASE_PATH: path })).code, 0);
     const afterMigrate = sqliteTables(path);
     assert.ok(afterMigrate.includes('dcr_clients'), afterMigrate.join(', '));
-    assert.deepEqual(afterMigrate.filter((name) => !name.startsWith('dcr_')), []);
+    assert.deepEqual(
+      afterMigrate.filter((name) => !name.startsWith('dcr_')),
+      [],
+    );
 
     assert.equal((await cli(['iat', 'create'], { DATABASE_PATH: path })).code, 0);
     assert.equal((await cli(['clients', 'list'], { DATABASE_PATH: path })).code, 0);
@@ -147,27 +171,44 @@ describe('oauth-dcr admin commands on SQLite', () => {
     db.close();
     assert.equal((await cli(['migrate'], { DATABASE_PATH: path })).code, 0);
     const tables = sqliteTables(path);
-    assert.deepEqual(tables.filter((name) => !name.startsWith('dcr_')), ['users']);
+    assert.deepEqual(
+      tables.filter((name) => !name.startsWith('dcr_')),
+      ['users'],
+    );
     assert.equal((await cli(['clients', 'list'], { DATABASE_PATH: path })).stdout, 'no clients registered\n');
   });
 
   it('takes the same settings as flags, and uses ./oauth-dcr.db by default', async () => {
     const cwd = await emptyDirectory('default');
     assert.equal((await cli(['migrate'], {}, cwd)).code, 0);
-    assert.deepEqual(await readdir(cwd).then((names) => names.filter((name) => !/-(wal|shm|journal)$/.test(name))), ['oauth-dcr.db']);
+    assert.deepEqual(await readdir(cwd).then((names) => names.filter((name) => !/-(wal|shm|journal)$/.test(name))), [
+      'oauth-dcr.db',
+    ]);
     const flagged = join(cwd, 'flagged.db');
     assert.equal((await cli(['migrate', '--database-path', flagged], {}, cwd)).code, 0);
     assert.ok(existsSync(flagged));
-    assert.equal((await cli(['iat', 'list', `--database-path=${flagged}`], { DATABASE_PATH: join(cwd, 'not-this.db') }, cwd)).stdout, 'no initial access tokens\n');
+    assert.equal(
+      (await cli(['iat', 'list', `--database-path=${flagged}`], { DATABASE_PATH: join(cwd, 'not-this.db') }, cwd))
+        .stdout,
+      'no initial access tokens\n',
+    );
   });
 });
 
 describe('admin commands other than migrate never create a database', () => {
-  for (const command of [['clients', 'list'], ['iat', 'list'], ['iat', 'create'], ['iat', 'revoke', 'some-id']]) {
+  for (const command of [
+    ['clients', 'list'],
+    ['iat', 'list'],
+    ['iat', 'create'],
+    ['iat', 'revoke', 'some-id'],
+  ]) {
     it(`${command.join(' ')} refuses a DATABASE_PATH that does not exist`, async () => {
       const cwd = await emptyDirectory('missing');
       const outcome = await cli(command, { DATABASE_PATH: join(cwd, 'mistyped.db') }, cwd);
-      assertRefused(outcome, /^oauth-dcr: DATABASE_PATH: .*mistyped\.db does not exist \(this command never creates a database; check the path, or create it with oauth-dcr migrate\)$/);
+      assertRefused(
+        outcome,
+        /^oauth-dcr: DATABASE_PATH: .*mistyped\.db does not exist \(this command never creates a database; check the path, or create it with oauth-dcr migrate\)$/,
+      );
       assert.deepEqual(await readdir(cwd), []);
     });
   }
@@ -183,14 +224,22 @@ describe('admin commands other than migrate never create a database', () => {
     const other = join(cwd, 'other.db');
     await writeFile(other, '');
     const outcome = await cli(['iat', 'create'], { DATABASE_PATH: other }, cwd);
-    assertRefused(outcome, /^oauth-dcr: DATABASE_PATH: .*other\.db is not an oauth-dcr database \(no dcr_clients table/);
+    assertRefused(
+      outcome,
+      /^oauth-dcr: DATABASE_PATH: .*other\.db is not an oauth-dcr database \(no dcr_clients table/,
+    );
     assert.equal(readFileSync(other).length, 0);
     assert.deepEqual(await readdir(cwd), ['other.db']);
   });
 });
 
 describe('bad settings and usage: one line, exit code 2, nothing created on disk', () => {
-  const cases: Array<{ name: string; args?: string[]; env: (cwd: string) => Promise<Record<string, string>>; refusal: RegExp }> = [
+  const cases: Array<{
+    name: string;
+    args?: string[];
+    env: (cwd: string) => Promise<Record<string, string>>;
+    refusal: RegExp;
+  }> = [
     {
       name: 'DATABASE_PATH in a missing directory (migrate)',
       args: ['migrate'],
@@ -226,7 +275,10 @@ describe('bad settings and usage: one line, exit code 2, nothing created on disk
     },
     {
       name: 'DATABASE_PATH and DATABASE_URL both set',
-      env: async (cwd) => ({ DATABASE_PATH: join(cwd, 'oauth.db'), DATABASE_URL: 'postgres://dcr:Both-set-s3cret@127.0.0.1:1/dcr' }),
+      env: async (cwd) => ({
+        DATABASE_PATH: join(cwd, 'oauth.db'),
+        DATABASE_URL: 'postgres://dcr:Both-set-s3cret@127.0.0.1:1/dcr',
+      }),
       refusal: /^oauth-dcr: DATABASE_PATH and DATABASE_URL are both set: set one/,
     },
     {
@@ -247,7 +299,7 @@ describe('bad settings and usage: one line, exit code 2, nothing created on disk
       refusal: /^oauth-dcr: Unknown option '--port'/,
     },
     {
-      name: 'serve, which is the reference server\'s',
+      name: "serve, which is the reference server's",
       args: ['serve'],
       env: async () => ({}),
       refusal: /^oauth-dcr: serve is a command of the reference server: npx oauth-dcr-server serve$/,
@@ -297,9 +349,17 @@ describe('the admin commands as a module (no process)', () => {
     );
     assert.deepEqual(await readdir(cwd), []);
     await runAdminCommand({ positionals: ['migrate'], flags: { 'database-path': path }, env: {}, output });
-    await runAdminCommand({ positionals: ['iat', 'create'], flags: { label: 'from a test' }, env: { DATABASE_PATH: path }, output });
+    await runAdminCommand({
+      positionals: ['iat', 'create'],
+      flags: { label: 'from a test' },
+      env: { DATABASE_PATH: path },
+      output,
+    });
     await runAdminCommand({ positionals: ['iat', 'list'], flags: {}, env: { DATABASE_PATH: path }, output });
-    assert.match(lines.join('\n'), /applied migrations[\s\S]*uses: unlimited {2}expires: never {2}label: from a test[\s\S]*from a test\s+unlimited\s+never\s+active/);
+    assert.match(
+      lines.join('\n'),
+      /applied migrations[\s\S]*uses: unlimited {2}expires: never {2}label: from a test[\s\S]*from a test\s+unlimited\s+never\s+active/,
+    );
   });
 });
 
@@ -317,29 +377,56 @@ describe('oauth-dcr admin commands on PostgreSQL', () => {
     }
   };
   const tablesIn = async (name: string): Promise<string[]> =>
-    (await query('select table_name from information_schema.tables where table_schema = $1 order by table_name', [name])).map((row) => String(row.table_name));
+    (
+      await query('select table_name from information_schema.tables where table_schema = $1 order by table_name', [
+        name,
+      ])
+    ).map((row) => String(row.table_name));
   after(() => query(`drop schema if exists "${schema}" cascade`));
 
   it('admin commands refuse a schema without oauth-dcr tables, and do not create it', async () => {
     const outcome = await cli(['clients', 'list'], { DATABASE_URL: url, DATABASE_SCHEMA: schema });
-    assertRefused(outcome, new RegExp(`^oauth-dcr: DATABASE_URL: no oauth-dcr tables in schema ${schema} \\(this command never creates them`));
+    assertRefused(
+      outcome,
+      new RegExp(
+        `^oauth-dcr: DATABASE_URL: no oauth-dcr tables in schema ${schema} \\(this command never creates them`,
+      ),
+    );
     assert.deepEqual(await query('select 1 from information_schema.schemata where schema_name = $1', [schema]), []);
   });
 
-  it('migrate and iat create on a fresh schema create oauth-dcr\'s dcr_* tables and no ref_* table', async () => {
-    assert.match(await cliOk(['migrate'], { DATABASE_URL: url, DATABASE_SCHEMA: schema }), new RegExp(`applied migrations to PostgreSQL .*\\(schema ${schema}\\): 0001_initial`));
+  it("migrate and iat create on a fresh schema create oauth-dcr's dcr_* tables and no ref_* table", async () => {
+    assert.match(
+      await cliOk(['migrate'], { DATABASE_URL: url, DATABASE_SCHEMA: schema }),
+      new RegExp(`applied migrations to PostgreSQL .*\\(schema ${schema}\\): 0001_initial`),
+    );
     const tables = await tablesIn(schema);
     assert.ok(tables.includes('dcr_clients'), tables.join(', '));
-    assert.deepEqual(tables.filter((name) => !name.startsWith('dcr_')), []);
+    assert.deepEqual(
+      tables.filter((name) => !name.startsWith('dcr_')),
+      [],
+    );
 
     const created = await cliOk(['iat', 'create', '--label', 'pg'], { DATABASE_URL: url, DATABASE_SCHEMA: schema });
     const id = /id: (\S+)/.exec(created)?.[1];
     assert.ok(id, created);
-    assert.match(await cliOk(['iat', 'list', '--database-url', url, '--database-schema', schema], {}), new RegExp(`${id}\\s+pg\\s+unlimited\\s+never\\s+active`));
-    assert.equal(await cliOk(['clients', 'list'], { DATABASE_URL: url, DATABASE_SCHEMA: schema }), 'no clients registered\n');
+    assert.match(
+      await cliOk(['iat', 'list', '--database-url', url, '--database-schema', schema], {}),
+      new RegExp(`${id}\\s+pg\\s+unlimited\\s+never\\s+active`),
+    );
+    assert.equal(
+      await cliOk(['clients', 'list'], { DATABASE_URL: url, DATABASE_SCHEMA: schema }),
+      'no clients registered\n',
+    );
     assert.deepEqual(await tablesIn(schema), tables, 'admin commands add no table');
     // Nor anywhere else: no ref_* table appeared in any schema of the database.
-    assert.deepEqual(await query("select table_schema, table_name from information_schema.tables where table_schema = $1 and table_name like 'ref\\_%'", [schema]), []);
+    assert.deepEqual(
+      await query(
+        "select table_schema, table_name from information_schema.tables where table_schema = $1 and table_name like 'ref\\_%'",
+        [schema],
+      ),
+      [],
+    );
   });
 
   it('what it prints never shows the password in DATABASE_URL', async () => {

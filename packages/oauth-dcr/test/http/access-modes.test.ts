@@ -82,12 +82,17 @@ describe('Registration modes (RFC 7591 §3)', () => {
 
   it('applies per-tier grant ceilings: client_credentials only through an initial access token', async () => {
     const dcr = makeRegistration({
-      tiers: { initial_access_token: { allowedGrantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] } },
+      tiers: {
+        initial_access_token: { allowedGrantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] },
+      },
     });
     const worker = { client_name: 'worker', grant_types: ['client_credentials'] };
     const anonymous = await register(dcr, worker);
     assert.equal(anonymous.status, 400);
-    assert.equal(anonymous.body.error_description, "Grant type 'client_credentials' is not allowed for dynamic registration");
+    assert.equal(
+      anonymous.body.error_description,
+      "Grant type 'client_credentials' is not allowed for dynamic registration",
+    );
     const { token } = await dcr.initialAccessTokens.create();
     const admitted = await register(dcr, worker, bearer(token));
     assert.equal(admitted.status, 201, admitted.text);

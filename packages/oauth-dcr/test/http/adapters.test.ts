@@ -44,16 +44,23 @@ describe('node:http adapter', () => {
   after(() => stop(server));
 
   it('registers over a real socket, with an absolute registration_client_uri from the Host header', async () => {
-    const res = await fetch(`${origin}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(mcpClient) });
+    const res = await fetch(`${origin}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(mcpClient),
+    });
     assert.equal(res.status, 201);
-    const body = await res.json() as Record<string, string>;
+    const body = (await res.json()) as Record<string, string>;
     assert.equal(body.registration_client_uri, `${origin}/register/${body.client_id}`);
   });
 
   it('answers a malformed Host header with JSON 400, not a 500, and stores nothing', async () => {
     const body = JSON.stringify(mcpClient);
     const before = (await dcr.store.listClients({ limit: 1000 })).length;
-    const response = await rawRequest(origin, `POST /register HTTP/1.1\r\nHost: a b\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const response = await rawRequest(
+      origin,
+      `POST /register HTTP/1.1\r\nHost: a b\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
     // Node itself may refuse the header before the adapter sees it; either way no 500.
     assert.match(response, /^HTTP\/1\.1 400/);
     // A valid body: without an issuer the answer's URLs come from the Host, so a bad Host must be
@@ -81,7 +88,11 @@ describe('node:http adapter', () => {
     const errors: unknown[] = [];
     const events: string[] = [];
     const answered: number[] = [];
-    const hangUpDcr = createRegistration({ store: memoryStore(), onError: (error) => errors.push(error), onEvent: (event) => events.push(event.type) });
+    const hangUpDcr = createRegistration({
+      store: memoryStore(),
+      onError: (error) => errors.push(error),
+      onEvent: (event) => events.push(event.type),
+    });
     const handler = nodeRegistration(hangUpDcr);
     let handled!: Promise<void>;
     const hangUpServer = createServer((req, res) => {
@@ -93,7 +104,9 @@ describe('node:http adapter', () => {
       const { hostname, port } = new URL(hangUpOrigin);
       const socket = connect(Number(port), hostname);
       await new Promise((resolve) => socket.once('connect', resolve));
-      socket.write('POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"client_name":');
+      socket.write(
+        'POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"client_name":',
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       socket.destroy();
       while (answered.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -114,7 +127,11 @@ describe('Express adapter', () => {
     const mounted = createRegistration({ store: memoryStore(), registrationPath: '/o/register', onError: () => {} });
     app.use('/o/register', expressRegistration(mounted));
     // A deployment that put express.json() in front of the endpoint still works.
-    const behindParser = createRegistration({ store: memoryStore(), registrationPath: '/parsed/register', onError: () => {} });
+    const behindParser = createRegistration({
+      store: memoryStore(),
+      registrationPath: '/parsed/register',
+      onError: () => {},
+    });
     app.use('/parsed/register', express.json(), expressRegistration(behindParser));
     server = createServer(app);
     origin = await listen(server);
@@ -123,24 +140,38 @@ describe('Express adapter', () => {
 
   it('registers at the mount path, with and without a trailing slash', async () => {
     for (const path of ['/o/register', '/o/register/']) {
-      const res = await fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(mcpClient) });
+      const res = await fetch(`${origin}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(mcpClient),
+      });
       assert.equal(res.status, 201, path);
       assert.equal(res.redirected, false);
-      const body = await res.json() as Record<string, string>;
+      const body = (await res.json()) as Record<string, string>;
       assert.equal(body.registration_client_uri, `${origin}/o/register/${body.client_id}`);
-      const read = await fetch(body.registration_client_uri!, { headers: { authorization: `Bearer ${body.registration_access_token}` } });
+      const read = await fetch(body.registration_client_uri!, {
+        headers: { authorization: `Bearer ${body.registration_access_token}` },
+      });
       assert.equal(read.status, 200);
     }
   });
 
   it('answers malformed JSON with JSON, never an HTML page', async () => {
-    const res = await fetch(`${origin}/o/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const res = await fetch(`${origin}/o/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     assert.equal(res.status, 400);
     assert.match(res.headers.get('content-type')!, /application\/json/);
   });
 
   it('works behind express.json()', async () => {
-    const res = await fetch(`${origin}/parsed/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(mcpClient) });
+    const res = await fetch(`${origin}/parsed/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(mcpClient),
+    });
     assert.equal(res.status, 201);
   });
 });

@@ -57,9 +57,13 @@ for (const storeCase of cases) {
     it('fifty concurrent registrations give fifty distinct, readable clients', async () => {
       const store = await storeCase.open();
       const dcr = makeRegistration({ store });
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-        register(dcr, { ...mcpClient, client_name: `concurrent ${i}` })));
-      assert.ok(results.every((r) => r.status === 201), results.map((r) => r.status).join(','));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => register(dcr, { ...mcpClient, client_name: `concurrent ${i}` })),
+      );
+      assert.ok(
+        results.every((r) => r.status === 201),
+        results.map((r) => r.status).join(','),
+      );
       const ids = new Set(results.map((r) => r.body.client_id));
       assert.equal(ids.size, 50);
 
@@ -120,7 +124,9 @@ for (const storeCase of cases) {
       const reader = storeCase.reopen ? await storeCase.reopen() : undefined;
       if (reader) {
         try {
-          const rejected = (await reader.listAuditEvents({ clientId: 'a\u0000b', limit: 1000 })).filter((event) => event.type === 'token.rejected');
+          const rejected = (await reader.listAuditEvents({ clientId: 'a\u0000b', limit: 1000 })).filter(
+            (event) => event.type === 'token.rejected',
+          );
           assert.equal(rejected.length, 3, JSON.stringify(rejected));
           assert.ok(rejected.every((event) => event.clientId === 'a\ufffdb'));
         } finally {

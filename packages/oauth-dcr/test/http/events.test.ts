@@ -19,18 +19,27 @@ describe('Events and the persisted audit trail', () => {
     const updated = await send(dcr, 'PUT', path, { ...mcpClient, client_id: created.body.client_id }, bearer(token));
     await send(dcr, 'DELETE', path, undefined, bearer(updated.body.registration_access_token));
 
-    assert.deepEqual(events.map((e) => e.type), [
-      'client.registered', 'registration.rejected', 'client.read', 'token.rejected', 'client.updated', 'client.deleted',
-    ]);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      [
+        'client.registered',
+        'registration.rejected',
+        'client.read',
+        'token.rejected',
+        'client.updated',
+        'client.deleted',
+      ],
+    );
     assert.equal(events[0]!.clientId, created.body.client_id);
     assert.equal(events[1]!.detail?.error, 'invalid_redirect_uri');
     assert.ok(events.every((e) => Number.isInteger(e.at)));
 
     await new Promise((resolve) => setImmediate(resolve));
     const persisted = await store.listAuditEvents();
-    assert.deepEqual(persisted.map((e) => e.type), [
-      'client.registered', 'registration.rejected', 'token.rejected', 'client.updated', 'client.deleted',
-    ]);
+    assert.deepEqual(
+      persisted.map((e) => e.type),
+      ['client.registered', 'registration.rejected', 'token.rejected', 'client.updated', 'client.deleted'],
+    );
 
     const everything = JSON.stringify([events, persisted]);
     for (const secret of [created.body.client_secret, token, updated.body.registration_access_token]) {
@@ -39,7 +48,11 @@ describe('Events and the persisted audit trail', () => {
   });
 
   it('a throwing listener cannot fail a registration', async () => {
-    const dcr = makeRegistration({ onEvent: () => { throw new Error('listener bug'); } });
+    const dcr = makeRegistration({
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
     assert.equal((await register(dcr, mcpClient)).status, 201);
   });
 });

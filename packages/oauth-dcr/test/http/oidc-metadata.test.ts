@@ -30,17 +30,67 @@ describe('OpenID Connect DCR 1.0 §2 metadata', () => {
 
   const bad: Array<[string, Record<string, unknown>, string, RegExp]> = [
     ['subject_type unknown', { subject_type: 'secret' }, 'invalid_client_metadata', /subject_type must be one of/],
-    ['default_max_age negative', { default_max_age: -1 }, 'invalid_client_metadata', /default_max_age must be a non-negative integer/],
+    [
+      'default_max_age negative',
+      { default_max_age: -1 },
+      'invalid_client_metadata',
+      /default_max_age must be a non-negative integer/,
+    ],
     ['default_max_age fractional', { default_max_age: 1.5 }, 'invalid_client_metadata', /default_max_age/],
-    ['require_auth_time a string', { require_auth_time: 'yes' }, 'invalid_client_metadata', /require_auth_time must be true or false/],
-    ['initiate_login_uri over http', { initiate_login_uri: 'http://app.example/login' }, 'invalid_client_metadata', /initiate_login_uri must use https/],
-    ['request_uris over http', { request_uris: ['http://app.example/r'] }, 'invalid_client_metadata', /request_uris\[0\] must use https/],
-    ['default_acr_values a string', { default_acr_values: 'silver' }, 'invalid_client_metadata', /default_acr_values must be an array/],
-    ['an unknown signing alg', { id_token_signed_response_alg: 'FOO' }, 'invalid_client_metadata', /id_token_signed_response_alg must be a supported JWS algorithm/],
-    ['token_endpoint_auth_signing_alg none', { token_endpoint_auth_signing_alg: 'none' }, 'invalid_client_metadata', /must not be 'none'/],
-    ['post_logout_redirect_uris javascript', { post_logout_redirect_uris: ['javascript:alert(1)'] }, 'invalid_redirect_uri', /javascript/],
-    ['sector_identifier_uri over http', { sector_identifier_uri: 'http://app.example/s.json' }, 'invalid_client_metadata', /sector_identifier_uri must use https/],
-    ['pairwise across hosts without a sector identifier', { subject_type: 'pairwise' }, 'invalid_client_metadata', /requires sector_identifier_uri/],
+    [
+      'require_auth_time a string',
+      { require_auth_time: 'yes' },
+      'invalid_client_metadata',
+      /require_auth_time must be true or false/,
+    ],
+    [
+      'initiate_login_uri over http',
+      { initiate_login_uri: 'http://app.example/login' },
+      'invalid_client_metadata',
+      /initiate_login_uri must use https/,
+    ],
+    [
+      'request_uris over http',
+      { request_uris: ['http://app.example/r'] },
+      'invalid_client_metadata',
+      /request_uris\[0\] must use https/,
+    ],
+    [
+      'default_acr_values a string',
+      { default_acr_values: 'silver' },
+      'invalid_client_metadata',
+      /default_acr_values must be an array/,
+    ],
+    [
+      'an unknown signing alg',
+      { id_token_signed_response_alg: 'FOO' },
+      'invalid_client_metadata',
+      /id_token_signed_response_alg must be a supported JWS algorithm/,
+    ],
+    [
+      'token_endpoint_auth_signing_alg none',
+      { token_endpoint_auth_signing_alg: 'none' },
+      'invalid_client_metadata',
+      /must not be 'none'/,
+    ],
+    [
+      'post_logout_redirect_uris javascript',
+      { post_logout_redirect_uris: ['javascript:alert(1)'] },
+      'invalid_redirect_uri',
+      /javascript/,
+    ],
+    [
+      'sector_identifier_uri over http',
+      { sector_identifier_uri: 'http://app.example/s.json' },
+      'invalid_client_metadata',
+      /sector_identifier_uri must use https/,
+    ],
+    [
+      'pairwise across hosts without a sector identifier',
+      { subject_type: 'pairwise' },
+      'invalid_client_metadata',
+      /requires sector_identifier_uri/,
+    ],
   ];
   for (const [name, extra, code, message] of bad) {
     it(`refuses ${name}`, async () => {
@@ -57,13 +107,21 @@ describe('OpenID Connect DCR 1.0 §2 metadata', () => {
     assert.equal(missing.status, 400);
     assert.match(missing.body.error_description, /private_key_jwt requires jwks or jwks_uri/);
     const { publicKey } = await generateKeyPair('RS256', { extractable: true });
-    const ok = await register(dcr, { ...web, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(publicKey)] } });
+    const ok = await register(dcr, {
+      ...web,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [await exportJWK(publicKey)] },
+    });
     assert.equal(ok.status, 201, ok.text);
     assert.equal(ok.body.client_secret, undefined, 'a key-based client gets no secret');
   });
 
   it('private_key_jwt is refused when the deployment does not enable it', async () => {
-    const res = await register(makeRegistration(), { ...web, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example/jwks' });
+    const res = await register(makeRegistration(), {
+      ...web,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: 'https://app.example/jwks',
+    });
     assert.equal(res.status, 400);
     assert.match(res.body.error_description, /private_key_jwt' is not supported/);
   });
@@ -77,9 +135,12 @@ describe('sector_identifier_uri (OIDC DCR §5), fetched through safe-fetch', () 
     if ('skip' in made) return;
     certificate = made;
     server = await startServer(certificate, (req, res) => {
-      const body = req.url === '/all.json' ? web.redirect_uris
-        : req.url === '/partial.json' ? [web.redirect_uris[0]]
-          : { not: 'an array' };
+      const body =
+        req.url === '/all.json'
+          ? web.redirect_uris
+          : req.url === '/partial.json'
+            ? [web.redirect_uris[0]]
+            : { not: 'an array' };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     });
@@ -90,7 +151,11 @@ describe('sector_identifier_uri (OIDC DCR §5), fetched through safe-fetch', () 
 
   it('accepts a sector document that lists every redirect URI', async (t) => {
     if (!server) return t.skip('openssl unavailable');
-    const res = await register(allowed(), { ...web, subject_type: 'pairwise', sector_identifier_uri: `${server.origin}/all.json` });
+    const res = await register(allowed(), {
+      ...web,
+      subject_type: 'pairwise',
+      sector_identifier_uri: `${server.origin}/all.json`,
+    });
     assert.equal(res.status, 201, res.text);
   });
 
@@ -109,7 +174,7 @@ describe('sector_identifier_uri (OIDC DCR §5), fetched through safe-fetch', () 
     assert.match(res.body.error_description, /JSON array/);
   });
 
-  it('never fetches from a private address on a client\'s say-so', async (t) => {
+  it("never fetches from a private address on a client's say-so", async (t) => {
     if (!server) return t.skip('openssl unavailable');
     const res = await register(makeRegistration(), { ...web, sector_identifier_uri: `${server.origin}/all.json` });
     assert.equal(res.status, 400);

@@ -22,7 +22,9 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/clients/', import.meta.url))
 
 function loadFixtures(): Map<string, ClientFixture> {
   const fixtures = new Map<string, ClientFixture>();
-  for (const file of readdirSync(FIXTURES).filter((name) => name.endsWith('.json')).sort()) {
+  for (const file of readdirSync(FIXTURES)
+    .filter((name) => name.endsWith('.json'))
+    .sort()) {
     fixtures.set(file, JSON.parse(readFileSync(`${FIXTURES}${file}`, 'utf8')) as ClientFixture);
   }
   return fixtures;
@@ -66,7 +68,10 @@ describe('Real clients register verbatim (test/fixtures/clients)', () => {
       const res = await send(makeRegistration(), 'POST', '/register', raw);
       assert.equal(res.status, 201, `${fixture.client}: ${res.text}`);
       assert.deepEqual(res.body.redirect_uris, fixture.body.redirect_uris);
-      assert.ok(res.text.includes(`"redirect_uris":${JSON.stringify(fixture.body.redirect_uris)}`), 'same order, same bytes');
+      assert.ok(
+        res.text.includes(`"redirect_uris":${JSON.stringify(fixture.body.redirect_uris)}`),
+        'same order, same bytes',
+      );
       assert.equal(res.body.application_type, expected?.applicationType);
       if (fixture.body.client_name !== undefined) assert.equal(res.body.client_name, fixture.body.client_name);
       if (fixture.body.token_endpoint_auth_method !== undefined) {

@@ -19,13 +19,20 @@ before(async () => {
   otherKey = (await generateKeyPair('ES256')).privateKey;
 });
 
-async function statement(claims: Record<string, unknown>, options: { key?: PrivateKey; iss?: string; exp?: string } = {}) {
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuedAt().setIssuer(options.iss ?? ISSUER);
+async function statement(
+  claims: Record<string, unknown>,
+  options: { key?: PrivateKey; iss?: string; exp?: string } = {},
+) {
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setIssuedAt()
+    .setIssuer(options.iss ?? ISSUER);
   if (options.exp) jwt.setExpirationTime(options.exp);
   return jwt.sign(options.key ?? signingKey);
 }
 
-const trusting = (extra = {}) => makeRegistration({ softwareStatements: { issuers: [{ issuer: ISSUER, jwks: { keys: [publicJwk] } }] }, ...extra });
+const trusting = (extra = {}) =>
+  makeRegistration({ softwareStatements: { issuers: [{ issuer: ISSUER, jwks: { keys: [publicJwk] } }] }, ...extra });
 
 describe('Software statements (RFC 7591 §2.3)', () => {
   it('verifies a trusted statement; its claims override the body; it is echoed unmodified', async () => {
@@ -60,17 +67,41 @@ describe('Software statements (RFC 7591 §2.3)', () => {
 
   it('admits a verified statement when open registration is off', async () => {
     const jwt = await statement({ client_name: 'x' });
-    assert.equal((await register(trusting({ openRegistration: false }), { ...mcpClient, software_statement: jwt })).status, 201);
+    assert.equal(
+      (await register(trusting({ openRegistration: false }), { ...mcpClient, software_statement: jwt })).status,
+      201,
+    );
     assert.equal((await register(trusting({ openRegistration: false }), mcpClient)).status, 401);
   });
 
   const refused: Array<[string, () => Promise<unknown>, string, RegExp]> = [
-    ['a bad signature', () => statement({ client_name: 'x' }, { key: otherKey }), 'invalid_software_statement', /signature verification failed/],
+    [
+      'a bad signature',
+      () => statement({ client_name: 'x' }, { key: otherKey }),
+      'invalid_software_statement',
+      /signature verification failed/,
+    ],
     ['a malformed JWT', async () => 'not.a.jwt', 'invalid_software_statement', /well-formed/],
     ['a number', async () => 42, 'invalid_software_statement', /JWT string/],
-    ['an unsigned JWT', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: ISSUER })).toString('base64url')}.`, 'invalid_software_statement', /signed/],
-    ['an expired statement', () => statement({ client_name: 'x' }, { exp: '-1h' }), 'invalid_software_statement', /expired/],
-    ['an untrusted issuer', () => statement({ client_name: 'x' }, { iss: 'https://stranger.example' }), 'unapproved_software_statement', /stranger.example/],
+    [
+      'an unsigned JWT',
+      async () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: ISSUER })).toString('base64url')}.`,
+      'invalid_software_statement',
+      /signed/,
+    ],
+    [
+      'an expired statement',
+      () => statement({ client_name: 'x' }, { exp: '-1h' }),
+      'invalid_software_statement',
+      /expired/,
+    ],
+    [
+      'an untrusted issuer',
+      () => statement({ client_name: 'x' }, { iss: 'https://stranger.example' }),
+      'unapproved_software_statement',
+      /stranger.example/,
+    ],
   ];
   for (const [name, make, code, message] of refused) {
     it(`refuses ${name}`, async () => {
@@ -101,7 +132,9 @@ describe('Software statements (RFC 7591 §2.3)', () => {
   }
 
   it('refuses a registration without a statement when one is required', async () => {
-    const dcr = makeRegistration({ softwareStatements: { issuers: [{ issuer: ISSUER, jwks: { keys: [publicJwk] } }], required: true } });
+    const dcr = makeRegistration({
+      softwareStatements: { issuers: [{ issuer: ISSUER, jwks: { keys: [publicJwk] } }], required: true },
+    });
     const res = await register(dcr, mcpClient);
     assert.equal(res.status, 400);
     assert.equal(res.body.error, 'invalid_software_statement');
@@ -140,7 +173,9 @@ describe('Software statement issuer keys from jwks_uri, through safe-fetch', () 
 
   it('refuses to fetch keys from a loopback address without a test allowance', async (t) => {
     if (!server) return t.skip('openssl unavailable');
-    const dcr = makeRegistration({ softwareStatements: { issuers: [{ issuer: ISSUER, jwksUri: `${server.origin}/jwks` }] } });
+    const dcr = makeRegistration({
+      softwareStatements: { issuers: [{ issuer: ISSUER, jwksUri: `${server.origin}/jwks` }] },
+    });
     const res = await register(dcr, { ...mcpClient, software_statement: await statement({}) });
     assert.equal(res.status, 400);
     assert.equal(res.body.error, 'invalid_software_statement');

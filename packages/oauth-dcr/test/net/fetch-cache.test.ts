@@ -26,7 +26,10 @@ describe('createFetchCache', { skip }, () => {
       }
       served += 1;
       const cacheControl = url.searchParams.get('cc');
-      res.writeHead(200, { 'content-type': 'application/json', ...(cacheControl ? { 'cache-control': cacheControl } : {}) });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(cacheControl ? { 'cache-control': cacheControl } : {}),
+      });
       res.end(JSON.stringify({ served, nested: { list: [1] } }));
     });
     options = { allowAddresses: ['127.0.0.1'], ca: (certificate as TestCertificate).cert };
@@ -73,7 +76,11 @@ describe('createFetchCache', { skip }, () => {
 
   it('shares one fetch between concurrent callers', async () => {
     const cache = createFetchCache({ now });
-    const results = await Promise.all([cache.json(url(), options), cache.json(url(), options), cache.json(url(), options)]);
+    const results = await Promise.all([
+      cache.json(url(), options),
+      cache.json(url(), options),
+      cache.json(url(), options),
+    ]);
     assert.equal(served, 1);
     assert.ok(results.every((value) => value === results[0]));
   });
@@ -87,7 +94,10 @@ describe('createFetchCache', { skip }, () => {
   it('does not cache failures', async () => {
     const cache = createFetchCache({ now });
     failing = true;
-    await assert.rejects(cache.json(url(), options), (error: unknown) => error instanceof SafeFetchError && error.reason === 'status');
+    await assert.rejects(
+      cache.json(url(), options),
+      (error: unknown) => error instanceof SafeFetchError && error.reason === 'status',
+    );
     failing = false;
     assert.equal(((await cache.json(url(), options)) as { served: number }).served, 1);
     assert.equal(cache.size, 1);

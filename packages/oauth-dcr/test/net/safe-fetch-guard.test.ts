@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import net from 'node:net';
 import { after, before, describe, it, mock } from 'node:test';
-import { safeFetch, SafeFetchError, type LookupAllFunction, type SafeFetchErrorReason } from '../../src/net/safe-fetch.js';
+import {
+  safeFetch,
+  SafeFetchError,
+  type LookupAllFunction,
+  type SafeFetchErrorReason,
+} from '../../src/net/safe-fetch.js';
 import { BLOCKED_ADDRESSES } from './blocked-addresses.js';
 
 let connectAttempts = 0;
@@ -23,7 +28,10 @@ function resolvingTo(...addresses: string[]): LookupAllFunction & { asked: strin
   const asked: string[] = [];
   const lookup = (hostname: string, _options: unknown, callback: (e: null, a: LookupAddress[]) => void): void => {
     asked.push(hostname);
-    callback(null, addresses.map((address) => ({ address, family: net.isIP(address.split('%')[0] ?? '') })));
+    callback(
+      null,
+      addresses.map((address) => ({ address, family: net.isIP(address.split('%')[0] ?? '') })),
+    );
   };
   return Object.assign(lookup, { asked });
 }
@@ -60,7 +68,11 @@ describe('safeFetch refuses a host resolving to a blocked address, before connec
       const lookup = resolvingTo(address);
       await assertRefused(safeFetch('https://victim.example/jwks.json', { lookup }), 'blocked_address', (error) => {
         assert.match(error.message, /https:\/\/victim\.example\/jwks\.json/);
-        assert.doesNotMatch(error.message, new RegExp(address.replace(/[.]/g, '\\.')), 'internal address stays private');
+        assert.doesNotMatch(
+          error.message,
+          new RegExp(address.replace(/[.]/g, '\\.')),
+          'internal address stays private',
+        );
       });
       assert.deepEqual(lookup.asked, ['victim.example']);
     });
@@ -73,8 +85,14 @@ describe('safeFetch judges every resolved address', () => {
   });
 
   it('refuses mixed answers: one public, one private', async () => {
-    await assertRefused(safeFetch('https://mixed.example/', { lookup: resolvingTo('93.184.215.14', '10.0.0.1') }), 'blocked_address');
-    await assertRefused(safeFetch('https://mixed.example/', { lookup: resolvingTo('2606:4700::1111', 'fd00::1') }), 'blocked_address');
+    await assertRefused(
+      safeFetch('https://mixed.example/', { lookup: resolvingTo('93.184.215.14', '10.0.0.1') }),
+      'blocked_address',
+    );
+    await assertRefused(
+      safeFetch('https://mixed.example/', { lookup: resolvingTo('2606:4700::1111', 'fd00::1') }),
+      'blocked_address',
+    );
   });
 
   it('refuses localhost through the real resolver', async () => {

@@ -20,14 +20,31 @@ const certificate = makeCertificate();
 const skip = 'skip' in certificate ? certificate.skip : false;
 if (skip) process.stderr.write(`skipping safe-fetch server tests: ${skip}\n`);
 
-const JWKS = { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] };
+const JWKS = {
+  keys: [
+    {
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+      y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+    },
+  ],
+};
 
 /** Names the tests use: issuer.test is on the certificate, other.test is not, internal.test is private. */
-const HOSTS: Record<string, string> = { 'issuer.test': '127.0.0.1', 'other.test': '127.0.0.1', 'internal.test': '10.0.0.1' };
+const HOSTS: Record<string, string> = {
+  'issuer.test': '127.0.0.1',
+  'other.test': '127.0.0.1',
+  'internal.test': '10.0.0.1',
+};
 
 function countingLookup(): LookupAllFunction & { asked: string[] } {
   const asked: string[] = [];
-  const lookup = (host: string, _options: unknown, callback: (e: NodeJS.ErrnoException | null, a: LookupAddress[]) => void): void => {
+  const lookup = (
+    host: string,
+    _options: unknown,
+    callback: (e: NodeJS.ErrnoException | null, a: LookupAddress[]) => void,
+  ): void => {
     asked.push(host);
     const address = HOSTS[host];
     if (address === undefined) callback(Object.assign(new Error(`ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), []);
@@ -161,7 +178,10 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
   let options: SafeFetchOptions;
 
   before(async () => {
-    server = await startServer(certificate as TestCertificate, route(() => server));
+    server = await startServer(
+      certificate as TestCertificate,
+      route(() => server),
+    );
     base = `https://issuer.test:${server.port}`;
     options = { allowAddresses: ['127.0.0.1'], ca: (certificate as TestCertificate).cert, lookup: countingLookup() };
   });
@@ -169,7 +189,10 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
 
   describe('with the test allowances', () => {
     it('fetches and parses a JWKS', async () => {
-      const response = await safeFetch(`${base}/jwks`, { ...options, accept: ['application/jwk-set+json', 'application/json'] });
+      const response = await safeFetch(`${base}/jwks`, {
+        ...options,
+        accept: ['application/jwk-set+json', 'application/json'],
+      });
       assert.equal(response.status, 200);
       assert.equal(response.url, `${base}/jwks`);
       assert.equal(response.contentType, 'application/jwk-set+json');
@@ -192,7 +215,10 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
     });
 
     it('sends a bare GET: Accept, User-Agent, Host and SNI = the hostname, nothing else', async () => {
-      const seen = (await safeFetchJson(`${base}/headers#fragment`, { ...options, accept: ['application/json', 'application/jwk-set+json'] })) as {
+      const seen = (await safeFetchJson(`${base}/headers#fragment`, {
+        ...options,
+        accept: ['application/json', 'application/jwk-set+json'],
+      })) as {
         method: string;
         headers: Record<string, string>;
         servername: string | null;
@@ -202,7 +228,13 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
       assert.equal(seen.headers.host, `issuer.test:${server.port}`);
       assert.equal(seen.headers['user-agent'], 'oauth-dcr');
       assert.equal(seen.headers.accept, 'application/json, application/jwk-set+json');
-      assert.deepEqual(Object.keys(seen.headers).sort(), ['accept', 'accept-encoding', 'connection', 'host', 'user-agent']);
+      assert.deepEqual(Object.keys(seen.headers).sort(), [
+        'accept',
+        'accept-encoding',
+        'connection',
+        'host',
+        'user-agent',
+      ]);
     });
 
     it('resolves once per hop and connects to the checked address (no second lookup to rebind)', async () => {
@@ -219,7 +251,10 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
 
   describe('TLS stays verified', () => {
     it('a self-signed certificate is refused without the test CA', async () => {
-      const error = await assertFails(safeFetch(`${base}/jwks`, { allowAddresses: ['127.0.0.1'], lookup: countingLookup() }), 'network');
+      const error = await assertFails(
+        safeFetch(`${base}/jwks`, { allowAddresses: ['127.0.0.1'], lookup: countingLookup() }),
+        'network',
+      );
       assert.equal((error.cause as NodeJS.ErrnoException).code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
     });
 
@@ -232,14 +267,21 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
   describe('redirects', () => {
     it('follows up to 3 relative redirects by default, and reports the final URL', async () => {
       const lookup = countingLookup();
-      const response = await safeFetch(`${base}/redirect/2`, { ...options, lookup, accept: ['application/jwk-set+json'] });
+      const response = await safeFetch(`${base}/redirect/2`, {
+        ...options,
+        lookup,
+        accept: ['application/jwk-set+json'],
+      });
       assert.equal(response.url, `${base}/jwks`);
       assert.deepEqual(response.json(), JWKS);
       assert.equal(lookup.asked.length, 4, 'every hop is resolved and checked again');
     });
 
     it('refuses the 4th redirect', async () => {
-      await assertFails(safeFetch(`${base}/redirect/3`, { ...options, accept: ['application/jwk-set+json'] }), 'too_many_redirects');
+      await assertFails(
+        safeFetch(`${base}/redirect/3`, { ...options, accept: ['application/jwk-set+json'] }),
+        'too_many_redirects',
+      );
     });
 
     it('honours maxRedirects', async () => {
@@ -249,7 +291,10 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
 
     for (const status of [301, 302, 303, 307, 308]) {
       it(`follows ${status}`, async () => {
-        const response = await safeFetch(`${base}/status/${status}`, { ...options, accept: ['application/jwk-set+json'] });
+        const response = await safeFetch(`${base}/status/${status}`, {
+          ...options,
+          accept: ['application/jwk-set+json'],
+        });
         assert.equal(response.url, `${base}/jwks`);
       });
     }

@@ -6,7 +6,16 @@
 // repository, so nothing resolves through the work tree's node_modules by accident.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,7 +79,9 @@ before(() => {
   succeeded(run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--if-stale'], root), 'build');
   pruneOrphans(join(library, 'dist'));
   work = mkdtempSync(join(tmpdir(), 'oauth-dcr-published-'));
-  const packed = JSON.parse(succeeded(run('npm', ['pack', '--json', '--pack-destination', work], library), 'npm pack')) as Array<{
+  const packed = JSON.parse(
+    succeeded(run('npm', ['pack', '--json', '--pack-destination', work], library), 'npm pack'),
+  ) as Array<{
     filename: string;
     files: Array<{ path: string }>;
   }>;
@@ -87,7 +98,11 @@ describe('published package', () => {
     for (const name of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
       assert.ok(packedFiles.includes(name), `${name} is not in the tarball`);
     }
-    assert.deepEqual(packedFiles.filter((file) => file.endsWith('.map')), [], 'source maps would point at .ts files that are not shipped');
+    assert.deepEqual(
+      packedFiles.filter((file) => file.endsWith('.map')),
+      [],
+      'source maps would point at .ts files that are not shipped',
+    );
     const orphans = packedFiles.filter((file) => file.startsWith('dist/') && !existsSync(sourceOf(file)));
     assert.deepEqual(orphans, [], 'every file in dist/ is built from a source');
   });
@@ -99,7 +114,10 @@ describe('published package', () => {
 
   it('passes attw under the ESM-only profile', () => {
     const attw = join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
-    succeeded(run(process.execPath, [attw, tarball, '--profile', 'esm-only', '--format', 'table-flipped'], work), 'attw');
+    succeeded(
+      run(process.execPath, [attw, tarball, '--profile', 'esm-only', '--format', 'table-flipped'], work),
+      'attw',
+    );
   });
 
   // A consumer compiling with skipLibCheck: false reads every declaration file it reaches; an
@@ -109,22 +127,34 @@ describe('published package', () => {
   // scripts/consumer-check.mjs, and their imports are checked below.)
   it('declarations compile with skipLibCheck: false and no @types/* of the peers', () => {
     const dir = consumer(join(work, 'types'), ['@node-oauth/oauth2-server']);
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        module: 'NodeNext', target: 'ES2022', lib: ['ES2023'], strict: true, skipLibCheck: false, noEmit: true, types: ['node'],
-      },
-      include: ['index.ts'],
-    }));
-    writeFileSync(join(dir, 'index.ts'), [
-      "import { createRegistration, type ClientStore } from 'oauth-dcr';",
-      "import { memoryStore } from 'oauth-dcr/memory';",
-      "import { nodeRegistration } from 'oauth-dcr/node';",
-      "import { expressRegistration } from 'oauth-dcr/express';",
-      "import * as safeFetch from 'oauth-dcr/safe-fetch';",
-      "import { oauth2ServerClients } from 'oauth-dcr/oauth2-server';",
-      'export const used = [createRegistration, memoryStore, nodeRegistration, expressRegistration, safeFetch, oauth2ServerClients];',
-      'export type Used = ClientStore;',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          target: 'ES2022',
+          lib: ['ES2023'],
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ['node'],
+        },
+        include: ['index.ts'],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'index.ts'),
+      [
+        "import { createRegistration, type ClientStore } from 'oauth-dcr';",
+        "import { memoryStore } from 'oauth-dcr/memory';",
+        "import { nodeRegistration } from 'oauth-dcr/node';",
+        "import { expressRegistration } from 'oauth-dcr/express';",
+        "import * as safeFetch from 'oauth-dcr/safe-fetch';",
+        "import { oauth2ServerClients } from 'oauth-dcr/oauth2-server';",
+        'export const used = [createRegistration, memoryStore, nodeRegistration, expressRegistration, safeFetch, oauth2ServerClients];',
+        'export type Used = ClientStore;',
+      ].join('\n'),
+    );
     succeeded(run(process.execPath, [rootRequire.resolve('typescript/bin/tsc'), '-p', dir], dir), 'tsc');
   });
 
@@ -149,13 +179,26 @@ describe('published package', () => {
   }
 
   it('the main entry and oauth-dcr/memory, /node, /express, /safe-fetch declare with jose alone', () => {
-    const reached = packagesReachedFrom(['index', 'store/memory', 'adapters/node', 'adapters/express', 'net/safe-fetch']);
-    assert.deepEqual(reached.filter((name) => name !== 'jose'), []);
+    const reached = packagesReachedFrom([
+      'index',
+      'store/memory',
+      'adapters/node',
+      'adapters/express',
+      'net/safe-fetch',
+    ]);
+    assert.deepEqual(
+      reached.filter((name) => name !== 'jose'),
+      [],
+    );
   });
 
   it('oauth-dcr/sqlite and /postgres declare with Kysely, their peer, and no driver types', () => {
     for (const entry of ['store/sqlite', 'store/postgres']) {
-      assert.deepEqual(packagesReachedFrom([entry]).filter((name) => name !== 'jose' && name !== 'kysely'), [], entry);
+      assert.deepEqual(
+        packagesReachedFrom([entry]).filter((name) => name !== 'jose' && name !== 'kysely'),
+        [],
+        entry,
+      );
     }
   });
 
@@ -164,31 +207,58 @@ describe('published package', () => {
       ['oauth-dcr/sqlite', [], 'oauth-dcr/sqlite needs better-sqlite3: npm install better-sqlite3@12 kysely'],
       ['oauth-dcr/sqlite', ['better-sqlite3'], 'oauth-dcr/sqlite needs kysely: npm install better-sqlite3@12 kysely'],
       ['oauth-dcr/postgres', ['kysely'], 'oauth-dcr/postgres needs pg: npm install pg kysely'],
-      ['oauth-dcr/oauth2-server', [], 'oauth-dcr/oauth2-server needs @node-oauth/oauth2-server: npm install @node-oauth/oauth2-server'],
+      [
+        'oauth-dcr/oauth2-server',
+        [],
+        'oauth-dcr/oauth2-server needs @node-oauth/oauth2-server: npm install @node-oauth/oauth2-server',
+      ],
     ];
     for (const [subpath, installed, line] of cases) {
       it(`${subpath}${installed.length > 0 ? ` with only ${installed.join(', ')}` : ''}`, () => {
         const dir = consumer(join(work, `peers-${subpath.replace('/', '-')}-${installed.length}`), installed);
         // Caught: the error itself is one line, stack included, with Node's own code.
-        const caught = run(process.execPath, ['--input-type=module', '-e', [
-          `try { await import('${subpath}'); console.log('imported'); }`,
-          'catch (error) { console.log(JSON.stringify({ message: error.message, stack: error.stack, code: error.code })); }',
-        ].join('\n')], dir);
-        assert.deepEqual(JSON.parse(succeeded(caught, 'import')), { message: line, stack: `MissingPeerDependencyError: ${line}`, code: 'ERR_MODULE_NOT_FOUND' });
+        const caught = run(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            [
+              `try { await import('${subpath}'); console.log('imported'); }`,
+              'catch (error) { console.log(JSON.stringify({ message: error.message, stack: error.stack, code: error.code })); }',
+            ].join('\n'),
+          ],
+          dir,
+        );
+        assert.deepEqual(JSON.parse(succeeded(caught, 'import')), {
+          message: line,
+          stack: `MissingPeerDependencyError: ${line}`,
+          code: 'ERR_MODULE_NOT_FOUND',
+        });
         // Uncaught: what the user sees. Node adds its own frame around the one line, nothing else.
         const uncaught = run(process.execPath, ['--input-type=module', '-e', `import '${subpath}';`], dir);
         assert.equal(uncaught.status, 1);
         assert.ok(uncaught.stderr.includes(line), uncaught.stderr);
-        assert.ok(!/Cannot find package|\n\s+at /.test(uncaught.stderr), `only one line about the failure:\n${uncaught.stderr}`);
+        assert.ok(
+          !/Cannot find package|\n\s+at /.test(uncaught.stderr),
+          `only one line about the failure:\n${uncaught.stderr}`,
+        );
       });
     }
 
     it('and the entries without peers import with none installed', () => {
       const dir = consumer(join(work, 'peers-none'), []);
-      const result = run(process.execPath, ['--input-type=module', '-e', [
-        "await import('oauth-dcr'); await import('oauth-dcr/memory'); await import('oauth-dcr/node');",
-        "await import('oauth-dcr/express'); await import('oauth-dcr/safe-fetch'); console.log('ok');",
-      ].join('\n')], dir);
+      const result = run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          [
+            "await import('oauth-dcr'); await import('oauth-dcr/memory'); await import('oauth-dcr/node');",
+            "await import('oauth-dcr/express'); await import('oauth-dcr/safe-fetch'); console.log('ok');",
+          ].join('\n'),
+        ],
+        dir,
+      );
       assert.equal(succeeded(result, 'import').trim(), 'ok');
     });
 
@@ -197,7 +267,10 @@ describe('published package', () => {
       const dir = consumer(join(work, 'peers-broken'), ['kysely']);
       const fake = join(dir, 'node_modules', 'better-sqlite3');
       mkdirSync(fake);
-      writeFileSync(join(fake, 'package.json'), JSON.stringify({ name: 'better-sqlite3', type: 'module', exports: './index.js' }));
+      writeFileSync(
+        join(fake, 'package.json'),
+        JSON.stringify({ name: 'better-sqlite3', type: 'module', exports: './index.js' }),
+      );
       writeFileSync(join(fake, 'index.js'), "import 'bindings-that-is-not-there'; export default class Database {}\n");
       const result = run(process.execPath, ['--input-type=module', '-e', "import 'oauth-dcr/sqlite';"], dir);
       assert.equal(result.status, 1);

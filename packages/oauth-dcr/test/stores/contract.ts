@@ -5,12 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import type {
-  AuditEvent,
-  ClientRecord,
-  ClientStore,
-  InitialAccessTokenRecord,
-} from '../../src/store/types.js';
+import type { AuditEvent, ClientRecord, ClientStore, InitialAccessTokenRecord } from '../../src/store/types.js';
 
 export interface StoreContractOptions {
   /** Runs once after the suite: drop schemas, remove temporary files. */
@@ -54,13 +49,27 @@ function fullClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
   return {
     clientId: randomId(),
     metadata: {
-      redirect_uris: ['https://app.example/cb?b=2&a=1', 'cursor://anysphere.cursor-retrieval/oauth/callback', 'http://127.0.0.1:33418/'],
+      redirect_uris: [
+        'https://app.example/cb?b=2&a=1',
+        'cursor://anysphere.cursor-retrieval/oauth/callback',
+        'http://127.0.0.1:33418/',
+      ],
       client_name: 'Example',
       'client_name#ja-Jpan-JP': 'クライアント名',
       'client_name#en-US': 'Example (US)',
       grant_types: ['authorization_code', 'refresh_token'],
       contacts: [],
-      jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', use: 'sig', key_ops: ['verify'] }] },
+      jwks: {
+        keys: [
+          {
+            kty: 'EC',
+            crv: 'P-256',
+            x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+            use: 'sig',
+            key_ops: ['verify'],
+          },
+        ],
+      },
       nested: [[1, 2.5, -3], [true, false, null], [{ deep: ['x'] }], []],
       empty_object: {},
       emoji: '🔐 \u00e9\u0301',
@@ -168,7 +177,14 @@ export function clientStoreContract(
           await store.insertClient(record);
           const found = await store.findClient(record.clientId);
           assert.equal(found!.clientSecretExpiresAt, YEAR_2100);
-          for (const key of ['clientIdIssuedAt', 'clientSecretExpiresAt', 'previousSecretExpiresAt', 'createdAt', 'updatedAt', 'lastUsedAt'] as const) {
+          for (const key of [
+            'clientIdIssuedAt',
+            'clientSecretExpiresAt',
+            'previousSecretExpiresAt',
+            'createdAt',
+            'updatedAt',
+            'lastUsedAt',
+          ] as const) {
             assert.equal(typeof found![key], 'number', key);
           }
         }));
@@ -204,13 +220,24 @@ export function clientStoreContract(
           await store.recordClientUse(record.clientId, T0 + 5);
           const found = (await store.findClient(record.clientId))!;
           const [listed] = await store.listClients({ limit: 1 });
-          for (const value of [found, found.metadata, found.metadata.redirect_uris, found.metadata.jwks, listed, listed!.metadata]) {
+          for (const value of [
+            found,
+            found.metadata,
+            found.metadata.redirect_uris,
+            found.metadata.jwks,
+            listed,
+            listed!.metadata,
+          ]) {
             assert.ok(Object.isFrozen(value), `not frozen: ${JSON.stringify(value)}`);
           }
           // Module code is strict: writing to a frozen object throws instead of failing silently.
           assert.throws(() => (found.metadata.redirect_uris as string[]).push('https://evil.example/'), TypeError);
-          assert.throws(() => { found.registeredVia = 'admin'; }, TypeError);
-          assert.throws(() => { listed!.metadata.client_name = 'changed'; }, TypeError);
+          assert.throws(() => {
+            found.registeredVia = 'admin';
+          }, TypeError);
+          assert.throws(() => {
+            listed!.metadata.client_name = 'changed';
+          }, TypeError);
           assert.deepStrictEqual(await store.findClient(record.clientId), { ...record, lastUsedAt: T0 + 5 });
         }));
 
@@ -227,7 +254,9 @@ export function clientStoreContract(
         withStore(async (store) => {
           const records = Array.from({ length: 20 }, () => minimalClient());
           const duplicate = minimalClient({ clientId: records[7]!.clientId, registeredBy: 'second' });
-          const outcomes = await Promise.allSettled([...records, duplicate].map((record) => store.insertClient(record)));
+          const outcomes = await Promise.allSettled(
+            [...records, duplicate].map((record) => store.insertClient(record)),
+          );
           assert.deepEqual(
             outcomes.map((outcome) => outcome.status),
             [...records.map(() => 'fulfilled'), 'rejected'],
@@ -285,7 +314,10 @@ export function clientStoreContract(
         withStore(async (store) => {
           const record = minimalClient();
           await store.insertClient(record);
-          assert.equal(await store.replaceClient({ ...record, registeredBy: 'x' }, { registrationAccessTokenHash: hash() }), false);
+          assert.equal(
+            await store.replaceClient({ ...record, registeredBy: 'x' }, { registrationAccessTokenHash: hash() }),
+            false,
+          );
           assert.deepStrictEqual(await store.findClient(record.clientId), record);
           const withToken = fullClient();
           await store.insertClient(withToken);
@@ -300,7 +332,12 @@ export function clientStoreContract(
           const record = fullClient();
           await store.insertClient(record);
           const read = (await store.findClient(record.clientId))!;
-          const renewed = { ...read, clientSecretHash: hash(), previousSecretHash: read.clientSecretHash!, updatedAt: T0 + 30 };
+          const renewed = {
+            ...read,
+            clientSecretHash: hash(),
+            previousSecretHash: read.clientSecretHash!,
+            updatedAt: T0 + 30,
+          };
           assert.equal(await store.replaceClient(renewed, read), true);
           const lateUpdate = { ...read, metadata: { client_name: 'late' }, updatedAt: T0 + 31 };
           assert.equal(await store.replaceClient(lateUpdate, read), false);
@@ -455,7 +492,22 @@ export function clientStoreContract(
     describe('listClients', () => {
       it('pages through clients in code point order of client_id', () =>
         withStore(async (store) => {
-          const ids = ['b', 'B', 'a', 'a-1', 'a_1', 'A', '0', 'z', 'é', 'e', '😀', '\uffe0', 'https://app.example/client.json', 'Zed'];
+          const ids = [
+            'b',
+            'B',
+            'a',
+            'a-1',
+            'a_1',
+            'A',
+            '0',
+            'z',
+            'é',
+            'e',
+            '😀',
+            '\uffe0',
+            'https://app.example/client.json',
+            'Zed',
+          ];
           for (const clientId of ids.slice().reverse()) await store.insertClient(minimalClient({ clientId }));
           const expected = ids.slice().sort(byCodePoint);
 
@@ -468,7 +520,10 @@ export function clientStoreContract(
             after = page.at(-1)!.clientId;
           }
           assert.deepEqual(pages.flat(), expected);
-          assert.deepEqual(pages.map((p) => p.length), [4, 4, 4, 2]);
+          assert.deepEqual(
+            pages.map((p) => p.length),
+            [4, 4, 4, 2],
+          );
         }));
 
       it('applies a default limit of 100, and limit 0 lists nothing', () =>
@@ -491,8 +546,14 @@ export function clientStoreContract(
         withStore(async (store) => {
           const record = token({ usesRemaining: 2, label: 'ci', expiresAt: YEAR_2100 });
           await store.insertInitialAccessToken(record);
-          assert.deepStrictEqual(await store.consumeInitialAccessToken(record.tokenHash, T0), { ...record, usesRemaining: 1 });
-          assert.deepStrictEqual(await store.consumeInitialAccessToken(record.tokenHash, T0), { ...record, usesRemaining: 0 });
+          assert.deepStrictEqual(await store.consumeInitialAccessToken(record.tokenHash, T0), {
+            ...record,
+            usesRemaining: 1,
+          });
+          assert.deepStrictEqual(await store.consumeInitialAccessToken(record.tokenHash, T0), {
+            ...record,
+            usesRemaining: 0,
+          });
           assert.equal(await store.consumeInitialAccessToken(record.tokenHash, T0), null);
           assert.equal((await store.listInitialAccessTokens())[0]!.usesRemaining, 0);
         }));
@@ -573,7 +634,9 @@ export function clientStoreContract(
           const record = token({ usesRemaining: 5 });
           await first.insertInitialAccessToken(record);
           const results = await Promise.all(
-            Array.from({ length: 40 }, (_, i) => (i % 2 ? first : second).consumeInitialAccessToken(record.tokenHash, T0)),
+            Array.from({ length: 40 }, (_, i) =>
+              (i % 2 ? first : second).consumeInitialAccessToken(record.tokenHash, T0),
+            ),
           );
           assert.equal(results.filter((r) => r !== null).length, 5);
           assert.equal((await second.listInitialAccessTokens())[0]!.usesRemaining, 0);
@@ -591,12 +654,24 @@ export function clientStoreContract(
           await store.insertInitialAccessToken(iat);
           const consumed = (await store.consumeInitialAccessToken(iat.tokenHash, T0))!;
           const [listed] = await store.listInitialAccessTokens();
-          await store.appendAuditEvent({ type: 'client.registered', at: T0, detail: { redirect_uris: ['http://127.0.0.1/cb'] } });
+          await store.appendAuditEvent({
+            type: 'client.registered',
+            at: T0,
+            detail: { redirect_uris: ['http://127.0.0.1/cb'] },
+          });
           const [event] = await store.listAuditEvents();
-          for (const value of [consumed, listed, event, event!.detail, (event!.detail as { redirect_uris: string[] }).redirect_uris]) {
+          for (const value of [
+            consumed,
+            listed,
+            event,
+            event!.detail,
+            (event!.detail as { redirect_uris: string[] }).redirect_uris,
+          ]) {
             assert.ok(Object.isFrozen(value), `not frozen: ${JSON.stringify(value)}`);
           }
-          assert.throws(() => { consumed.usesRemaining = 99; }, TypeError);
+          assert.throws(() => {
+            consumed.usesRemaining = 99;
+          }, TypeError);
           assert.equal((await store.listInitialAccessTokens())[0]!.usesRemaining, 1);
         }));
 
@@ -605,7 +680,14 @@ export function clientStoreContract(
           const a = randomId();
           const b = randomId();
           const events: AuditEvent[] = [
-            { type: 'client.registered', at: T0, clientId: a, actor: 'anonymous', ip: '203.0.113.7', detail: { registered_via: 'anonymous', redirect_uris: ['http://127.0.0.1/cb'] } },
+            {
+              type: 'client.registered',
+              at: T0,
+              clientId: a,
+              actor: 'anonymous',
+              ip: '203.0.113.7',
+              detail: { registered_via: 'anonymous', redirect_uris: ['http://127.0.0.1/cb'] },
+            },
             { type: 'client.registered', at: T0, clientId: b },
             { type: 'registration.rejected', at: T0 + 1, detail: { error: 'invalid_redirect_uri' } },
             { type: 'client.updated', at: T0 + 2, clientId: a },
@@ -614,14 +696,23 @@ export function clientStoreContract(
           for (const event of events) await store.appendAuditEvent(event);
 
           const all = await store.listAuditEvents();
-          assert.deepStrictEqual(all.map(({ id: _id, ...event }) => event), events);
+          assert.deepStrictEqual(
+            all.map(({ id: _id, ...event }) => event),
+            events,
+          );
           const ids = all.map((event) => event.id);
-          assert.deepEqual(ids, ids.slice().sort((x, y) => x - y));
+          assert.deepEqual(
+            ids,
+            ids.slice().sort((x, y) => x - y),
+          );
           assert.equal(new Set(ids).size, ids.length);
           for (const id of ids) assert.equal(Number.isInteger(id), true);
 
           const forA = await store.listAuditEvents({ clientId: a });
-          assert.deepStrictEqual(forA.map(({ id: _id, ...event }) => event), [events[0], events[3], events[4]]);
+          assert.deepStrictEqual(
+            forA.map(({ id: _id, ...event }) => event),
+            [events[0], events[3], events[4]],
+          );
           assert.equal('clientId' in all[2]!, false);
           assert.equal('actor' in all[1]!, false);
           assert.equal('detail' in all[1]!, false);
@@ -632,7 +723,10 @@ export function clientStoreContract(
           const clientId = randomId();
           for (let i = 0; i < 6; i++) await store.appendAuditEvent({ type: 'client.read', at: T0 + i, clientId });
           const latest = await store.listAuditEvents({ clientId, limit: 2 });
-          assert.deepEqual(latest.map((event) => event.at), [T0 + 4, T0 + 5]);
+          assert.deepEqual(
+            latest.map((event) => event.at),
+            [T0 + 4, T0 + 5],
+          );
         }));
 
       it('keeps events of a deleted client', () =>
@@ -646,7 +740,7 @@ export function clientStoreContract(
     });
 
     describe('U+0000 (NUL): PostgreSQL text cannot hold it, so no store keeps it outside JSON', () => {
-      const NUL_KEYS = ['\u0000', 'a\u0000b', 'client-\u0000', '\u0000' + 'x'.repeat(64)];
+      const NUL_KEYS = ['\u0000', 'a\u0000b', 'client-\u0000', `\u0000${'x'.repeat(64)}`];
       const isNulRefused = { name: 'TypeError', message: /U\+0000/ };
 
       it('finds, replaces and deletes no client by an id holding NUL, as for any unknown id', () =>
@@ -667,7 +761,12 @@ export function clientStoreContract(
           const record = fullClient();
           await store.insertClient(record);
           const attempt = { ...record, registeredBy: 'late' };
-          assert.equal(await store.replaceClient(attempt, { registrationAccessTokenHash: `${record.registrationAccessTokenHash}\u0000` }), false);
+          assert.equal(
+            await store.replaceClient(attempt, {
+              registrationAccessTokenHash: `${record.registrationAccessTokenHash}\u0000`,
+            }),
+            false,
+          );
           assert.deepStrictEqual(await store.findClient(record.clientId), record);
         }));
 
@@ -760,7 +859,14 @@ export function clientStoreContract(
             ip: '203.0.113.7\u0000',
             detail: { reason: 'x\u0000y' },
           });
-          const expected = { type: 'token.rejected', at: T0, clientId: 'a\ufffdb', actor: '\ufffd', ip: '203.0.113.7\ufffd', detail: { reason: 'x\u0000y' } };
+          const expected = {
+            type: 'token.rejected',
+            at: T0,
+            clientId: 'a\ufffdb',
+            actor: '\ufffd',
+            ip: '203.0.113.7\ufffd',
+            detail: { reason: 'x\u0000y' },
+          };
           const [event] = await store.listAuditEvents();
           const { id: _id, ...stored } = event!;
           assert.deepStrictEqual(stored, expected);
@@ -807,7 +913,7 @@ export function clientStoreContract(
         }
       });
 
-      itWithSharedStorage('shows another instance\'s replace and delete of a client it has read', async () => {
+      itWithSharedStorage("shows another instance's replace and delete of a client it has read", async () => {
         // Each instance may keep what it read (the SQLite store caches client records); a change
         // made elsewhere must still be visible to the very next read.
         const first = await makeStore();

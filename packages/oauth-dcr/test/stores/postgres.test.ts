@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { migrateToLatest, postgresStore, PostgresClientStore } from '../../src/store/postgres.js';
+import { migrateToLatest, postgresStore, type PostgresClientStore } from '../../src/store/postgres.js';
 import type { ClientStore } from '../../src/store/types.js';
 import { requireService } from '../support/services.js';
 import { clientStoreContract } from './contract.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { migrateToLatest, sqliteStore, SqliteClientStore } from '../../src/store/sqlite.js';
+import { migrateToLatest, sqliteStore, type SqliteClientStore } from '../../src/store/sqlite.js';
 import type { SqliteConnection, SqliteStoreOptions } from '../../src/store/sqlite.js';
 import type { ClientRecord, ClientStore } from '../../src/store/types.js';
 import { clientStoreContract } from './contract.js';
@@ -68,7 +68,9 @@ describe('sqlite store', () => {
     await old.close();
     // The schema as 0002 left it: no revision column, 0003 not recorded.
     const raw = new BetterSqlite3(path);
-    raw.exec("alter table dcr_clients drop column revision; delete from dcr_migrations where name = '0003_client_revision'");
+    raw.exec(
+      "alter table dcr_clients drop column revision; delete from dcr_migrations where name = '0003_client_revision'",
+    );
     raw.close();
 
     const upgraded = sqliteStore(path);
@@ -88,7 +90,11 @@ describe('sqlite store', () => {
     const bare = sqliteStore({ path, migrate: false });
     try {
       await assert.rejects(bare.findClient('x'), /no such table/);
-      assert.deepEqual(await migrateToLatest(bare.db), ['0001_initial', '0002_sqlite_client_changes', '0003_client_revision']);
+      assert.deepEqual(await migrateToLatest(bare.db), [
+        '0001_initial',
+        '0002_sqlite_client_changes',
+        '0003_client_revision',
+      ]);
       assert.deepEqual(await migrateToLatest(bare.db, { dialect: bare.dialect }), []);
       assert.equal(await bare.findClient('x'), null);
     } finally {
@@ -148,15 +154,23 @@ describe('sqlite store', () => {
     }
   });
 
-  it('runs a caller\'s write through the same commit path (executeWrite)', async () => {
+  it("runs a caller's write through the same commit path (executeWrite)", async () => {
     const store = sqliteStore(newPath());
     try {
       const inserted = await Promise.all(
         Array.from({ length: 5 }, (_, i) =>
-          store.executeWrite(store.db.insertInto('dcr_audit_events').values({ type: 'client.read', at: T0 + i }).returning('id')),
+          store.executeWrite(
+            store.db
+              .insertInto('dcr_audit_events')
+              .values({ type: 'client.read', at: T0 + i })
+              .returning('id'),
+          ),
         ),
       );
-      assert.deepEqual(inserted.map((result) => Number(result.rows[0]!.id)), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        inserted.map((result) => Number(result.rows[0]!.id)),
+        [1, 2, 3, 4, 5],
+      );
       assert.equal((await store.listAuditEvents()).length, 5);
     } finally {
       await store.close();
@@ -185,7 +199,10 @@ describe('sqlite store', () => {
     const blocker = new BetterSqlite3(store.path);
     try {
       blocker.exec('BEGIN IMMEDIATE');
-      const outcomes = await Promise.allSettled([store.insertClient(client('busy-1')), store.insertClient(client('busy-2'))]);
+      const outcomes = await Promise.allSettled([
+        store.insertClient(client('busy-1')),
+        store.insertClient(client('busy-2')),
+      ]);
       assert.deepEqual(
         outcomes.map((outcome) => outcome.status === 'rejected' && (outcome.reason as { code?: string }).code),
         ['SQLITE_BUSY', 'SQLITE_BUSY'],
@@ -201,7 +218,8 @@ describe('sqlite store', () => {
 
   describe('client record cache', () => {
     const renameIn = (sqlite: SqliteConnection, clientId: string, name: string) =>
-      sqlite.prepare('update dcr_clients set metadata = ? where client_id = ?')
+      sqlite
+        .prepare('update dcr_clients set metadata = ? where client_id = ?')
         .run(JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], client_name: name }), clientId);
 
     it('answers repeated lookups with the same frozen record until something writes', async () => {
@@ -224,8 +242,11 @@ describe('sqlite store', () => {
       try {
         await store.insertClient(client('shared'));
         assert.equal((await store.findClient('shared'))!.metadata.client_name, undefined);
-        await store.db.updateTable('dcr_clients').set({ metadata: JSON.stringify({ client_name: 'via kysely' }) })
-          .where('client_id', '=', 'shared').execute();
+        await store.db
+          .updateTable('dcr_clients')
+          .set({ metadata: JSON.stringify({ client_name: 'via kysely' }) })
+          .where('client_id', '=', 'shared')
+          .execute();
         assert.equal((await store.findClient('shared'))!.metadata.client_name, 'via kysely');
         renameIn(store.sqlite, 'shared', 'via the raw handle');
         assert.equal((await store.findClient('shared'))!.metadata.client_name, 'via the raw handle');
@@ -275,7 +296,13 @@ describe('sqlite store', () => {
         await store.insertClient(client('steady'));
         const first = await store.findClient('steady');
         await store.appendAuditEvent({ type: 'client.read', at: T0, clientId: 'steady' });
-        await store.insertInitialAccessToken({ id: 'iat', tokenHash: 'a'.repeat(64), usesRemaining: 1, expiresAt: null, createdAt: T0 });
+        await store.insertInitialAccessToken({
+          id: 'iat',
+          tokenHash: 'a'.repeat(64),
+          usesRemaining: 1,
+          expiresAt: null,
+          createdAt: T0,
+        });
         assert.equal(await store.findClient('steady'), first);
       } finally {
         await store.close();

@@ -13,7 +13,9 @@ describe('ClientMetadata and the field table', () => {
     const wrongKind = { redirect_uris: { kind: 'string', source: 'RFC 7591 §2' } } satisfies FieldTable;
     // @ts-expect-error default_max_age is a number
     const wrongNumber = { default_max_age: { kind: 'boolean', source: 'OIDC DCR §2' } } satisfies FieldTable;
-    const right = { application_type: { kind: 'string', oneOf: ['web', 'native'], source: 'OIDC DCR §2' } } satisfies FieldTable;
+    const right = {
+      application_type: { kind: 'string', oneOf: ['web', 'native'], source: 'OIDC DCR §2' },
+    } satisfies FieldTable;
     assert.ok(typo && wrongKind && wrongNumber && right);
   });
 

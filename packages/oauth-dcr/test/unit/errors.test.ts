@@ -5,8 +5,15 @@ import { REGISTRATION_ERROR_CODES, RegistrationError, isRegistrationError } from
 
 /** The codes RFC 7591 §3.2.2, RFC 6750 §3.1 and RFC 6749 §5.2 define: nothing else goes on the wire. */
 const OAUTH_CODES = new Set([
-  'invalid_redirect_uri', 'invalid_client_metadata', 'invalid_software_statement', 'unapproved_software_statement',
-  'invalid_token', 'insufficient_scope', 'invalid_request', 'invalid_client', 'server_error',
+  'invalid_redirect_uri',
+  'invalid_client_metadata',
+  'invalid_software_statement',
+  'unapproved_software_statement',
+  'invalid_token',
+  'insufficient_scope',
+  'invalid_request',
+  'invalid_client',
+  'server_error',
 ]);
 
 describe('oauth-dcr/errors', () => {

@@ -14,56 +14,94 @@ describe('resolveGrantAndResponseTypes (RFC 7591 §2, §2.1; RFC 9700)', () => {
   });
 
   it('keeps refresh_token with authorization_code', () => {
-    assert.deepEqual(resolveGrantAndResponseTypes(['authorization_code', 'refresh_token'], ['code'], defaults).grantTypes,
-      ['authorization_code', 'refresh_token']);
+    assert.deepEqual(
+      resolveGrantAndResponseTypes(['authorization_code', 'refresh_token'], ['code'], defaults).grantTypes,
+      ['authorization_code', 'refresh_token'],
+    );
   });
 
-  for (const grant of ['implicit', 'password', 'client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:saml2-bearer']) {
+  for (const grant of [
+    'implicit',
+    'password',
+    'client_credentials',
+    'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    'urn:ietf:params:oauth:grant-type:saml2-bearer',
+  ]) {
     it(`refuses ${grant} unless enabled, in the seed's words`, () => {
-      assert.throws(() => resolveGrantAndResponseTypes(['authorization_code', grant], undefined, defaults),
-        { code: 'invalid_client_metadata', message: `Grant type '${grant}' is not allowed for dynamic registration` });
+      assert.throws(() => resolveGrantAndResponseTypes(['authorization_code', grant], undefined, defaults), {
+        code: 'invalid_client_metadata',
+        message: `Grant type '${grant}' is not allowed for dynamic registration`,
+      });
     });
   }
 
   it('drops an unsupported extension grant (VS Code sends device_code) and says what was registered', () => {
-    const { grantTypes } = resolveGrantAndResponseTypes(['authorization_code', DEVICE, 'refresh_token'], ['code'], defaults);
+    const { grantTypes } = resolveGrantAndResponseTypes(
+      ['authorization_code', DEVICE, 'refresh_token'],
+      ['code'],
+      defaults,
+    );
     assert.deepEqual(grantTypes, ['authorization_code', 'refresh_token']);
   });
 
   it('keeps an extension grant the deployment enabled', () => {
-    const { grantTypes } = resolveGrantAndResponseTypes(['authorization_code', DEVICE], undefined, new Set([...defaults, DEVICE]));
+    const { grantTypes } = resolveGrantAndResponseTypes(
+      ['authorization_code', DEVICE],
+      undefined,
+      new Set([...defaults, DEVICE]),
+    );
     assert.deepEqual(grantTypes, ['authorization_code', DEVICE]);
   });
 
   it('refuses a request whose grants are all unsupported', () => {
-    assert.throws(() => resolveGrantAndResponseTypes([DEVICE], undefined, defaults), { code: 'invalid_client_metadata' });
+    assert.throws(() => resolveGrantAndResponseTypes([DEVICE], undefined, defaults), {
+      code: 'invalid_client_metadata',
+    });
   });
 
   it('refuses response type code without the authorization_code grant', () => {
     const allowed = new Set([...defaults, 'client_credentials']);
-    assert.throws(() => resolveGrantAndResponseTypes(['client_credentials'], ['code'], allowed), /requires grant type 'authorization_code'/);
+    assert.throws(
+      () => resolveGrantAndResponseTypes(['client_credentials'], ['code'], allowed),
+      /requires grant type 'authorization_code'/,
+    );
   });
 
   it('refuses the authorization_code grant without response type code', () => {
-    assert.throws(() => resolveGrantAndResponseTypes(['authorization_code'], ['none'], defaults), /requires response type 'code'/);
+    assert.throws(
+      () => resolveGrantAndResponseTypes(['authorization_code'], ['none'], defaults),
+      /requires response type 'code'/,
+    );
   });
 
   it('refuses response type token when implicit is not enabled', () => {
-    assert.throws(() => resolveGrantAndResponseTypes(undefined, ['token'], defaults), /Grant type 'implicit' is not allowed/);
+    assert.throws(
+      () => resolveGrantAndResponseTypes(undefined, ['token'], defaults),
+      /Grant type 'implicit' is not allowed/,
+    );
   });
 
   it('accepts implicit when the deployment enables it', () => {
     const allowed = new Set([...defaults, 'implicit']);
-    assert.deepEqual(resolveGrantAndResponseTypes(['implicit'], ['token'], allowed), { grantTypes: ['implicit'], responseTypes: ['token'] });
+    assert.deepEqual(resolveGrantAndResponseTypes(['implicit'], ['token'], allowed), {
+      grantTypes: ['implicit'],
+      responseTypes: ['token'],
+    });
   });
 
   it('gives a client_credentials-only client no response types', () => {
     const allowed = new Set([...defaults, 'client_credentials']);
-    assert.deepEqual(resolveGrantAndResponseTypes(['client_credentials'], undefined, allowed), { grantTypes: ['client_credentials'], responseTypes: [] });
+    assert.deepEqual(resolveGrantAndResponseTypes(['client_credentials'], undefined, allowed), {
+      grantTypes: ['client_credentials'],
+      responseTypes: [],
+    });
   });
 
   it('refuses unknown response types', () => {
-    assert.throws(() => resolveGrantAndResponseTypes(undefined, ['code', 'banana'], defaults), /not a supported response type/);
+    assert.throws(
+      () => resolveGrantAndResponseTypes(undefined, ['code', 'banana'], defaults),
+      /not a supported response type/,
+    );
   });
 });
 

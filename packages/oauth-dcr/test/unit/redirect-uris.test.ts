@@ -52,12 +52,15 @@ describe('classifyRedirectUri (RFC 6749 §3.1.2, RFC 8252 §7)', () => {
   ];
   for (const [uri, message] of refused) {
     it(`refuses ${JSON.stringify(uri)}`, () => {
-      assert.throws(() => classifyRedirectUri(uri, strict), (error: unknown) => {
-        assert.ok(error instanceof RegistrationError);
-        assert.equal(error.code, 'invalid_redirect_uri');
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => classifyRedirectUri(uri, strict),
+        (error: unknown) => {
+          assert.ok(error instanceof RegistrationError);
+          assert.equal(error.code, 'invalid_redirect_uri');
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 
@@ -119,21 +122,35 @@ describe('redirectUriMatches (RFC 6749 §3.1.2.3, RFC 8252 §7.3)', () => {
 
 describe('the engine never throws on impossible ports (RFC 6335 §6)', () => {
   const hostile = [
-    'http://127.0.0.1:65536/cb', 'http://127.0.0.1:99999/cb', 'http://127.0.0.1:0/cb', 'http://127.0.0.1:65536',
-    'http://127.0.0.1:65536?x=1', 'http://127.0.0.1:65536\\cb', 'http://[::1]:999999999999999999999/cb',
-    'http://user:pw@127.0.0.1:65536/cb', 'http://127.0.0.1:abc/cb', 'http://[::1/cb', 'not a uri',
+    'http://127.0.0.1:65536/cb',
+    'http://127.0.0.1:99999/cb',
+    'http://127.0.0.1:0/cb',
+    'http://127.0.0.1:65536',
+    'http://127.0.0.1:65536?x=1',
+    'http://127.0.0.1:65536\\cb',
+    'http://[::1]:999999999999999999999/cb',
+    'http://user:pw@127.0.0.1:65536/cb',
+    'http://127.0.0.1:abc/cb',
+    'http://[::1/cb',
+    'not a uri',
   ];
   for (const uri of hostile) {
     it(`answers no match for ${JSON.stringify(uri)} without throwing`, () => {
-      assert.equal(redirectUriMatches(['http://127.0.0.1/cb', 'http://127.0.0.1:8080/cb', 'http://[::1]/cb'], uri), false);
+      assert.equal(
+        redirectUriMatches(['http://127.0.0.1/cb', 'http://127.0.0.1:8080/cb', 'http://[::1]/cb'], uri),
+        false,
+      );
     });
     it(`classifies ${JSON.stringify(uri)} with a RegistrationError naming it`, () => {
-      assert.throws(() => classifyRedirectUri(uri, strict), (error: unknown) => {
-        assert.ok(error instanceof RegistrationError);
-        assert.equal(error.code, 'invalid_redirect_uri');
-        assert.ok(error.message.includes(uri) || error.message.includes(JSON.stringify(uri)), error.message);
-        return true;
-      });
+      assert.throws(
+        () => classifyRedirectUri(uri, strict),
+        (error: unknown) => {
+          assert.ok(error instanceof RegistrationError);
+          assert.equal(error.code, 'invalid_redirect_uri');
+          assert.ok(error.message.includes(uri) || error.message.includes(JSON.stringify(uri)), error.message);
+          return true;
+        },
+      );
     });
   }
 

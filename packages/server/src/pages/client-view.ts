@@ -24,15 +24,36 @@ export function describeTrustTier(via: RegistrationVia): TrustTier {
         explanation: 'This application registered itself with this server. Nobody has checked its name or who runs it.',
       };
     case 'initial_access_token':
-      return { label: 'Registered with an access token', verified: true, explanation: 'An administrator issued the token this application registered with.' };
+      return {
+        label: 'Registered with an access token',
+        verified: true,
+        explanation: 'An administrator issued the token this application registered with.',
+      };
     case 'authenticated':
-      return { label: 'Registered by a signed-in account', verified: true, explanation: 'A known account registered this application.' };
+      return {
+        label: 'Registered by a signed-in account',
+        verified: true,
+        explanation: 'A known account registered this application.',
+      };
     case 'software_statement':
-      return { label: 'Verified software statement', verified: true, explanation: 'A trusted publisher signed this application\'s details.' };
+      return {
+        label: 'Verified software statement',
+        verified: true,
+        explanation: "A trusted publisher signed this application's details.",
+      };
     case 'metadata_document':
-      return { label: 'Identified by its web address', verified: false, explanation: 'This application is identified by a metadata document on its own website; its name is not checked.' };
+      return {
+        label: 'Identified by its web address',
+        verified: false,
+        explanation:
+          'This application is identified by a metadata document on its own website; its name is not checked.',
+      };
     case 'admin':
-      return { label: 'Registered by an administrator', verified: true, explanation: 'An administrator of this server registered this application.' };
+      return {
+        label: 'Registered by an administrator',
+        verified: true,
+        explanation: 'An administrator of this server registered this application.',
+      };
   }
 }
 

@@ -16,16 +16,24 @@ export interface ConsentPage {
 export function renderConsentPage(page: ConsentPage): string {
   const tier = describeTrustTier(page.client.registeredVia);
   const name = displayName(page.client);
-  return layout(`Allow ${name}?`, html`
+  return layout(
+    `Allow ${name}?`,
+    html`
 <h1>Allow <span class="app">${name}</span> to access your account?</h1>
 <p><span class="badge ${tier.verified ? 'verified' : 'unverified'}">${tier.label}</span></p>
-${tier.verified ? html`<p class="muted">${tier.explanation}</p>` : html`<div class="notice" role="note">${tier.explanation}
-  Only continue if you started this sign-in from an application you trust.</div>`}
+${
+  tier.verified
+    ? html`<p class="muted">${tier.explanation}</p>`
+    : html`<div class="notice" role="note">${tier.explanation}
+  Only continue if you started this sign-in from an application you trust.</div>`
+}
 <dl>
   <div><dt>Account</dt><dd>${page.username}</dd></div>
-  <div><dt>Permissions</dt><dd>${page.scopes.length > 0
-    ? html`<ul class="scopes">${page.scopes.map((scope) => html`<li><code>${scope}</code></li>`)}</ul>`
-    : 'No specific permissions: it learns who you are on this server'}</dd></div>
+  <div><dt>Permissions</dt><dd>${
+    page.scopes.length > 0
+      ? html`<ul class="scopes">${page.scopes.map((scope) => html`<li><code>${scope}</code></li>`)}</ul>`
+      : 'No specific permissions: it learns who you are on this server'
+  }</dd></div>
   <div><dt>Sends you to</dt><dd>${describeRedirectTarget(page.redirectUri)}</dd></div>
   <div><dt>Client ID</dt><dd class="client-id">${page.client.id}</dd></div>
 </dl>
@@ -37,5 +45,6 @@ ${tier.verified ? html`<p class="muted">${tier.explanation}</p>` : html`<div cla
     <button type="submit" name="decision" value="approve" class="primary">Allow</button>
   </div>
 </form>
-`);
+`,
+  );
 }

@@ -19,19 +19,24 @@ export interface LoginPage {
 
 export function renderLoginPage(page: LoginPage): string {
   const tier = describeTrustTier(page.client.registeredVia);
-  return layout('Sign in', html`
+  return layout(
+    'Sign in',
+    html`
 <h1>Sign in</h1>
 <p class="muted">to continue to <span class="app">${displayName(page.client)}</span>
   <span class="badge ${tier.verified ? 'verified' : 'unverified'}">${tier.label}</span></p>
 ${page.error ? html`<p class="error" role="alert">${page.error}</p>` : ''}
 <form method="post" action="${page.basePath}/authorize/login">
   <input type="hidden" name="csrf_token" value="${page.csrfToken}">
-${Object.entries(page.authorizationParameters).map(([name, value]) => html`  <input type="hidden" name="${name}" value="${value}">
-`)}  <label for="username">Username</label>
+${Object.entries(page.authorizationParameters).map(
+  ([name, value]) => html`  <input type="hidden" name="${name}" value="${value}">
+`,
+)}  <label for="username">Username</label>
   <input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${page.username ?? ''}">
   <label for="password">Password</label>
   <input type="password" id="password" name="password" autocomplete="current-password" required>
   <div class="actions"><button type="submit" class="primary">Sign in</button></div>
 </form>
-`);
+`,
+  );
 }

@@ -61,13 +61,23 @@ export function authorizeRoutes(context: ServerContext): Router {
     const form = formOf(req);
     // Login CSRF (RFC 6749 §10.12): the double-submit token must match the browser's cookie.
     if (!sessions.verifyLoginCsrf(req, form.csrf_token)) {
-      sendPage(res, 403, errorPage('invalid_request', 'This form has expired or did not come from this server. Go back to the application and start again.'));
+      sendPage(
+        res,
+        403,
+        errorPage(
+          'invalid_request',
+          'This form has expired or did not come from this server. Go back to the application and start again.',
+        ),
+      );
       return;
     }
     // The request came back from the browser: it is validated again, as if it were new.
     const carried: Record<string, unknown> = {};
     for (const name of AUTHORIZATION_PARAMETERS) if (form[name] !== undefined) carried[name] = form[name];
-    const outcome = await validateAuthorizationRequest(carried, { clients: context.model, resources: [context.resource] });
+    const outcome = await validateAuthorizationRequest(carried, {
+      clients: context.model,
+      resources: [context.resource],
+    });
     if (outcome.kind !== 'valid') {
       answerInvalidRequest(res, outcome);
       return;
@@ -81,23 +91,34 @@ export function authorizeRoutes(context: ServerContext): Router {
       context.logger.info({ clientId: client.id, reason: attempt.reason }, 'sign-in throttled at /authorize');
       const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
       res.set('Retry-After', String(attempt.retryAfterSeconds));
-      sendPage(res, 429, loginPage(req, res, client, request, {
-        username,
-        error: `Too many failed attempts ${attempt.reason === 'address' ? 'from your network' : 'for this account'}. Try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`,
-      }));
+      sendPage(
+        res,
+        429,
+        loginPage(req, res, client, request, {
+          username,
+          error: `Too many failed attempts ${attempt.reason === 'address' ? 'from your network' : 'for this account'}. Try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`,
+        }),
+      );
       return;
     }
     const user = await authenticateUser(context.storage.users, username, password);
     if (!user) {
       context.logger.info({ clientId: client.id }, 'failed sign-in at /authorize');
-      sendPage(res, 401, loginPage(req, res, client, request, { username, error: 'That username and password do not match.' }));
+      sendPage(
+        res,
+        401,
+        loginPage(req, res, client, request, { username, error: 'That username and password do not match.' }),
+      );
       return;
     }
     await attempt.succeeded();
     // The only place a session is created: a new id, whatever the browser presented (fixation).
     const session = sessions.signIn(req, res, user.id);
     const requestId = sessions.addPending(session, request);
-    res.status(303).set('Location', `${context.basePath}/authorize/consent?request=${encodeURIComponent(requestId)}`).end();
+    res
+      .status(303)
+      .set('Location', `${context.basePath}/authorize/consent?request=${encodeURIComponent(requestId)}`)
+      .end();
   });
 
   router.get('/authorize/consent', async (req, res) => {
@@ -174,9 +195,13 @@ export function authorizeRoutes(context: ServerContext): Router {
     }
     const status = typeof error?.status === 'number' && error.status < 500 ? error.status : 500;
     if (status === 500) context.logger.error({ err: error }, 'unhandled error at /authorize');
-    sendPage(res, status, status === 500
-      ? errorPage('server_error', 'Something went wrong on the server. Please try again.')
-      : errorPage('invalid_request', 'The request could not be read.'));
+    sendPage(
+      res,
+      status,
+      status === 500
+        ? errorPage('server_error', 'Something went wrong on the server. Please try again.')
+        : errorPage('invalid_request', 'The request could not be read.'),
+    );
   };
   router.use('/authorize', pageErrors);
   return router;
@@ -204,7 +229,13 @@ export function authorizeRoutes(context: ServerContext): Router {
   }
 
   /** The login page, carrying the authorization request and the login-CSRF token. */
-  function loginPage(req: Request, res: Response, client: OAuth2ServerClient, request: AuthorizationRequest, extra: { username?: string; error?: string } = {}): string {
+  function loginPage(
+    req: Request,
+    res: Response,
+    client: OAuth2ServerClient,
+    request: AuthorizationRequest,
+    extra: { username?: string; error?: string } = {},
+  ): string {
     return renderLoginPage({
       basePath: context.basePath,
       authorizationParameters: request.parameters,
@@ -218,7 +249,14 @@ export function authorizeRoutes(context: ServerContext): Router {
   async function pendingFor(req: Request, res: Response, form: Record<string, unknown>) {
     const session = sessions.find(req);
     if (!session || !sessions.verifyCsrf(session, form.csrf_token)) {
-      sendPage(res, 403, errorPage('invalid_request', 'This form has expired or did not come from this server. Go back to the application and start again.'));
+      sendPage(
+        res,
+        403,
+        errorPage(
+          'invalid_request',
+          'This form has expired or did not come from this server. Go back to the application and start again.',
+        ),
+      );
       return undefined;
     }
     const requestId = form.request;
@@ -242,7 +280,11 @@ export function authorizeRoutes(context: ServerContext): Router {
  * redirect URI and scope once more and calls the model's saveAuthorizationCode), then returns it.
  * The redirect itself is built here, to add `iss` and keep the registered URI's own query.
  */
-async function issueAuthorizationCode(context: ServerContext, request: AuthorizationRequest, user: User): Promise<string> {
+async function issueAuthorizationCode(
+  context: ServerContext,
+  request: AuthorizationRequest,
+  user: User,
+): Promise<string> {
   const query: Record<string, string> = {
     client_id: request.clientId,
     redirect_uri: request.redirectUri,
@@ -267,7 +309,14 @@ async function issueAuthorizationCode(context: ServerContext, request: Authoriza
   return code.authorizationCode;
 }
 
-function consentPage(context: ServerContext, session: Session, requestId: string, request: AuthorizationRequest, client: OAuth2ServerClient, user: User): string {
+function consentPage(
+  context: ServerContext,
+  session: Session,
+  requestId: string,
+  request: AuthorizationRequest,
+  client: OAuth2ServerClient,
+  user: User,
+): string {
   return renderConsentPage({
     basePath: context.basePath,
     requestId,
@@ -309,7 +358,10 @@ function sendPage(res: Response, status: number, body: string): void {
 }
 
 function invalidRedirectPage(): string {
-  return errorPage('invalid_request', 'The redirect_uri is not a valid redirect URI, so the server will not send you there.');
+  return errorPage(
+    'invalid_request',
+    'The redirect_uri is not a valid redirect URI, so the server will not send you there.',
+  );
 }
 
 /** A 303 to the client, or an error page when the URI cannot be a redirect target (never a 500). */

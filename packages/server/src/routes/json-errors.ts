@@ -25,7 +25,12 @@ export function sendJsonError(
  * A JSON answer through node:http alone, so the routes served ahead of Express (src/server/server.ts)
  * and those inside it answer the same way. Headers set earlier (CORS, nosniff) are kept.
  */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const json = JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
@@ -41,7 +46,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * requires for 401. The library's server_error (503) and argument errors are our faults: logged,
  * and answered as a plain 500.
  */
-export function sendOAuthError(res: ServerResponse, error: unknown, logger: Logger, challenge = 'Basic realm="oauth-dcr"'): void {
+export function sendOAuthError(
+  res: ServerResponse,
+  error: unknown,
+  logger: Logger,
+  challenge = 'Basic realm="oauth-dcr"',
+): void {
   if (error instanceof OAuth2Server.OAuthError && error.code < 500 && error.name !== 'invalid_argument') {
     if (error.name === 'invalid_client') {
       sendJsonError(res, 401, 'invalid_client', error.message, { 'WWW-Authenticate': challenge });
@@ -79,7 +89,10 @@ export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
     if (status !== undefined && status >= 400 && status < 500) {
       // body-parser and router errors (malformed, wrong charset or encoding, too large): an
       // RFC 6749 §5.2 invalid_request, 400, except that "too large" keeps its 413.
-      const description = error instanceof Error && (error as { expose?: boolean }).expose !== false ? error.message : 'Malformed request';
+      const description =
+        error instanceof Error && (error as { expose?: boolean }).expose !== false
+          ? error.message
+          : 'Malformed request';
       sendJsonError(res, status === 413 ? 413 : 400, 'invalid_request', description);
       return;
     }

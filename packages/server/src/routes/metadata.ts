@@ -47,12 +47,22 @@ export function metadataRoutes(context: ServerContext): Router {
     res.set('Cache-Control', 'public, max-age=300').json(build());
   };
   // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes before the path.
-  const asPaths = ['/.well-known/oauth-authorization-server', ...(issuerPath ? [`/.well-known/oauth-authorization-server${issuerPath}`] : [])];
-  for (const path of asPaths) router.all(path, apiCors).get(path, send(() => authorizationServerMetadata(context)));
+  const asPaths = [
+    '/.well-known/oauth-authorization-server',
+    ...(issuerPath ? [`/.well-known/oauth-authorization-server${issuerPath}`] : []),
+  ];
+  for (const path of asPaths)
+    router.all(path, apiCors).get(
+      path,
+      send(() => authorizationServerMetadata(context)),
+    );
   // RFC 9728 §3.1: the resource is the whole server, so its metadata sits at the root only (a
   // path-aware location would have to name a different resource). MCP clients asking for
   // .../oauth-protected-resource/userinfo get a 404 and fall back to the root.
   const prmPath = '/.well-known/oauth-protected-resource';
-  router.all(prmPath, apiCors).get(prmPath, send(() => protectedResourceMetadata(context)));
+  router.all(prmPath, apiCors).get(
+    prmPath,
+    send(() => protectedResourceMetadata(context)),
+  );
   return router;
 }

@@ -31,19 +31,26 @@ export function revocationRoutes(context: ServerContext): Router {
       return;
     }
     if (credentials.kind === 'missing') {
-      sendJsonError(res, 401, 'invalid_client', 'Client authentication is required', { 'WWW-Authenticate': 'Basic realm="oauth-dcr"' });
+      sendJsonError(res, 401, 'invalid_client', 'Client authentication is required', {
+        'WWW-Authenticate': 'Basic realm="oauth-dcr"',
+      });
       return;
     }
     let client;
     try {
-      client = await holdToRegisteredAuthMethod(context.model, credentials.method).getClient(credentials.clientId, credentials.clientSecret);
+      client = await holdToRegisteredAuthMethod(context.model, credentials.method).getClient(
+        credentials.clientId,
+        credentials.clientSecret,
+      );
     } catch (error) {
       // The registered method was not the one used: invalid_client, as at the token endpoint.
       sendOAuthError(res, error, context.logger);
       return;
     }
     if (!client) {
-      sendJsonError(res, 401, 'invalid_client', 'Client authentication failed', { 'WWW-Authenticate': 'Basic realm="oauth-dcr"' });
+      sendJsonError(res, 401, 'invalid_client', 'Client authentication failed', {
+        'WWW-Authenticate': 'Basic realm="oauth-dcr"',
+      });
       return;
     }
     if (typeof body.token !== 'string' || body.token === '') {

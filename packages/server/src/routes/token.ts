@@ -10,7 +10,11 @@ import { answerApiCors, findRepeatedParameter, sendJson, sendJsonError, sendOAut
 export const FORM_BODY = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
 
 /** body-parser's middleware is plain connect: it runs on node:http's request and response. */
-const parseForm = FORM_BODY as unknown as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+const parseForm = FORM_BODY as unknown as (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
 
 type Form = Record<string, string | string[]>;
 
@@ -30,7 +34,12 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
 
   async function issue(req: IncomingMessage & { body?: Form }, res: ServerResponse, query: Form): Promise<void> {
     if (!isFormContentType(req.headers['content-type'])) {
-      sendJsonError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded (RFC 6749 §4.1.3)');
+      sendJsonError(
+        res,
+        400,
+        'invalid_request',
+        'Content-Type must be application/x-www-form-urlencoded (RFC 6749 §4.1.3)',
+      );
       return;
     }
     const body = req.body ?? {};
@@ -64,7 +73,10 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
     const request = new OAuth2Server.Request(libraryRequest(req, body, query, credentials));
     const response = new OAuth2Server.Response();
     // With no client_id at all the library refuses by itself (invalid_client).
-    const options = credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(context.model, credentials.method) } : {};
+    const options =
+      credentials.kind === 'credentials'
+        ? { model: holdToRegisteredAuthMethod(context.model, credentials.method) }
+        : {};
     try {
       // The library's token() takes a per-call model; its type definitions omit it.
       await context.oauth.token(request, response, options as OAuth2Server.TokenOptions);

@@ -13,11 +13,12 @@ import { FORM_BODY } from './token.js';
  */
 export function userinfoRoutes(context: ServerContext): Router {
   const router = Router();
-  const challenge = (error?: string) => [
-    `Bearer realm="${context.issuer}"`,
-    ...(error ? [`error="${error}"`] : []),
-    `resource_metadata="${endpoint(context, '/.well-known/oauth-protected-resource')}"`,
-  ].join(', ');
+  const challenge = (error?: string) =>
+    [
+      `Bearer realm="${context.issuer}"`,
+      ...(error ? [`error="${error}"`] : []),
+      `resource_metadata="${endpoint(context, '/.well-known/oauth-protected-resource')}"`,
+    ].join(', ');
 
   const handle = async (req: Request, res: Response) => {
     const request = new OAuth2Server.Request({
@@ -32,9 +33,13 @@ export function userinfoRoutes(context: ServerContext): Router {
     } catch (error) {
       if (error instanceof OAuth2Server.UnauthorizedRequestError) {
         // RFC 6750 §3.1: no credentials at all gets a challenge without an error code.
-        sendJsonError(res, 401, 'invalid_token', 'A bearer access token is required', { 'WWW-Authenticate': challenge() });
+        sendJsonError(res, 401, 'invalid_token', 'A bearer access token is required', {
+          'WWW-Authenticate': challenge(),
+        });
       } else if (error instanceof OAuth2Server.InvalidTokenError) {
-        sendJsonError(res, 401, 'invalid_token', 'The access token is invalid, expired or revoked', { 'WWW-Authenticate': challenge('invalid_token') });
+        sendJsonError(res, 401, 'invalid_token', 'The access token is invalid, expired or revoked', {
+          'WWW-Authenticate': challenge('invalid_token'),
+        });
       } else if (error instanceof OAuth2Server.InvalidRequestError) {
         sendJsonError(res, 400, 'invalid_request', error.message, { 'WWW-Authenticate': challenge('invalid_request') });
       } else {

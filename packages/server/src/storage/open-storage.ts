@@ -62,7 +62,10 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
   try {
     await store.ready;
     if (options.migrate === false) {
-      const applied = await migrateToLatest(store.db, { dialect: store.dialect, ...(config.kind === 'postgres' && config.schema ? { schema: config.schema } : {}) });
+      const applied = await migrateToLatest(store.db, {
+        dialect: store.dialect,
+        ...(config.kind === 'postgres' && config.schema ? { schema: config.schema } : {}),
+      });
       options.onMigrated?.(applied);
     }
     const db = store.db.withTables<ReferenceTables>() as unknown as ReferenceDb;

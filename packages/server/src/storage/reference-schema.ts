@@ -84,10 +84,18 @@ export async function createReferenceTables(db: ReferenceDb, dialect: 'sqlite' |
       .addColumn('created_at', 'bigint', (col) => col.notNull())
       .addColumn('used_at', 'bigint')
       .execute();
-    await target.schema.createIndex('ref_authorization_codes_client_id').ifNotExists()
-      .on('ref_authorization_codes').column('client_id').execute();
-    await target.schema.createIndex('ref_authorization_codes_grant_id').ifNotExists()
-      .on('ref_authorization_codes').column('grant_id').execute();
+    await target.schema
+      .createIndex('ref_authorization_codes_client_id')
+      .ifNotExists()
+      .on('ref_authorization_codes')
+      .column('client_id')
+      .execute();
+    await target.schema
+      .createIndex('ref_authorization_codes_grant_id')
+      .ifNotExists()
+      .on('ref_authorization_codes')
+      .column('grant_id')
+      .execute();
 
     await target.schema
       .createTable('ref_tokens')
@@ -104,8 +112,18 @@ export async function createReferenceTables(db: ReferenceDb, dialect: 'sqlite' |
       .addColumn('revoked_at', 'bigint')
       .execute();
     await target.schema.createIndex('ref_tokens_grant_id').ifNotExists().on('ref_tokens').column('grant_id').execute();
-    await target.schema.createIndex('ref_tokens_client_id').ifNotExists().on('ref_tokens').column('client_id').execute();
-    await target.schema.createIndex('ref_tokens_expires_at').ifNotExists().on('ref_tokens').column('expires_at').execute();
+    await target.schema
+      .createIndex('ref_tokens_client_id')
+      .ifNotExists()
+      .on('ref_tokens')
+      .column('client_id')
+      .execute();
+    await target.schema
+      .createIndex('ref_tokens_expires_at')
+      .ifNotExists()
+      .on('ref_tokens')
+      .column('expires_at')
+      .execute();
   };
 
   if (dialect === 'sqlite') return create(db);

@@ -27,87 +27,142 @@ export type WriteStatement = <R>(query: Compilable<R>) => Promise<QueryResult<R>
  * busy token endpoint shares fsyncs instead of paying one per token.
  */
 export class SqlTokenStore implements TokenStore {
-  constructor(private readonly db: ReferenceDb, private readonly write: WriteStatement) {}
+  constructor(
+    private readonly db: ReferenceDb,
+    private readonly write: WriteStatement,
+  ) {}
 
   async insertAuthorizationCode(record: AuthorizationCodeRecord): Promise<void> {
     checkStorableCode(record);
-    await this.write(this.db.insertInto('ref_authorization_codes').values({
-      code_hash: record.codeHash,
-      grant_id: record.grantId,
-      client_id: record.clientId,
-      user_id: record.userId,
-      redirect_uri: record.redirectUri,
-      redirect_uri_sent: record.redirectUriSent ? 1 : 0,
-      scope: joinScope(record.scope),
-      resource: record.resource ?? null,
-      code_challenge: record.codeChallenge ?? null,
-      code_challenge_method: record.codeChallengeMethod ?? null,
-      expires_at: record.expiresAt,
-      created_at: record.createdAt,
-      used_at: record.usedAt ?? null,
-    }));
+    await this.write(
+      this.db.insertInto('ref_authorization_codes').values({
+        code_hash: record.codeHash,
+        grant_id: record.grantId,
+        client_id: record.clientId,
+        user_id: record.userId,
+        redirect_uri: record.redirectUri,
+        redirect_uri_sent: record.redirectUriSent ? 1 : 0,
+        scope: joinScope(record.scope),
+        resource: record.resource ?? null,
+        code_challenge: record.codeChallenge ?? null,
+        code_challenge_method: record.codeChallengeMethod ?? null,
+        expires_at: record.expiresAt,
+        created_at: record.createdAt,
+        used_at: record.usedAt ?? null,
+      }),
+    );
   }
 
   async findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | null> {
     // No stored key holds NUL (records.ts); PostgreSQL would refuse the query rather than miss.
     if (!isStorableText(codeHash)) return null;
-    const row = await this.db.selectFrom('ref_authorization_codes').selectAll()
-      .where('code_hash', '=', codeHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('ref_authorization_codes')
+      .selectAll()
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst();
     return row ? rowToCode(row) : null;
   }
 
   async consumeAuthorizationCode(codeHash: string, at: number): Promise<boolean> {
     if (!isStorableText(codeHash)) return false;
-    return affected(await this.write(this.db.updateTable('ref_authorization_codes').set({ used_at: at })
-      .where('code_hash', '=', codeHash).where('used_at', 'is', null))) > 0;
+    return (
+      affected(
+        await this.write(
+          this.db
+            .updateTable('ref_authorization_codes')
+            .set({ used_at: at })
+            .where('code_hash', '=', codeHash)
+            .where('used_at', 'is', null),
+        ),
+      ) > 0
+    );
   }
 
   async insertTokens(records: TokenRecord[]): Promise<void> {
     if (records.length === 0) return;
     for (const record of records) checkStorableToken(record);
-    await this.write(this.db.insertInto('ref_tokens').values(records.map((record) => ({
-      token_hash: record.tokenHash,
-      kind: record.kind,
-      grant_id: record.grantId,
-      client_id: record.clientId,
-      user_id: record.userId ?? null,
-      scope: joinScope(record.scope),
-      resource: record.resource ?? null,
-      expires_at: record.expiresAt,
-      created_at: record.createdAt,
-      revoked_at: record.revokedAt ?? null,
-    }))));
+    await this.write(
+      this.db.insertInto('ref_tokens').values(
+        records.map((record) => ({
+          token_hash: record.tokenHash,
+          kind: record.kind,
+          grant_id: record.grantId,
+          client_id: record.clientId,
+          user_id: record.userId ?? null,
+          scope: joinScope(record.scope),
+          resource: record.resource ?? null,
+          expires_at: record.expiresAt,
+          created_at: record.createdAt,
+          revoked_at: record.revokedAt ?? null,
+        })),
+      ),
+    );
   }
 
   async findToken(tokenHash: string): Promise<TokenRecord | null> {
     if (!isStorableText(tokenHash)) return null;
-    const row = await this.db.selectFrom('ref_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('ref_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
     return row ? rowToToken(row) : null;
   }
 
   async revokeToken(tokenHash: string, at: number): Promise<boolean> {
     if (!isStorableText(tokenHash)) return false;
-    return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
-      .where('token_hash', '=', tokenHash).where('revoked_at', 'is', null))) > 0;
+    return (
+      affected(
+        await this.write(
+          this.db
+            .updateTable('ref_tokens')
+            .set({ revoked_at: at })
+            .where('token_hash', '=', tokenHash)
+            .where('revoked_at', 'is', null),
+        ),
+      ) > 0
+    );
   }
 
   async revokeGrant(grantId: string, at: number): Promise<number> {
     if (!isStorableText(grantId)) return 0;
-    await this.write(this.db.updateTable('ref_authorization_codes').set({ used_at: at })
-      .where('grant_id', '=', grantId).where('used_at', 'is', null));
-    return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
-      .where('grant_id', '=', grantId).where('revoked_at', 'is', null)));
+    await this.write(
+      this.db
+        .updateTable('ref_authorization_codes')
+        .set({ used_at: at })
+        .where('grant_id', '=', grantId)
+        .where('used_at', 'is', null),
+    );
+    return affected(
+      await this.write(
+        this.db
+          .updateTable('ref_tokens')
+          .set({ revoked_at: at })
+          .where('grant_id', '=', grantId)
+          .where('revoked_at', 'is', null),
+      ),
+    );
   }
 
   async revokeClient(clientId: string, at: number): Promise<number> {
     if (!isStorableText(clientId)) return 0;
     await this.write(this.db.deleteFrom('ref_authorization_codes').where('client_id', '=', clientId));
-    return affected(await this.write(this.db.updateTable('ref_tokens').set({ revoked_at: at })
-      .where('client_id', '=', clientId).where('revoked_at', 'is', null)));
+    return affected(
+      await this.write(
+        this.db
+          .updateTable('ref_tokens')
+          .set({ revoked_at: at })
+          .where('client_id', '=', clientId)
+          .where('revoked_at', 'is', null),
+      ),
+    );
   }
 
   async pruneExpired(before: number): Promise<number> {
-    const codes = affected(await this.write(this.db.deleteFrom('ref_authorization_codes').where('expires_at', '<', before)));
+    const codes = affected(
+      await this.write(this.db.deleteFrom('ref_authorization_codes').where('expires_at', '<', before)),
+    );
     const tokens = affected(await this.write(this.db.deleteFrom('ref_tokens').where('expires_at', '<', before)));
     return codes + tokens;
   }
@@ -131,7 +186,8 @@ export class SqlUserStore implements UserStore {
   async upsertUser(username: string, passwordHash: string, at: number): Promise<UserRecord> {
     checkStorableUser(username, passwordHash);
     // One statement on both dialects: insert, or on a taken username set the new password.
-    await this.db.insertInto('ref_users')
+    await this.db
+      .insertInto('ref_users')
       .values({ id: randomUUID(), username, password_hash: passwordHash, created_at: at })
       .onConflict((conflict) => conflict.column('username').doUpdateSet({ password_hash: passwordHash }))
       .execute();
@@ -141,7 +197,10 @@ export class SqlUserStore implements UserStore {
   }
 
   async countUsers(): Promise<number> {
-    const row = await this.db.selectFrom('ref_users').select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('ref_users')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 }

@@ -27,7 +27,11 @@ describe('/authorize with an impossible loopback port', () => {
     });
     // A user signed in through the forms, stopped at consent (no code issued yet).
     const login = parseForm(await (await signedIn.get(requestUrl('http://127.0.0.1:4000/callback'))).text());
-    const response = await signedIn.post(`${server.url}/authorize/login`, { ...login.fields, username: DEMO_USERNAME, password: DEMO_PASSWORD });
+    const response = await signedIn.post(`${server.url}/authorize/login`, {
+      ...login.fields,
+      username: DEMO_USERNAME,
+      password: DEMO_PASSWORD,
+    });
     assert.equal(response.status, 303);
   });
   after(() => server?.stop());
@@ -50,7 +54,11 @@ describe('/authorize with an impossible loopback port', () => {
     assert.equal(response.headers.get('location'), null, 'never a redirect');
     assert.match(body, /redirect_uri/);
     assert.doesNotMatch(body, /name="decision"|name="password"/, 'neither consent nor login');
-    assert.equal(response.headers.getSetCookie().filter((cookie) => /dcr_session=/.test(cookie)).length, 0, 'no session');
+    assert.equal(
+      response.headers.getSetCookie().filter((cookie) => /dcr_session=/.test(cookie)).length,
+      0,
+      'no session',
+    );
     return body;
   }
 
@@ -70,21 +78,36 @@ describe('/authorize with an impossible loopback port', () => {
     it(`port ${port}: a login form posted back with it is refused too`, async () => {
       const user = new BrowserlessUser();
       const login = parseForm(await (await user.get(requestUrl('http://127.0.0.1:4000/callback'))).text());
-      await assertErrorPage(await user.post(`${server.url}/authorize/login`, {
-        ...login.fields,
-        redirect_uri: redirectUri,
-        username: DEMO_USERNAME,
-        password: DEMO_PASSWORD,
-      }));
+      await assertErrorPage(
+        await user.post(`${server.url}/authorize/login`, {
+          ...login.fields,
+          redirect_uri: redirectUri,
+          username: DEMO_USERNAME,
+          password: DEMO_PASSWORD,
+        }),
+      );
     });
   }
 
   it('a client stored before the port rule, whose only URI has an impossible port, gets an error page even without redirect_uri', async () => {
     // Written straight to the store, as an older version of the server would have accepted it.
-    const legacy = await registerClient(server.url, { redirect_uris: ['http://127.0.0.1:4000/legacy'], token_endpoint_auth_method: 'none' });
+    const legacy = await registerClient(server.url, {
+      redirect_uris: ['http://127.0.0.1:4000/legacy'],
+      token_endpoint_auth_method: 'none',
+    });
     const record = (await server.storage.clients.findClient(legacy.client_id))!;
-    assert.ok(await server.storage.clients.replaceClient({ ...record, metadata: { ...record.metadata, redirect_uris: ['http://127.0.0.1:65536/legacy'] } }));
-    const url = authorizationUrl(server.url, { client_id: legacy.client_id, state: 'st', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    assert.ok(
+      await server.storage.clients.replaceClient({
+        ...record,
+        metadata: { ...record.metadata, redirect_uris: ['http://127.0.0.1:65536/legacy'] },
+      }),
+    );
+    const url = authorizationUrl(server.url, {
+      client_id: legacy.client_id,
+      state: 'st',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+    });
     await assertErrorPage(await fetch(url, { redirect: 'manual' }));
     url.searchParams.set('response_type', 'token'); // an error that would otherwise be redirected
     await assertErrorPage(await fetch(url, { redirect: 'manual' }));
@@ -95,7 +118,10 @@ describe('/authorize with an impossible loopback port', () => {
     // pruneExpired(far future) deletes, and counts, every code and token there is.
     assert.equal(await server.storage.tokens.pruneExpired(FAR_FUTURE), 0);
     const consent = parseForm(await (await signedIn.get(requestUrl('http://127.0.0.1:4000/callback'))).text());
-    const approved = await signedIn.post(`${server.url}/authorize/decision`, { ...consent.fields, decision: 'approve' });
+    const approved = await signedIn.post(`${server.url}/authorize/decision`, {
+      ...consent.fields,
+      decision: 'approve',
+    });
     assert.equal(approved.status, 303);
     assert.ok(new URL(approved.headers.get('location')!).searchParams.get('code'));
     assert.equal(await server.storage.tokens.pruneExpired(FAR_FUTURE), 1, 'the count sees a stored code');

@@ -76,7 +76,12 @@ describe('/authorize refuses to redirect until the client and redirect URI are t
   });
 
   it('shows a page for javascript:, data: and other script redirect URIs', async () => {
-    for (const redirect_uri of ['javascript:alert(document.domain)', 'JavaScript://%0aalert(1)', 'data:text/html,<b>x</b>', 'vbscript:msgbox(1)']) {
+    for (const redirect_uri of [
+      'javascript:alert(document.domain)',
+      'JavaScript://%0aalert(1)',
+      'data:text/html,<b>x</b>',
+      'vbscript:msgbox(1)',
+    ]) {
       await expectErrorPage(authorizationUrl(server.url, { ...good(), redirect_uri }));
     }
   });
@@ -89,12 +94,14 @@ describe('/authorize refuses to redirect until the client and redirect URI are t
 
   it('refuses PKCE plain, for every client', async () => {
     for (const client of [publicClient, confidentialClient]) {
-      await expectErrorPage(authorizationUrl(server.url, {
-        client_id: client.client_id,
-        redirect_uri: client.redirect_uris[0],
-        code_challenge: pkce.verifier,
-        code_challenge_method: 'plain',
-      }));
+      await expectErrorPage(
+        authorizationUrl(server.url, {
+          client_id: client.client_id,
+          redirect_uri: client.redirect_uris[0],
+          code_challenge: pkce.verifier,
+          code_challenge_method: 'plain',
+        }),
+      );
     }
   });
 
@@ -113,7 +120,9 @@ describe('/authorize refuses to redirect until the client and redirect URI are t
   });
 
   it('sends later errors to the validated redirect URI, with state and iss (RFC 9207)', async () => {
-    const response = await fetch(authorizationUrl(server.url, { ...good(), response_type: 'token' }), { redirect: 'manual' });
+    const response = await fetch(authorizationUrl(server.url, { ...good(), response_type: 'token' }), {
+      redirect: 'manual',
+    });
     assert.equal(response.status, 303);
     const location = new URL(response.headers.get('location')!);
     assert.equal(`${location.origin}${location.pathname}`, LOOPBACK);
@@ -127,7 +136,8 @@ describe('/authorize refuses to redirect until the client and redirect URI are t
     const user = new BrowserlessUser('bob', 'bobs-password');
     const page = await user.get(authorizationUrl(server.url, good()).href);
     const form = parseForm(await page.text());
-    const attempt = (password: string) => user.post(`${server.url}/authorize/login`, { ...form.fields, username: 'bob', password });
+    const attempt = (password: string) =>
+      user.post(`${server.url}/authorize/login`, { ...form.fields, username: 'bob', password });
     for (let i = 0; i < 10; i++) assert.equal((await attempt(`guess-${i}`)).status, 401);
     const blocked = await attempt('bobs-password');
     assert.equal(blocked.status, 429);
@@ -138,7 +148,11 @@ describe('/authorize refuses to redirect until the client and redirect URI are t
   it('refuses a consent form without the session CSRF token', async () => {
     const user = new BrowserlessUser();
     await user.get(authorizationUrl(server.url, good()).href);
-    const response = await user.post(`${server.url}/authorize/decision`, { request: 'anything', decision: 'approve', csrf_token: 'forged' });
+    const response = await user.post(`${server.url}/authorize/decision`, {
+      request: 'anything',
+      decision: 'approve',
+      csrf_token: 'forged',
+    });
     assert.equal(response.status, 403);
     assert.equal(response.headers.get('location'), null);
     const fromElsewhere = await fetch(`${server.url}/authorize/decision`, {
@@ -169,20 +183,31 @@ describe('/token answers RFC 6749 §5.2 JSON errors', () => {
     const { code, verifier } = await obtainTokens(server.url, confidentialClient, { basic: true }).then(async () => {
       // A fresh code: the one above was spent.
       const pkce = pkcePair();
-      const back = await new BrowserlessUser().authorize(authorizationUrl(server.url, {
-        client_id: confidentialClient.client_id,
-        redirect_uri: 'https://app.example/cb',
-        code_challenge: pkce.challenge,
-        code_challenge_method: 'S256',
-      }));
+      const back = await new BrowserlessUser().authorize(
+        authorizationUrl(server.url, {
+          client_id: confidentialClient.client_id,
+          redirect_uri: 'https://app.example/cb',
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+        }),
+      );
       return { code: back.searchParams.get('code')!, verifier: pkce.verifier };
     });
-    const exchange = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://app.example/cb' };
+    const exchange = {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: 'https://app.example/cb',
+    };
     const response = await tokenRequest(server.url, exchange, { id: confidentialClient.client_id, secret: 'wrong' });
     assert.equal(response.status, 401);
     assert.equal(response.body.error, 'invalid_client');
     assert.match(response.headers.get('www-authenticate') ?? '', /^Basic/);
-    await expectTokenError({ ...exchange, client_id: confidentialClient.client_id, client_secret: 'wrong' }, 401, 'invalid_client');
+    await expectTokenError(
+      { ...exchange, client_id: confidentialClient.client_id, client_secret: 'wrong' },
+      401,
+      'invalid_client',
+    );
     // No secret at all, only the PKCE verifier: still not authenticated.
     await expectTokenError({ ...exchange, client_id: confidentialClient.client_id }, 401, 'invalid_client');
   });
@@ -198,20 +223,33 @@ describe('/token answers RFC 6749 §5.2 JSON errors', () => {
     };
     await expectTokenError(replay, 400, 'invalid_grant');
     // RFC 6749 §4.1.2: tokens issued from the code are revoked.
-    const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${first.tokens.access_token}` } });
+    const userinfo = await fetch(`${server.url}/userinfo`, {
+      headers: { authorization: `Bearer ${first.tokens.access_token}` },
+    });
     assert.equal(userinfo.status, 401);
-    await expectTokenError({ grant_type: 'refresh_token', client_id: publicClient.client_id, refresh_token: first.tokens.refresh_token }, 400, 'invalid_grant');
+    await expectTokenError(
+      { grant_type: 'refresh_token', client_id: publicClient.client_id, refresh_token: first.tokens.refresh_token },
+      400,
+      'invalid_grant',
+    );
   });
 
   it('refuses a wrong PKCE verifier with invalid_grant', async () => {
     const pkce = pkcePair();
-    const back = await new BrowserlessUser().authorize(authorizationUrl(server.url, {
+    const back = await new BrowserlessUser().authorize(
+      authorizationUrl(server.url, {
+        client_id: publicClient.client_id,
+        redirect_uri: LOOPBACK,
+        code_challenge: pkce.challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    const exchange = {
+      grant_type: 'authorization_code',
       client_id: publicClient.client_id,
+      code: back.searchParams.get('code')!,
       redirect_uri: LOOPBACK,
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-    }));
-    const exchange = { grant_type: 'authorization_code', client_id: publicClient.client_id, code: back.searchParams.get('code')!, redirect_uri: LOOPBACK };
+    };
     await expectTokenError({ ...exchange, code_verifier: pkcePair().verifier }, 400, 'invalid_grant');
     // The failed attempt spent the code (no online guessing of verifiers).
     await expectTokenError({ ...exchange, code_verifier: pkce.verifier }, 400, 'invalid_grant');
@@ -224,19 +262,44 @@ describe('/token answers RFC 6749 §5.2 JSON errors', () => {
       grant_types: ['authorization_code', 'refresh_token'],
     });
     const { tokens } = await obtainTokens(server.url, other);
-    await expectTokenError({ grant_type: 'refresh_token', client_id: publicClient.client_id, refresh_token: tokens.refresh_token }, 400, 'invalid_grant');
+    await expectTokenError(
+      { grant_type: 'refresh_token', client_id: publicClient.client_id, refresh_token: tokens.refresh_token },
+      400,
+      'invalid_grant',
+    );
     // The rightful owner can still use it: the refused attempt changed nothing.
-    const ok = await tokenRequest(server.url, { grant_type: 'refresh_token', client_id: other.client_id, refresh_token: tokens.refresh_token });
+    const ok = await tokenRequest(server.url, {
+      grant_type: 'refresh_token',
+      client_id: other.client_id,
+      refresh_token: tokens.refresh_token,
+    });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
 
   it('refuses grants the client did not register, and unknown grants', async () => {
-    const codeOnly = await registerClient(server.url, { redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code'] });
-    await expectTokenError({ grant_type: 'refresh_token', refresh_token: 'x' }, 400, 'unauthorized_client', { id: codeOnly.client_id, secret: codeOnly.client_secret });
+    const codeOnly = await registerClient(server.url, {
+      redirect_uris: ['https://app.example/cb'],
+      grant_types: ['authorization_code'],
+    });
+    await expectTokenError({ grant_type: 'refresh_token', refresh_token: 'x' }, 400, 'unauthorized_client', {
+      id: codeOnly.client_id,
+      secret: codeOnly.client_secret,
+    });
     // Not enabled on this server (DCR_ALLOWED_GRANT_TYPES), so not in the metadata either.
-    await expectTokenError({ grant_type: 'client_credentials' }, 400, 'unsupported_grant_type', { id: confidentialClient.client_id, secret: confidentialClient.client_secret });
-    await expectTokenError({ grant_type: 'password', username: 'alice', password: 'x', client_id: publicClient.client_id }, 400, 'unsupported_grant_type');
-    await expectTokenError({ grant_type: 'urn:example:nope', client_id: publicClient.client_id }, 400, 'unsupported_grant_type');
+    await expectTokenError({ grant_type: 'client_credentials' }, 400, 'unsupported_grant_type', {
+      id: confidentialClient.client_id,
+      secret: confidentialClient.client_secret,
+    });
+    await expectTokenError(
+      { grant_type: 'password', username: 'alice', password: 'x', client_id: publicClient.client_id },
+      400,
+      'unsupported_grant_type',
+    );
+    await expectTokenError(
+      { grant_type: 'urn:example:nope', client_id: publicClient.client_id },
+      400,
+      'unsupported_grant_type',
+    );
     await expectTokenError({ client_id: publicClient.client_id, refresh_token: 'x' }, 400, 'invalid_request');
   });
 
@@ -249,8 +312,14 @@ describe('/token answers RFC 6749 §5.2 JSON errors', () => {
       { body: '%zz&&==&grant_type', type: 'application/x-www-form-urlencoded' },
       { body: 'grant_type=a&grant_type=b&client_id=x', type: 'application/x-www-form-urlencoded' },
       { body: 'grant_type=refresh_token', type: 'application/x-www-form-urlencoded; charset=klingon' },
-      { body: 'grant_type=refresh_token&client_id=%00%ff&refresh_token=%E0%A4%A' , type: 'application/x-www-form-urlencoded' },
-      { body: 'grant_type=authorization_code&client_id=x&code[]=a&code_verifier=b', type: 'application/x-www-form-urlencoded' },
+      {
+        body: 'grant_type=refresh_token&client_id=%00%ff&refresh_token=%E0%A4%A',
+        type: 'application/x-www-form-urlencoded',
+      },
+      {
+        body: 'grant_type=authorization_code&client_id=x&code[]=a&code_verifier=b',
+        type: 'application/x-www-form-urlencoded',
+      },
     ];
     for (const path of ['/token', '/revoke']) {
       for (const { body, type } of cases) {
@@ -261,7 +330,10 @@ describe('/token answers RFC 6749 §5.2 JSON errors', () => {
         });
         const text = await response.text();
         assert.match(response.headers.get('content-type') ?? '', /^application\/json/, `${path} ${body}: ${text}`);
-        assert.ok(response.status === 400 || response.status === 401, `${path} ${type} ${body}: ${response.status} ${text}`);
+        assert.ok(
+          response.status === 400 || response.status === 401,
+          `${path} ${type} ${body}: ${response.status} ${text}`,
+        );
         assert.equal(typeof JSON.parse(text).error, 'string');
       }
     }
@@ -274,11 +346,16 @@ describe('/token answers RFC 6749 §5.2 JSON errors', () => {
       body: `grant_type=refresh_token&refresh_token=${'a'.repeat(100_000)}`,
     });
     assert.equal(response.status, 413);
-    assert.equal((await response.json() as { error: string }).error, 'invalid_request');
+    assert.equal(((await response.json()) as { error: string }).error, 'invalid_request');
   });
 
   it('answers the wrong method and unknown paths in JSON, never an HTML page', async () => {
-    for (const [method, path, status] of [['GET', '/token', 405], ['GET', '/revoke', 405], ['GET', '/nothing-here', 404], ['DELETE', '/.well-known/oauth-authorization-server', 404]] as const) {
+    for (const [method, path, status] of [
+      ['GET', '/token', 405],
+      ['GET', '/revoke', 405],
+      ['GET', '/nothing-here', 404],
+      ['DELETE', '/.well-known/oauth-authorization-server', 404],
+    ] as const) {
       const response = await fetch(`${server.url}${path}`, { method });
       assert.equal(response.status, status, `${method} ${path}`);
       assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
@@ -294,12 +371,18 @@ describe('/revoke (RFC 7009)', () => {
   });
 
   it('answers 200 for unknown tokens, and requires client authentication', async () => {
-    const unknown = await fetch(`${server.url}/revoke`, form({ token: 'never-issued', client_id: publicClient.client_id }));
+    const unknown = await fetch(
+      `${server.url}/revoke`,
+      form({ token: 'never-issued', client_id: publicClient.client_id }),
+    );
     assert.equal(unknown.status, 200);
     const anonymous = await fetch(`${server.url}/revoke`, form({ token: 'never-issued' }));
     assert.equal(anonymous.status, 401);
-    assert.equal((await anonymous.json() as { error: string }).error, 'invalid_client');
-    const wrongSecret = await fetch(`${server.url}/revoke`, form({ token: 'x', client_id: confidentialClient.client_id, client_secret: 'wrong' }));
+    assert.equal(((await anonymous.json()) as { error: string }).error, 'invalid_client');
+    const wrongSecret = await fetch(
+      `${server.url}/revoke`,
+      form({ token: 'x', client_id: confidentialClient.client_id, client_secret: 'wrong' }),
+    );
     assert.equal(wrongSecret.status, 401);
     const noSecret = await fetch(`${server.url}/revoke`, form({ token: 'x', client_id: confidentialClient.client_id }));
     assert.equal(noSecret.status, 401);
@@ -307,19 +390,33 @@ describe('/revoke (RFC 7009)', () => {
 
   it('revokes a refresh token together with the access tokens of its grant', async () => {
     const { tokens } = await obtainTokens(server.url, publicClient);
-    const response = await fetch(`${server.url}/revoke`, form({ token: tokens.refresh_token, token_type_hint: 'refresh_token', client_id: publicClient.client_id }));
+    const response = await fetch(
+      `${server.url}/revoke`,
+      form({ token: tokens.refresh_token, token_type_hint: 'refresh_token', client_id: publicClient.client_id }),
+    );
     assert.equal(response.status, 200);
-    const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const userinfo = await fetch(`${server.url}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
     assert.equal(userinfo.status, 401);
-    const refresh = await tokenRequest(server.url, { grant_type: 'refresh_token', client_id: publicClient.client_id, refresh_token: tokens.refresh_token });
+    const refresh = await tokenRequest(server.url, {
+      grant_type: 'refresh_token',
+      client_id: publicClient.client_id,
+      refresh_token: tokens.refresh_token,
+    });
     assert.equal(refresh.body.error, 'invalid_grant');
   });
 
   it("does not let a client revoke another client's token", async () => {
     const { tokens } = await obtainTokens(server.url, confidentialClient, { basic: true });
-    const response = await fetch(`${server.url}/revoke`, form({ token: tokens.access_token, client_id: publicClient.client_id }));
+    const response = await fetch(
+      `${server.url}/revoke`,
+      form({ token: tokens.access_token, client_id: publicClient.client_id }),
+    );
     assert.equal(response.status, 400);
-    const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const userinfo = await fetch(`${server.url}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
     assert.equal(userinfo.status, 200);
   });
 });

@@ -60,7 +60,14 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     context = await browser.newContext({ viewport: { width: 800, height: 760 } });
   });
@@ -72,7 +79,8 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
     await server?.stop();
   });
 
-  const screenshot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `browser-${name}.png`), fullPage: true });
+  const screenshot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `browser-${name}.png`), fullPage: true });
 
   function startUrl(state: string): string {
     return authorizationUrl(server.url, {
@@ -111,7 +119,10 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
     assert.match(consent, new RegExp(DEMO_USERNAME));
     await screenshot(page, '3-consent');
 
-    await Promise.all([page.waitForURL((url) => url.href.startsWith(callbackUrl)), page.click('button[value=approve]')]);
+    await Promise.all([
+      page.waitForURL((url) => url.href.startsWith(callbackUrl)),
+      page.click('button[value=approve]'),
+    ]);
     const landed = new URL(page.url());
     assert.ok(landed.searchParams.get('code'));
     assert.equal(landed.searchParams.get('state'), 'first-run');
@@ -135,12 +146,14 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
 
   it('shows an error page, not a redirect, for a redirect URI the client did not register', async () => {
     const page = await context.newPage();
-    const response = await page.goto(authorizationUrl(server.url, {
-      client_id: client.client_id,
-      redirect_uri: 'https://attacker.example/steal',
-      code_challenge: pkcePair().challenge,
-      code_challenge_method: 'S256',
-    }).href);
+    const response = await page.goto(
+      authorizationUrl(server.url, {
+        client_id: client.client_id,
+        redirect_uri: 'https://attacker.example/steal',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      }).href,
+    );
     assert.equal(response?.status(), 400);
     assert.ok(page.url().startsWith(server.url));
     await screenshot(page, '5-error');
@@ -150,13 +163,15 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
   it('shows an error page, not a redirect, for a loopback redirect URI on an impossible port', async () => {
     const page = await context.newPage();
     for (const port of ['65536', '99999', '0']) {
-      const response = await page.goto(authorizationUrl(server.url, {
-        client_id: client.client_id,
-        redirect_uri: `http://127.0.0.1:${port}/callback`,
-        state: 'bad-port',
-        code_challenge: pkcePair().challenge,
-        code_challenge_method: 'S256',
-      }).href);
+      const response = await page.goto(
+        authorizationUrl(server.url, {
+          client_id: client.client_id,
+          redirect_uri: `http://127.0.0.1:${port}/callback`,
+          state: 'bad-port',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        }).href,
+      );
       assert.equal(response?.status(), 400, `port ${port}`);
       assert.ok(page.url().startsWith(server.url));
       assert.match(await page.locator('main').innerText(), /redirect_uri/);
@@ -170,21 +185,32 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
     const victim = await browser.newContext();
     const page = await victim.newPage();
     await page.goto(startUrl('victim'));
-    const fields = await page.locator('form input[type=hidden]').evaluateAll((inputs) =>
-      inputs.map((input) => [input.getAttribute('name') ?? '', input.getAttribute('value') ?? '']));
+    const fields = await page
+      .locator('form input[type=hidden]')
+      .evaluateAll((inputs) =>
+        inputs.map((input) => [input.getAttribute('name') ?? '', input.getAttribute('value') ?? '']),
+      );
     // Another site (localhost is not the same site as 127.0.0.1) posts the attacker's credentials
     // with the victim's own token, as if it had leaked: the browser does not send the cookie.
-    const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-    attackPage = `<!doctype html><title>Attacker</title><form method="post" action="${escape(`${server.url}/authorize/login`)}">${
-      fields.map(([name, value]) => `<input type="hidden" name="${escape(name!)}" value="${escape(value!)}">`).join('')
-    }<input name="username" value="${escape(DEMO_USERNAME)}"><input name="password" value="${escape(DEMO_PASSWORD)}"></form><script>document.forms[0].submit()</script>`;
+    const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    attackPage = `<!doctype html><title>Attacker</title><form method="post" action="${escapeAttribute(`${server.url}/authorize/login`)}">${fields
+      .map(
+        ([name, value]) => `<input type="hidden" name="${escapeAttribute(name!)}" value="${escapeAttribute(value!)}">`,
+      )
+      .join(
+        '',
+      )}<input name="username" value="${escapeAttribute(DEMO_USERNAME)}"><input name="password" value="${escapeAttribute(DEMO_PASSWORD)}"></form><script>document.forms[0].submit()</script>`;
     const attackOrigin = `http://localhost:${new URL(callbackUrl).port}`;
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url() === `${server.url}/authorize/login`),
       page.goto(`${attackOrigin}/attack`),
     ]);
     assert.equal(response.status(), 403);
-    assert.equal((await victim.cookies(server.url)).some((cookie) => cookie.name === 'dcr_session'), false, 'the victim was not signed in');
+    assert.equal(
+      (await victim.cookies(server.url)).some((cookie) => cookie.name === 'dcr_session'),
+      false,
+      'the victim was not signed in',
+    );
     await victim.close();
   });
 });

@@ -76,11 +76,12 @@ async function serve(env: Record<string, string>): Promise<Serving> {
     child,
     url,
     output: () => output,
-    stop: () => new Promise((resolve) => {
-      child.removeAllListeners('exit');
-      child.once('exit', (code) => resolve(code));
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -94,7 +95,12 @@ async function adminCli(args: string[], env: Record<string, string>): Promise<st
 function sqliteTables(path: string): string[] {
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\' order by name").pluck().all() as string[];
+    return db
+      .prepare(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\' order by name",
+      )
+      .pluck()
+      .all() as string[];
   } finally {
     db.close();
   }
@@ -109,9 +115,14 @@ interface Finished {
 /** Runs the CLI to its end, from `cwd`, and reports how it ended. */
 function cliOutcome(args: string[], env: Record<string, string>, cwd: string): Promise<Finished> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'warn', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [...CLI, ...args],
+      { cwd, env: { ...process.env, LOG_LEVEL: 'warn', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -143,32 +154,41 @@ describe('oauth-dcr-server serve (the npm start path)', () => {
       const demo = /demo user created: username "([^"]+)", password "([^"]+)"/.exec(banner);
       assert.ok(demo, banner);
 
-      const metadata = await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>;
+      const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+        string,
+        unknown
+      >;
       assert.equal(metadata.issuer, server.url);
       assert.equal(metadata.registration_endpoint, `${server.url}/register`);
 
       const registered = await fetch(`${server.url}/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ client_name: 'CLI test', redirect_uris: ['http://127.0.0.1:1/cb'], token_endpoint_auth_method: 'none' }),
+        body: JSON.stringify({
+          client_name: 'CLI test',
+          redirect_uris: ['http://127.0.0.1:1/cb'],
+          token_endpoint_auth_method: 'none',
+        }),
       });
       assert.equal(registered.status, 201);
-      const client = await registered.json() as Record<string, string>;
+      const client = (await registered.json()) as Record<string, string>;
 
       // The printed demo credentials really sign in.
-      const callback = await new BrowserlessUser(demo[1], demo[2]).authorize(authorizationUrl(server.url, {
-        client_id: client.client_id!,
-        redirect_uri: 'http://127.0.0.1:1/cb',
-        code_challenge: pkcePair().challenge,
-        code_challenge_method: 'S256',
-      }));
+      const callback = await new BrowserlessUser(demo[1], demo[2]).authorize(
+        authorizationUrl(server.url, {
+          client_id: client.client_id!,
+          redirect_uri: 'http://127.0.0.1:1/cb',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        }),
+      );
       assert.ok(callback.searchParams.get('code'));
     } finally {
       assert.equal(await server.stop(), 0);
     }
   });
 
-  it('serves initial access tokens that the library\'s oauth-dcr creates, and creates its own tables at start', async () => {
+  it("serves initial access tokens that the library's oauth-dcr creates, and creates its own tables at start", async () => {
     const env = { DATABASE_PATH: join(dir, 'admin.db') };
     assert.match(await adminCli(['migrate'], env), /applied migrations to SQLite .*0001_initial|is up to date/);
     const created = await adminCli(['iat', 'create', '--uses', '1', '--expires', '1d', '--label', 'ci runner'], env);
@@ -177,18 +197,22 @@ describe('oauth-dcr-server serve (the npm start path)', () => {
     assert.ok(token && id, created);
 
     // The admin commands made oauth-dcr's tables only; the server adds its own when it starts.
-    assert.deepEqual(sqliteTables(env.DATABASE_PATH).filter((name) => name.startsWith('ref_')), []);
+    assert.deepEqual(
+      sqliteTables(env.DATABASE_PATH).filter((name) => name.startsWith('ref_')),
+      [],
+    );
     const server = await serve({ ...env, DCR_OPEN_REGISTRATION: 'false', DCR_DEMO_USER: 'admin:s3cret-pass' });
     try {
       assert.deepEqual(
         sqliteTables(env.DATABASE_PATH).filter((name) => name.startsWith('ref_')),
         ['ref_authorization_codes', 'ref_tokens', 'ref_users'],
       );
-      const register = (authorization?: string) => fetch(`${server.url}/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-        body: JSON.stringify({ client_name: 'Token-gated', redirect_uris: ['https://app.example/cb'] }),
-      });
+      const register = (authorization?: string) =>
+        fetch(`${server.url}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify({ client_name: 'Token-gated', redirect_uris: ['https://app.example/cb'] }),
+        });
       assert.equal((await register()).status, 401, 'open registration is off');
       assert.equal((await register(`Bearer ${token}`)).status, 201);
       assert.equal((await register(`Bearer ${token}`)).status, 401, 'the token had one use');
@@ -205,7 +229,10 @@ describe('oauth-dcr-server serve (the npm start path)', () => {
     const server = await serve({ DATABASE_PATH: join(dir, 'issuer.db') });
     try {
       const port = new URL(server.url).port;
-      assert.match(server.output(), new RegExp(`ISSUER\\s+http://127\\.0\\.0\\.1:${port}\\s+\\(derived from HOST=127\\.0\\.0\\.1 and PORT=${port}`));
+      assert.match(
+        server.output(),
+        new RegExp(`ISSUER\\s+http://127\\.0\\.0\\.1:${port}\\s+\\(derived from HOST=127\\.0\\.0\\.1 and PORT=${port}`),
+      );
       assert.match(server.output(), new RegExp(`listening on: 127\\.0\\.0\\.1:${port}`));
       assert.doesNotMatch(server.output(), /HOST:PORT/);
     } finally {
@@ -215,13 +242,21 @@ describe('oauth-dcr-server serve (the npm start path)', () => {
 });
 
 describe('bad settings: one line naming the setting, exit code 2, nothing created on disk', () => {
-  const cases: Array<{ name: string; setting: RegExp; env: (cwd: string) => Promise<Record<string, string>>; cleanup?: () => Promise<void> }> = [];
+  const cases: Array<{
+    name: string;
+    setting: RegExp;
+    env: (cwd: string) => Promise<Record<string, string>>;
+    cleanup?: () => Promise<void>;
+  }> = [];
   let occupied: Server | undefined;
 
   cases.push({
     name: 'a grant the reference server cannot run',
     setting: /^oauth-dcr-server: DCR_ALLOWED_GRANT_TYPES: the reference server cannot run 'password'/,
-    env: async (cwd) => ({ DATABASE_PATH: join(cwd, 'oauth.db'), DCR_ALLOWED_GRANT_TYPES: 'authorization_code,password' }),
+    env: async (cwd) => ({
+      DATABASE_PATH: join(cwd, 'oauth.db'),
+      DCR_ALLOWED_GRANT_TYPES: 'authorization_code,password',
+    }),
   });
   cases.push({
     name: 'DATABASE_PATH in a missing directory',
@@ -235,7 +270,8 @@ describe('bad settings: one line naming the setting, exit code 2, nothing create
   });
   cases.push({
     name: 'LOG_LEVEL=verbose',
-    setting: /^oauth-dcr-server: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/,
+    setting:
+      /^oauth-dcr-server: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/,
     env: async (cwd) => ({ DATABASE_PATH: join(cwd, 'oauth.db'), LOG_LEVEL: 'verbose' }),
   });
   cases.push({
@@ -267,11 +303,14 @@ describe('bad settings: one line naming the setting, exit code 2, nothing create
   }
 });
 
-describe('oauth-dcr-server: prune never creates a database, and the admin commands are oauth-dcr\'s', () => {
+describe("oauth-dcr-server: prune never creates a database, and the admin commands are oauth-dcr's", () => {
   it('prune refuses a DATABASE_PATH that does not exist', async () => {
     const cwd = await emptyDirectory('admin');
     const outcome = await cliOutcome(['prune'], { DATABASE_PATH: join(cwd, 'mistyped.db') }, cwd);
-    assertRefused(outcome, /^oauth-dcr-server: DATABASE_PATH: .*mistyped\.db does not exist \(this command never creates a database/);
+    assertRefused(
+      outcome,
+      /^oauth-dcr-server: DATABASE_PATH: .*mistyped\.db does not exist \(this command never creates a database/,
+    );
     assert.deepEqual(await readdir(cwd), []);
   });
 
@@ -284,24 +323,38 @@ describe('oauth-dcr-server: prune never creates a database, and the admin comman
     assert.equal(readFileSync(other).length, 0);
   });
 
-  for (const command of [['iat', 'create'], ['clients', 'list']]) {
+  for (const command of [
+    ['iat', 'create'],
+    ['clients', 'list'],
+  ]) {
     it(`${command.join(' ')} points to the library's oauth-dcr, and opens nothing`, async () => {
       const cwd = await emptyDirectory('admin');
       const outcome = await cliOutcome(command, { DATABASE_PATH: join(cwd, 'oauth.db') }, cwd);
-      assertRefused(outcome, new RegExp(`^oauth-dcr-server: ${command[0]} is an oauth-dcr admin command: npx oauth-dcr ${command.join(' ')} `));
+      assertRefused(
+        outcome,
+        new RegExp(
+          `^oauth-dcr-server: ${command[0]} is an oauth-dcr admin command: npx oauth-dcr ${command.join(' ')} `,
+        ),
+      );
       assert.deepEqual(await readdir(cwd), []);
     });
   }
 
-  it('the server\'s migrate may create one, with its own tables beside oauth-dcr\'s; prune then works on it', async () => {
+  it("the server's migrate may create one, with its own tables beside oauth-dcr's; prune then works on it", async () => {
     const cwd = await emptyDirectory('admin');
     const path = join(cwd, 'new.db');
     const outcome = await cliOutcome(['migrate'], { DATABASE_PATH: path }, cwd);
     assert.equal(outcome.code, 0, outcome.stderr);
     const tables = sqliteTables(path);
     assert.ok(tables.includes('dcr_clients'), tables.join(', '));
-    assert.deepEqual(tables.filter((name) => !name.startsWith('dcr_')), ['ref_authorization_codes', 'ref_tokens', 'ref_users']);
-    assert.equal((await cliOutcome(['prune'], { DATABASE_PATH: path }, cwd)).stdout, 'deleted 0 expired codes and tokens\n');
+    assert.deepEqual(
+      tables.filter((name) => !name.startsWith('dcr_')),
+      ['ref_authorization_codes', 'ref_tokens', 'ref_users'],
+    );
+    assert.equal(
+      (await cliOutcome(['prune'], { DATABASE_PATH: path }, cwd)).stdout,
+      'deleted 0 expired codes and tokens\n',
+    );
   });
 });
 
@@ -313,7 +366,10 @@ describe('PostgreSQL settings', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      return (await client.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rows.length > 0;
+      return (
+        (await client.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rows.length >
+        0
+      );
     } finally {
       await client.end();
     }
@@ -330,7 +386,12 @@ describe('PostgreSQL settings', () => {
 
   it('prune refuses a schema without oauth-dcr tables, and does not create it', async () => {
     const outcome = await cliOutcome(['prune'], { DATABASE_URL: url, DATABASE_SCHEMA: schema }, dir);
-    assertRefused(outcome, new RegExp(`^oauth-dcr-server: DATABASE_URL: no oauth-dcr tables in schema ${schema} \\(this command never creates them`));
+    assertRefused(
+      outcome,
+      new RegExp(
+        `^oauth-dcr-server: DATABASE_URL: no oauth-dcr tables in schema ${schema} \\(this command never creates them`,
+      ),
+    );
     assert.equal(await schemaExists(), false);
   });
 
@@ -350,8 +411,14 @@ describe('PostgreSQL settings', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const { rows } = await client.query("select table_name from information_schema.tables where table_schema = $1 and table_name like 'ref\\_%' order by table_name", [schema]);
-      assert.deepEqual(rows.map((row) => row.table_name), ['ref_authorization_codes', 'ref_tokens', 'ref_users']);
+      const { rows } = await client.query(
+        "select table_name from information_schema.tables where table_schema = $1 and table_name like 'ref\\_%' order by table_name",
+        [schema],
+      );
+      assert.deepEqual(
+        rows.map((row) => row.table_name),
+        ['ref_authorization_codes', 'ref_tokens', 'ref_users'],
+      );
     } finally {
       await client.end();
     }
@@ -398,16 +465,26 @@ describe('npm start', () => {
     }
   };
 
-  it('SIGTERM to the npm process stops the server cleanly and leaves no process behind', { skip: !existsSync('/proc/self/stat') && 'needs /proc', timeout: 240_000 }, async () => {
+  it('SIGTERM to the npm process stops the server cleanly and leaves no process behind', {
+    skip: !existsSync('/proc/self/stat') && 'needs /proc',
+    timeout: 240_000,
+  }, async () => {
     const port = await freePort();
     const databasePath = join(dir, 'npm-start.db');
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_PATH: databasePath, LOG_LEVEL: 'warn', DCR_DEMO_USER: '' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_PATH: databasePath,
+      LOG_LEVEL: 'warn',
+      DCR_DEMO_USER: '',
+    };
     // npm start runs the built server, which resolves the library to its dist/, not its sources.
     delete env.NODE_OPTIONS;
     delete env.NODE_TEST_CONTEXT;
     // Under `npm test`, the npm that runs us; otherwise the one on PATH.
     const npmCli = process.env.npm_execpath;
-    const npm = npmCli && npmCli.endsWith('.js')
+    const npm = npmCli?.endsWith('.js')
       ? spawn(process.execPath, [npmCli, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

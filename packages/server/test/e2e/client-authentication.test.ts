@@ -21,7 +21,11 @@ type How =
   | 'none with secret' // client_id + client_secret=x (a public client has no secret)
   | 'basic and post'; // both at once
 
-interface Client { client_id: string; client_secret?: string; token_endpoint_auth_method: string }
+interface Client {
+  client_id: string;
+  client_secret?: string;
+  token_endpoint_auth_method: string;
+}
 
 let server: TestServer;
 let basicClient: Client;
@@ -34,14 +38,24 @@ before(async () => {
   server = await startTestServer({
     env: { DCR_ALLOWED_GRANT_TYPES: 'authorization_code,refresh_token,client_credentials' },
   });
-  const confidential = { redirect_uris: ['https://app.example/cb'], grant_types: ['client_credentials'], response_types: [] };
-  basicClient = await registerClient(server.url, { ...confidential, token_endpoint_auth_method: 'client_secret_basic' }) as Client;
-  postClient = await registerClient(server.url, { ...confidential, token_endpoint_auth_method: 'client_secret_post' }) as Client;
-  publicClient = await registerClient(server.url, {
+  const confidential = {
+    redirect_uris: ['https://app.example/cb'],
+    grant_types: ['client_credentials'],
+    response_types: [],
+  };
+  basicClient = (await registerClient(server.url, {
+    ...confidential,
+    token_endpoint_auth_method: 'client_secret_basic',
+  })) as Client;
+  postClient = (await registerClient(server.url, {
+    ...confidential,
+    token_endpoint_auth_method: 'client_secret_post',
+  })) as Client;
+  publicClient = (await registerClient(server.url, {
     redirect_uris: ['http://127.0.0.1:7311/callback'],
     token_endpoint_auth_method: 'none',
     grant_types: ['authorization_code', 'refresh_token'],
-  }) as Client;
+  })) as Client;
   assert.equal(basicClient.token_endpoint_auth_method, 'client_secret_basic');
   assert.equal(postClient.token_endpoint_auth_method, 'client_secret_post');
   publicRefreshToken = (await obtainTokens(server.url, publicClient)).tokens.refresh_token;
@@ -60,12 +74,24 @@ async function send(path: '/token' | '/revoke', client: Client, how: How, params
   const body: Record<string, string> = { ...params };
   const secret = client.client_secret ?? 'x';
   switch (how) {
-    case 'basic': headers.authorization = basicHeader(client.client_id, secret); break;
-    case 'basic without secret': headers.authorization = basicHeader(client.client_id, ''); break;
-    case 'post': Object.assign(body, { client_id: client.client_id, client_secret: secret }); break;
-    case 'post wrong secret': Object.assign(body, { client_id: client.client_id, client_secret: 'not-the-secret' }); break;
-    case 'none': body.client_id = client.client_id; break;
-    case 'none with secret': Object.assign(body, { client_id: client.client_id, client_secret: 'x' }); break;
+    case 'basic':
+      headers.authorization = basicHeader(client.client_id, secret);
+      break;
+    case 'basic without secret':
+      headers.authorization = basicHeader(client.client_id, '');
+      break;
+    case 'post':
+      Object.assign(body, { client_id: client.client_id, client_secret: secret });
+      break;
+    case 'post wrong secret':
+      Object.assign(body, { client_id: client.client_id, client_secret: 'not-the-secret' });
+      break;
+    case 'none':
+      body.client_id = client.client_id;
+      break;
+    case 'none with secret':
+      Object.assign(body, { client_id: client.client_id, client_secret: 'x' });
+      break;
     case 'basic and post':
       headers.authorization = basicHeader(client.client_id, secret);
       body.client_secret = secret;
@@ -73,7 +99,11 @@ async function send(path: '/token' | '/revoke', client: Client, how: How, params
   }
   const response = await fetch(`${server.url}${path}`, { method: 'POST', headers, body: new URLSearchParams(body) });
   const text = await response.text();
-  return { status: response.status, challenge: response.headers.get('www-authenticate'), body: text ? JSON.parse(text) as Record<string, unknown> : {} };
+  return {
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 interface Case {
@@ -90,11 +120,26 @@ const refused = (status: 400 | 401, error: string) => ({ status, error });
 const cases: Case[] = [
   { client: () => basicClient, name: 'client_secret_basic', how: 'basic', expect: 200 },
   { client: () => basicClient, name: 'client_secret_basic', how: 'post', expect: refused(401, 'invalid_client') },
-  { client: () => basicClient, name: 'client_secret_basic', how: 'basic and post', expect: refused(400, 'invalid_request') },
+  {
+    client: () => basicClient,
+    name: 'client_secret_basic',
+    how: 'basic and post',
+    expect: refused(400, 'invalid_request'),
+  },
   { client: () => postClient, name: 'client_secret_post', how: 'post', expect: 200 },
   { client: () => postClient, name: 'client_secret_post', how: 'basic', expect: refused(401, 'invalid_client') },
-  { client: () => postClient, name: 'client_secret_post', how: 'basic and post', expect: refused(400, 'invalid_request') },
-  { client: () => postClient, name: 'client_secret_post', how: 'post wrong secret', expect: refused(401, 'invalid_client') },
+  {
+    client: () => postClient,
+    name: 'client_secret_post',
+    how: 'basic and post',
+    expect: refused(400, 'invalid_request'),
+  },
+  {
+    client: () => postClient,
+    name: 'client_secret_post',
+    how: 'post wrong secret',
+    expect: refused(401, 'invalid_client'),
+  },
   { client: () => publicClient, name: 'none', how: 'none with secret', expect: refused(401, 'invalid_client') },
   { client: () => publicClient, name: 'none', how: 'basic', expect: refused(401, 'invalid_client') },
   { client: () => publicClient, name: 'none', how: 'basic without secret', expect: refused(401, 'invalid_client') },
@@ -121,9 +166,10 @@ describe('the registered token_endpoint_auth_method is enforced at /token', () =
       const client = c.client();
       // Confidential clients use client_credentials; the public client refreshes (it cannot
       // use client_credentials), with a token that refused attempts leave unspent.
-      const params: Record<string, string> = client === publicClient
-        ? { grant_type: 'refresh_token', refresh_token: publicRefreshToken }
-        : { grant_type: 'client_credentials' };
+      const params: Record<string, string> =
+        client === publicClient
+          ? { grant_type: 'refresh_token', refresh_token: publicRefreshToken }
+          : { grant_type: 'client_credentials' };
       const answer = await send('/token', client, c.how, params);
       check(c, answer);
       if (answer.status === 200) assert.equal(typeof answer.body.access_token, 'string');
@@ -132,7 +178,11 @@ describe('the registered token_endpoint_auth_method is enforced at /token', () =
 
   it('refuses a confidential client that presents no credentials at all', async () => {
     // authorization_code does not require a secret of the library (PKCE); the model still refuses.
-    const answer = await send('/token', basicClient, 'none', { grant_type: 'authorization_code', code: 'x', code_verifier: 'v'.repeat(43) });
+    const answer = await send('/token', basicClient, 'none', {
+      grant_type: 'authorization_code',
+      code: 'x',
+      code_verifier: 'v'.repeat(43),
+    });
     assert.equal(answer.status, 401, JSON.stringify(answer.body));
     assert.equal(answer.body.error, 'invalid_client');
   });

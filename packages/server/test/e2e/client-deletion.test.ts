@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashSecret } from 'oauth-dcr';
-import { authorizationUrl, BrowserlessUser, obtainTokens, pkcePair, registerClient, tokenRequest } from '../support/oauth-flow.js';
+import {
+  authorizationUrl,
+  BrowserlessUser,
+  obtainTokens,
+  pkcePair,
+  registerClient,
+  tokenRequest,
+} from '../support/oauth-flow.js';
 import { startTestServer, type TestServer } from '../support/reference-server.js';
 
 /**
@@ -26,22 +33,31 @@ for (const store of ['sqlite', 'memory'] as const) {
       });
       const { tokens } = await obtainTokens(server.url, client);
       const pkce = pkcePair();
-      const pending = await new BrowserlessUser().authorize(authorizationUrl(server.url, {
-        client_id: client.client_id,
-        redirect_uri: redirect,
-        code_challenge: pkce.challenge,
-        code_challenge_method: 'S256',
-      }));
+      const pending = await new BrowserlessUser().authorize(
+        authorizationUrl(server.url, {
+          client_id: client.client_id,
+          redirect_uri: redirect,
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+        }),
+      );
       const code = pending.searchParams.get('code')!;
       const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
       assert.equal((await fetch(`${server.url}/userinfo`, bearer(tokens.access_token))).status, 200);
 
-      const deleted = await fetch(client.registration_client_uri, { method: 'DELETE', ...bearer(client.registration_access_token) });
+      const deleted = await fetch(client.registration_client_uri, {
+        method: 'DELETE',
+        ...bearer(client.registration_access_token),
+      });
       assert.equal(deleted.status, 204);
 
       const userinfo = await fetch(`${server.url}/userinfo`, bearer(tokens.access_token));
       assert.equal(userinfo.status, 401);
-      const refresh = await tokenRequest(server.url, { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token });
+      const refresh = await tokenRequest(server.url, {
+        grant_type: 'refresh_token',
+        client_id: client.client_id,
+        refresh_token: tokens.refresh_token,
+      });
       assert.equal(refresh.status, 401);
       assert.equal(refresh.body.error, 'invalid_client');
       const exchange = await tokenRequest(server.url, {
@@ -52,12 +68,15 @@ for (const store of ['sqlite', 'memory'] as const) {
         redirect_uri: redirect,
       });
       assert.equal(exchange.body.error, 'invalid_client');
-      const authorize = await fetch(authorizationUrl(server.url, {
-        client_id: client.client_id,
-        redirect_uri: redirect,
-        code_challenge: pkce.challenge,
-        code_challenge_method: 'S256',
-      }), { redirect: 'manual' });
+      const authorize = await fetch(
+        authorizationUrl(server.url, {
+          client_id: client.client_id,
+          redirect_uri: redirect,
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+        }),
+        { redirect: 'manual' },
+      );
       assert.equal(authorize.status, 400);
       assert.equal(authorize.headers.get('location'), null);
 
@@ -67,7 +86,7 @@ for (const store of ['sqlite', 'memory'] as const) {
         if (stored?.revokedAt !== undefined) return;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      assert.fail('the deleted client\'s access token row was not revoked');
+      assert.fail("the deleted client's access token row was not revoked");
     });
   });
 }

@@ -34,20 +34,27 @@ describe('login throttle', () => {
   /** A login form as a browser gets it: its fields and the login-CSRF cookie that goes with them. */
   async function loginForm(): Promise<{ fields: Record<string, string>; cookie: string }> {
     const user = new BrowserlessUser();
-    const page = await user.get(authorizationUrl(server.url, {
-      client_id: client.client_id,
-      redirect_uri: 'http://127.0.0.1:4000/callback',
-      state: 'st',
-      code_challenge: pkcePair().challenge,
-      code_challenge_method: 'S256',
-    }).href);
+    const page = await user.get(
+      authorizationUrl(server.url, {
+        client_id: client.client_id,
+        redirect_uri: 'http://127.0.0.1:4000/callback',
+        state: 'st',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      }).href,
+    );
     assert.equal(page.status, 200);
     return { fields: parseForm(await page.text()).fields, cookie: user.jar.header() };
   }
 
   async function signIn(from: string, username: string, password: string): Promise<PlainResponse> {
     const form = await loginForm();
-    return postFormFrom(from, `${server.url}/authorize/login`, { ...form.fields, username, password }, { cookie: form.cookie });
+    return postFormFrom(
+      from,
+      `${server.url}/authorize/login`,
+      { ...form.fields, username, password },
+      { cookie: form.cookie },
+    );
   }
 
   function count(responses: PlainResponse[], status: number): number {
@@ -58,19 +65,36 @@ describe('login throttle', () => {
     const username = 'carol';
     await server.storage.users.upsertUser(username, await hashPassword('carols-password'), 0);
     const form = await loginForm();
-    const guesses = await Promise.all(Array.from({ length: 79 }, (_, i) =>
-      postFormFrom('127.0.0.1', `${server.url}/authorize/login`, { ...form.fields, username, password: `guess-${i}` }, { cookie: form.cookie })));
+    const guesses = await Promise.all(
+      Array.from({ length: 79 }, (_, i) =>
+        postFormFrom(
+          '127.0.0.1',
+          `${server.url}/authorize/login`,
+          { ...form.fields, username, password: `guess-${i}` },
+          { cookie: form.cookie },
+        ),
+      ),
+    );
     const checked = count(guesses, 401);
     assert.ok(checked <= PER_ADDRESS_AND_USERNAME, `${checked} of 79 parallel guesses were checked`);
     assert.equal(checked + count(guesses, 429), 79, 'every other guess is refused as throttled');
 
-    const right = await postFormFrom('127.0.0.1', `${server.url}/authorize/login`, { ...form.fields, username, password: 'carols-password' }, { cookie: form.cookie });
+    const right = await postFormFrom(
+      '127.0.0.1',
+      `${server.url}/authorize/login`,
+      { ...form.fields, username, password: 'carols-password' },
+      { cookie: form.cookie },
+    );
     assert.equal(right.status, 429, 'the right password is refused while throttled');
     assert.ok(Number(right.headers['retry-after']) > 0, 'with Retry-After');
     assert.match(String(right.headers['content-type']), /^text\/html/);
     assert.match(right.body, /role="alert">Too many failed attempts for this account\. Try again in \d+ minutes?\./);
     assert.match(right.body, /<form method="post" action="\/authorize\/login">/, 'the login page is shown again');
-    assert.equal([right.headers['set-cookie'] ?? []].flat().some((cookie) => cookie.startsWith('dcr_session=')), false, 'no session');
+    assert.equal(
+      [right.headers['set-cookie'] ?? []].flat().some((cookie) => cookie.startsWith('dcr_session=')),
+      false,
+      'no session',
+    );
   });
 
   it('caps guesses at one username across many source addresses, and its owner still signs in from a known address', async () => {
@@ -79,18 +103,30 @@ describe('login throttle', () => {
     assert.equal(owner.status, 303);
 
     // Eleven addresses, each staying within its own per-address + username limit: 110 guesses.
-    const perAddress = await Promise.all(OTHER_ADDRESSES.map(async (address) => {
-      const form = await loginForm();
-      const responses: PlainResponse[] = [];
-      for (let i = 0; i < PER_ADDRESS_AND_USERNAME; i++) {
-        responses.push(await postFormFrom(address, `${server.url}/authorize/login`, { ...form.fields, username: DEMO_USERNAME, password: `${address}-${i}` }, { cookie: form.cookie }));
-      }
-      return responses;
-    }));
+    const perAddress = await Promise.all(
+      OTHER_ADDRESSES.map(async (address) => {
+        const form = await loginForm();
+        const responses: PlainResponse[] = [];
+        for (let i = 0; i < PER_ADDRESS_AND_USERNAME; i++) {
+          responses.push(
+            await postFormFrom(
+              address,
+              `${server.url}/authorize/login`,
+              { ...form.fields, username: DEMO_USERNAME, password: `${address}-${i}` },
+              { cookie: form.cookie },
+            ),
+          );
+        }
+        return responses;
+      }),
+    );
     const guesses = perAddress.flat();
     const checked = count(guesses, 401);
     assert.equal(guesses.length, OTHER_ADDRESSES.length * PER_ADDRESS_AND_USERNAME);
-    assert.ok(checked <= PER_USERNAME, `${checked} of ${guesses.length} guesses from ${OTHER_ADDRESSES.length} addresses were checked`);
+    assert.ok(
+      checked <= PER_USERNAME,
+      `${checked} of ${guesses.length} guesses from ${OTHER_ADDRESSES.length} addresses were checked`,
+    );
     assert.equal(checked + count(guesses, 429), guesses.length);
 
     // A new address with the right password waits too: the account's budget is spent...
@@ -107,7 +143,14 @@ describe('login throttle', () => {
     const form = await loginForm();
     const responses: PlainResponse[] = [];
     for (let i = 0; i < PER_ADDRESS + 5; i++) {
-      responses.push(await postFormFrom(from, `${server.url}/authorize/login`, { ...form.fields, username: `sprayed-${i}`, password: 'Password1' }, { cookie: form.cookie }));
+      responses.push(
+        await postFormFrom(
+          from,
+          `${server.url}/authorize/login`,
+          { ...form.fields, username: `sprayed-${i}`, password: 'Password1' },
+          { cookie: form.cookie },
+        ),
+      );
     }
     assert.equal(count(responses, 401), PER_ADDRESS);
     assert.equal(count(responses, 429), 5);

@@ -11,7 +11,11 @@ import {
   startAuthorization,
   type OAuthClientProvider,
 } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { BrowserlessUser } from '../support/oauth-flow.js';
 import { startTestServer, DEMO_USERNAME, type TestServer } from '../support/reference-server.js';
 
@@ -82,7 +86,7 @@ class InMemoryProvider implements OAuthClientProvider {
 async function whoAmI(accessToken: string): Promise<Record<string, unknown>> {
   const response = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
   assert.equal(response.status, 200);
-  return await response.json() as Record<string, unknown>;
+  return (await response.json()) as Record<string, unknown>;
 }
 
 describe('MCP TypeScript SDK client auth against the reference server', () => {

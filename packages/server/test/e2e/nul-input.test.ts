@@ -58,11 +58,15 @@ for (const backend of backends) {
 
     it('RFC 7592: /register/%00 with a bearer token is 401 invalid_token', async () => {
       for (const path of ['/register/%00', '/register/a%00b', `/register/${client.client_id}%00`]) {
-        const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${client.registration_access_token}` } });
+        const response = await fetch(`${server.url}${path}`, {
+          headers: { authorization: `Bearer ${client.registration_access_token}` },
+        });
         assert.equal(response.status, 401, path);
         assert.equal(((await response.json()) as { error?: string }).error, 'invalid_token');
       }
-      const own = await fetch(`${server.url}/register/${client.client_id}`, { headers: { authorization: `Bearer ${client.registration_access_token}` } });
+      const own = await fetch(`${server.url}/register/${client.client_id}`, {
+        headers: { authorization: `Bearer ${client.registration_access_token}` },
+      });
       assert.equal(own.status, 200);
     });
 
@@ -74,7 +78,10 @@ for (const backend of backends) {
           body: 'grant_type=authorization_code&code=x%00y&token=t%00&client_id=a%00b&redirect_uri=http%3A%2F%2F127.0.0.1%3A7777%2Fcallback&code_verifier=v',
         });
         const body = (await response.json()) as { error?: string };
-        assert.ok(response.status >= 400 && response.status < 500, `${path}: ${response.status} ${JSON.stringify(body)}`);
+        assert.ok(
+          response.status >= 400 && response.status < 500,
+          `${path}: ${response.status} ${JSON.stringify(body)}`,
+        );
         // /revoke authenticates the client first (RFC 7009 §2.1); /token may refuse the request
         // shape before that. Either way an OAuth error, not a server error.
         if (path === '/revoke') assert.equal(body.error, 'invalid_client');
@@ -83,21 +90,29 @@ for (const backend of backends) {
     });
 
     it('/authorize with client_id=a%00b shows an error page; a login as a%00b is refused', async () => {
-      const unknown = await fetch(authorizationUrl(server.url, { client_id: 'a\u0000b', redirect_uri: LOOPBACK }), { redirect: 'manual' });
+      const unknown = await fetch(authorizationUrl(server.url, { client_id: 'a\u0000b', redirect_uri: LOOPBACK }), {
+        redirect: 'manual',
+      });
       assert.ok(unknown.status >= 400 && unknown.status < 500, String(unknown.status));
 
       const pkce = pkcePair();
       const user = new BrowserlessUser('a\u0000b', 'whatever');
-      const page = await user.get(authorizationUrl(server.url, {
-        client_id: client.client_id,
-        redirect_uri: LOOPBACK,
-        state: 's',
-        code_challenge: pkce.challenge,
-        code_challenge_method: 'S256',
-      }).href);
+      const page = await user.get(
+        authorizationUrl(server.url, {
+          client_id: client.client_id,
+          redirect_uri: LOOPBACK,
+          state: 's',
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+        }).href,
+      );
       assert.equal(page.status, 200);
       const form = parseForm(await page.text());
-      const login = await user.post(new URL(form.action, server.url).href, { ...form.fields, username: 'a\u0000b', password: 'whatever' });
+      const login = await user.post(new URL(form.action, server.url).href, {
+        ...form.fields,
+        username: 'a\u0000b',
+        password: 'whatever',
+      });
       assert.ok(login.status >= 400 && login.status < 500, `login answered ${login.status}`);
     });
   });

@@ -18,7 +18,10 @@ before(async () => {
 after(() => server.stop());
 
 // The server runs on plain http on loopback; openid-client refuses that unless told.
-const options: oidc.DynamicClientRegistrationRequestOptions = { execute: [oidc.allowInsecureRequests], algorithm: 'oauth2' };
+const options: oidc.DynamicClientRegistrationRequestOptions = {
+  execute: [oidc.allowInsecureRequests],
+  algorithm: 'oauth2',
+};
 
 async function authorizeAndExchange(config: oidc.Configuration, redirectUri: string) {
   const verifier = oidc.randomPKCECodeVerifier();
@@ -38,18 +41,23 @@ async function authorizeAndExchange(config: oidc.Configuration, redirectUri: str
 async function userinfo(config: oidc.Configuration, accessToken: string): Promise<Record<string, unknown>> {
   const response = await oidc.fetchProtectedResource(config, accessToken, new URL(`${server.url}/userinfo`), 'GET');
   assert.equal(response.status, 200);
-  return await response.json() as Record<string, unknown>;
+  return (await response.json()) as Record<string, unknown>;
 }
 
 describe('openid-client v6 against the reference server', () => {
   it('registers a public client, then runs code + PKCE, refresh and the protected resource', async () => {
     const redirectUri = 'http://127.0.0.1:53682/callback';
-    const config = await oidc.dynamicClientRegistration(new URL(server.url), {
-      client_name: 'openid-client e2e (public)',
-      redirect_uris: [redirectUri],
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
-    }, oidc.None(), options);
+    const config = await oidc.dynamicClientRegistration(
+      new URL(server.url),
+      {
+        client_name: 'openid-client e2e (public)',
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
+      oidc.None(),
+      options,
+    );
     const metadata = config.clientMetadata();
     assert.equal(typeof metadata.client_id, 'string');
     assert.equal(metadata.client_secret, undefined);
@@ -78,16 +86,26 @@ describe('openid-client v6 against the reference server', () => {
 
   it('registers a confidential client (client_secret_basic) and revokes its tokens', async () => {
     const redirectUri = 'https://app.example/callback';
-    const config = await oidc.dynamicClientRegistration(new URL(server.url), {
-      client_name: 'openid-client e2e (confidential)',
-      redirect_uris: [redirectUri],
-      token_endpoint_auth_method: 'client_secret_basic',
-      grant_types: ['authorization_code', 'refresh_token'],
-    }, undefined, options);
+    const config = await oidc.dynamicClientRegistration(
+      new URL(server.url),
+      {
+        client_name: 'openid-client e2e (confidential)',
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
+      undefined,
+      options,
+    );
     const metadata = config.clientMetadata();
     assert.equal(typeof metadata.client_secret, 'string');
     // dynamicClientRegistration defaults to client_secret_post; use what was registered.
-    const basic = new oidc.Configuration(config.serverMetadata(), metadata.client_id, metadata, oidc.ClientSecretBasic(metadata.client_secret as string));
+    const basic = new oidc.Configuration(
+      config.serverMetadata(),
+      metadata.client_id,
+      metadata,
+      oidc.ClientSecretBasic(metadata.client_secret as string),
+    );
     oidc.allowInsecureRequests(basic);
 
     const tokens = await authorizeAndExchange(basic, redirectUri);
@@ -110,28 +128,45 @@ describe('openid-client v6 against the reference server', () => {
 describe('openid-client v6: client_credentials, where the deployment enables it', () => {
   let enabled: TestServer;
   before(async () => {
-    enabled = await startTestServer({ env: { DCR_ALLOWED_GRANT_TYPES: 'authorization_code,refresh_token,client_credentials' } });
+    enabled = await startTestServer({
+      env: { DCR_ALLOWED_GRANT_TYPES: 'authorization_code,refresh_token,client_credentials' },
+    });
   });
   after(() => enabled.stop());
 
   it('issues a token to a client that registered the grant, and to no other', async () => {
-    const config = await oidc.dynamicClientRegistration(new URL(enabled.url), {
-      client_name: 'openid-client e2e (service)',
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'client_secret_post',
-    }, undefined, options);
+    const config = await oidc.dynamicClientRegistration(
+      new URL(enabled.url),
+      {
+        client_name: 'openid-client e2e (service)',
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+      undefined,
+      options,
+    );
     assert.ok(config.serverMetadata().grant_types_supported?.includes('client_credentials'));
     const tokens = await oidc.clientCredentialsGrant(config);
     assert.equal(tokens.refresh_token, undefined);
-    const response = await oidc.fetchProtectedResource(config, tokens.access_token, new URL(`${enabled.url}/userinfo`), 'GET');
-    const me = await response.json() as Record<string, unknown>;
+    const response = await oidc.fetchProtectedResource(
+      config,
+      tokens.access_token,
+      new URL(`${enabled.url}/userinfo`),
+      'GET',
+    );
+    const me = (await response.json()) as Record<string, unknown>;
     assert.equal(me.sub, config.clientMetadata().client_id, 'the client acts for itself');
     assert.equal(me.preferred_username, undefined);
 
-    const codeOnly = await oidc.dynamicClientRegistration(new URL(enabled.url), {
-      redirect_uris: ['https://app.example/cb'],
-      token_endpoint_auth_method: 'client_secret_post',
-    }, undefined, options);
+    const codeOnly = await oidc.dynamicClientRegistration(
+      new URL(enabled.url),
+      {
+        redirect_uris: ['https://app.example/cb'],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+      undefined,
+      options,
+    );
     await assert.rejects(oidc.clientCredentialsGrant(codeOnly), (error: unknown) => {
       assert.ok(error instanceof oidc.ResponseBodyError);
       assert.equal(error.error, 'unauthorized_client');

@@ -77,12 +77,17 @@ describe('a client that hangs up mid-upload', () => {
     socket.destroy();
 
     const hangUp = await waitFor('the hang-up to be logged', () =>
-      lines.find((line) => line.level >= 50 || /closed the connection/.test(line.msg)));
+      lines.find((line) => line.level >= 50 || /closed the connection/.test(line.msg)),
+    );
     assert.equal(hangUp.level, 20, `logged as ${JSON.stringify(hangUp)}`);
     assert.equal(hangUp.path, '/register');
     // The registration's own handling has finished by now (the hang-up line comes first or with it).
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.deepEqual(lines.filter((line) => line.level >= 40), [], 'nothing at warn or above');
+    assert.deepEqual(
+      lines.filter((line) => line.level >= 40),
+      [],
+      'nothing at warn or above',
+    );
   });
 });
 
@@ -98,7 +103,9 @@ describe('request and header timeouts (DCR_REQUEST_TIMEOUT, DCR_HEADERS_TIMEOUT)
   it('answers a body that stops arriving with 408 and closes the connection', { timeout: 20_000 }, async () => {
     const socket = await open(server.url);
     const answer = readUntilClosed(socket);
-    socket.write('POST /register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"client_');
+    socket.write(
+      'POST /register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"client_',
+    );
     assert.match(await answer, /^HTTP\/1\.1 408 /);
   });
 
@@ -126,7 +133,13 @@ describe('secrets in logs', () => {
       logger.error({ err: new Error('connect to postgres://app:db-pass-5x7@db:5432/x failed') }, 'storage failed');
       logger.info({ note: 'demo "quoted" pw', user: { password: 'plain-field' } }, 'user db-pass-5x7');
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
     assert.equal(stdout.trim().split('\n').length, 2, stdout);
     assert.doesNotMatch(stdout, /db-pass-5x7|quoted|plain-field/);
     assert.match(stdout, /postgres:\/\/app:\*\*\*@db:5432/);
@@ -146,7 +159,10 @@ describe('the issuer shown at start', () => {
     const loaded = loadConfig({ HOST: '127.0.0.1', PORT: '0' });
     const setting = issuerSetting(loaded, 41234);
     assert.equal(setting.value, 'http://127.0.0.1:41234');
-    assert.match(setting.note ?? '', /derived from HOST=127\.0\.0\.1 and the port the system chose for PORT=0 \(41234\)/);
+    assert.match(
+      setting.note ?? '',
+      /derived from HOST=127\.0\.0\.1 and the port the system chose for PORT=0 \(41234\)/,
+    );
   });
 
   it('shows an ISSUER that was set as it was set', () => {

@@ -45,7 +45,11 @@ describe('sign-in sessions', () => {
     // A signed-in user: a real sign-in through the forms (stopping at consent).
     const signedIn = new BrowserlessUser();
     const login = parseForm(await (await signedIn.get(startUrl())).text());
-    const signInResponse = await signedIn.post(`${server.url}/authorize/login`, { ...login.fields, username: DEMO_USERNAME, password: DEMO_PASSWORD });
+    const signInResponse = await signedIn.post(`${server.url}/authorize/login`, {
+      ...login.fields,
+      username: DEMO_USERNAME,
+      password: DEMO_PASSWORD,
+    });
     assert.equal(signInResponse.status, 303);
     assert.match(signedIn.jar.header(), /dcr_session=/);
 
@@ -59,15 +63,17 @@ describe('sign-in sessions', () => {
     let sent = 0;
     let sessionCookies = 0;
     let notLoginPage = 0;
-    await Promise.all(Array.from({ length: FLOOD_CONCURRENCY }, async () => {
-      while (sent < FLOOD) {
-        sent++;
-        const response = await fetch(url, { redirect: 'manual' });
-        await response.arrayBuffer();
-        if (response.status !== 200) notLoginPage++;
-        if (setCookies(response).some((cookie) => cookie.includes('dcr_session='))) sessionCookies++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: FLOOD_CONCURRENCY }, async () => {
+        while (sent < FLOOD) {
+          sent++;
+          const response = await fetch(url, { redirect: 'manual' });
+          await response.arrayBuffer();
+          if (response.status !== 200) notLoginPage++;
+          if (setCookies(response).some((cookie) => cookie.includes('dcr_session='))) sessionCookies++;
+        }
+      }),
+    );
     assert.equal(notLoginPage, 0, 'every flood request got the login page');
 
     // The signed-in user is still signed in: straight to consent, and approving gives a code.
@@ -81,12 +87,19 @@ describe('sign-in sessions', () => {
     assert.ok(backTo.searchParams.get('code'));
 
     // The login in progress completes.
-    const posted = await inProgress.post(`${server.url}/authorize/login`, { ...inProgressForm.fields, username: DEMO_USERNAME, password: DEMO_PASSWORD });
+    const posted = await inProgress.post(`${server.url}/authorize/login`, {
+      ...inProgressForm.fields,
+      username: DEMO_USERNAME,
+      password: DEMO_PASSWORD,
+    });
     assert.equal(posted.status, 303);
     const consent = await inProgress.get(new URL(posted.headers.get('location')!, server.url).href);
     assert.equal(consent.status, 200);
     const decision = parseForm(await consent.text());
-    const approved = await inProgress.post(`${server.url}/authorize/decision`, { ...decision.fields, decision: 'approve' });
+    const approved = await inProgress.post(`${server.url}/authorize/decision`, {
+      ...decision.fields,
+      decision: 'approve',
+    });
     assert.equal(approved.status, 303);
     const landed = new URL(approved.headers.get('location')!);
     assert.equal(landed.searchParams.get('state'), 'in-progress');
@@ -113,7 +126,10 @@ describe('sign-in sessions', () => {
     const signIn = await fetch(`${server.url}/authorize/login`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { cookie: `${user.jar.header()}; dcr_session=${planted}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        cookie: `${user.jar.header()}; dcr_session=${planted}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams({ ...form.fields, username: DEMO_USERNAME, password: DEMO_PASSWORD }),
     });
     assert.equal(signIn.status, 303);
@@ -123,15 +139,16 @@ describe('sign-in sessions', () => {
     assert.ok(!session.includes(planted), 'a new session id at sign-in (fixation)');
   });
 
-  it('refuses a login form without the login-CSRF cookie, or with another browser\'s', async () => {
+  it("refuses a login form without the login-CSRF cookie, or with another browser's", async () => {
     const victim = new BrowserlessUser();
     const form = parseForm(await (await victim.get(startUrl())).text());
-    const attempt = (cookie: string | undefined) => fetch(`${server.url}/authorize/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { ...(cookie ? { cookie } : {}), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...form.fields, username: DEMO_USERNAME, password: DEMO_PASSWORD }),
-    });
+    const attempt = (cookie: string | undefined) =>
+      fetch(`${server.url}/authorize/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...(cookie ? { cookie } : {}), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...form.fields, username: DEMO_USERNAME, password: DEMO_PASSWORD }),
+      });
     const withoutCookie = await attempt(undefined);
     assert.equal(withoutCookie.status, 403);
     assert.equal(setCookies(withoutCookie).length, 0);
@@ -154,7 +171,10 @@ describe('sign-in sessions', () => {
     });
     assert.equal(tampered.status, 400);
     assert.equal(tampered.headers.get('location'), null);
-    assert.ok(!tampered.headers.getSetCookie().some((cookie) => cookie.startsWith('dcr_session=')), 'no session for a refused request');
+    assert.ok(
+      !tampered.headers.getSetCookie().some((cookie) => cookie.startsWith('dcr_session=')),
+      'no session for a refused request',
+    );
     assert.match(await tampered.text(), /not one this application registered/);
   });
 
@@ -167,26 +187,35 @@ describe('sign-in sessions', () => {
     for (let i = 0; i < 25; i++) await new BrowserlessUser().authorize(startUrl());
 
     const stillBob = await bob.get(startUrl());
-    assert.match(await stillBob.text(), /action="\/authorize\/decision"/, 'another user\'s session survives');
+    assert.match(await stillBob.text(), /action="\/authorize\/decision"/, "another user's session survives");
     const firstAgain = await first.get(startUrl());
-    assert.match(await firstAgain.text(), /action="\/authorize\/login"/, 'the same user\'s oldest session made room');
+    assert.match(await firstAgain.text(), /action="\/authorize\/login"/, "the same user's oldest session made room");
   });
 
   it('names the cookies __Host- and marks them Secure when the issuer is https (RFC 6265bis §4.1.3.2)', async () => {
     const secure = await startTestServer({ store: 'memory', env: { ISSUER: 'https://as.example' } });
     try {
       const base = `http://127.0.0.1:${secure.port}`;
-      const registered = await registerClient(base, { redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none' });
+      const registered = await registerClient(base, {
+        redirect_uris: ['http://127.0.0.1/callback'],
+        token_endpoint_auth_method: 'none',
+      });
       const user = new BrowserlessUser();
-      const page = await user.get(authorizationUrl(base, {
-        client_id: registered.client_id,
-        redirect_uri: REDIRECT_URI,
-        code_challenge: pkcePair().challenge,
-        code_challenge_method: 'S256',
-      }).href);
+      const page = await user.get(
+        authorizationUrl(base, {
+          client_id: registered.client_id,
+          redirect_uri: REDIRECT_URI,
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        }).href,
+      );
       assert.match(setCookies(page)[0]!, /^__Host-dcr_login_csrf=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
       const form = parseForm(await page.text());
-      const signIn = await user.post(`${base}/authorize/login`, { ...form.fields, username: DEMO_USERNAME, password: DEMO_PASSWORD });
+      const signIn = await user.post(`${base}/authorize/login`, {
+        ...form.fields,
+        username: DEMO_USERNAME,
+        password: DEMO_PASSWORD,
+      });
       assert.equal(signIn.status, 303);
       const session = setCookies(signIn).find((cookie) => cookie.startsWith('__Host-dcr_session='));
       assert.ok(session);

@@ -17,7 +17,11 @@ describe('npm test counts what did not run', () => {
     // Set by the runner for its own children; a nested runner that sees it reports to it
     // instead of printing its totals.
     delete env.NODE_TEST_CONTEXT;
-    const { stdout } = await run(process.execPath, ['scripts/run-tests.mjs', 'packages/oauth-dcr/test/stores/postgres.test.ts'], { env });
+    const { stdout } = await run(
+      process.execPath,
+      ['scripts/run-tests.mjs', 'packages/oauth-dcr/test/stores/postgres.test.ts'],
+      { env },
+    );
     const skipped = /^ℹ skipped (\d+)$/m.exec(stdout);
     assert.ok(skipped, stdout);
     assert.ok(Number(skipped[1]) >= 1, `expected a non-zero skipped count:\n${stdout}`);

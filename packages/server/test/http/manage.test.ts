@@ -5,7 +5,14 @@ import { memoryStore } from 'oauth-dcr/memory';
 import { isAcceptedSecret, type RegistrationOptions } from 'oauth-dcr';
 import type { ServerStorage } from '../../src/storage/open-storage.js';
 import { storageBackends } from '../support/storage-backends.js';
-import { makeRegistration, register, send, bearer, mcpClient, BASE } from '../../../oauth-dcr/test/support/registration.js';
+import {
+  makeRegistration,
+  register,
+  send,
+  bearer,
+  mcpClient,
+  BASE,
+} from '../../../oauth-dcr/test/support/registration.js';
 
 const confidential = {
   client_name: 'Web App',
@@ -30,7 +37,10 @@ describe('RFC 7592: registration access token and client configuration endpoint'
     assert.equal(body.registration_client_uri, `${BASE}/register/${body.client_id}`);
     assert.equal(Buffer.from(body.registration_access_token, 'base64url').length, 32);
     const stored = await store.findClient(body.client_id);
-    assert.equal(stored!.registrationAccessTokenHash, createHash('sha256').update(body.registration_access_token).digest('hex'));
+    assert.equal(
+      stored!.registrationAccessTokenHash,
+      createHash('sha256').update(body.registration_access_token).digest('hex'),
+    );
   });
 
   it('GET returns the current registration, its token and URI (RFC 7592 §3), without a secret', async () => {
@@ -64,7 +74,13 @@ describe('RFC 7592: registration access token and client configuration endpoint'
     const { dcr, store, path, token, body } = await registered({ rotateRegistrationAccessToken: false });
     const first = await send(dcr, 'GET', path, undefined, bearer(token));
     assert.equal(first.body.client_name, confidential.client_name);
-    const updated = await send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id, client_name: 'Renamed' }, bearer(token));
+    const updated = await send(
+      dcr,
+      'PUT',
+      path,
+      { ...confidential, client_id: body.client_id, client_name: 'Renamed' },
+      bearer(token),
+    );
     assert.equal(updated.status, 200, updated.text);
     assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).body.client_name, 'Renamed');
 
@@ -73,7 +89,10 @@ describe('RFC 7592: registration access token and client configuration endpoint'
     const elsewhere = await send(other, 'GET', `/clients/${body.client_id}`, undefined, bearer(token));
     assert.equal(elsewhere.status, 200, elsewhere.text);
     assert.equal(elsewhere.body.registration_client_uri, `https://other.example/clients/${body.client_id}`);
-    assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).body.registration_client_uri, `${BASE}${path}`);
+    assert.equal(
+      (await send(dcr, 'GET', path, undefined, bearer(token))).body.registration_client_uri,
+      `${BASE}${path}`,
+    );
   });
 
   for (const [name, headers] of [
@@ -99,7 +118,11 @@ describe('RFC 7592: registration access token and client configuration endpoint'
 
   it('PUT replaces the registration, resets omitted fields and rotates the token', async () => {
     const { dcr, path, token, body } = await registered();
-    const update = { client_id: body.client_id, redirect_uris: ['https://app.example/new'], token_endpoint_auth_method: 'client_secret_basic' };
+    const update = {
+      client_id: body.client_id,
+      redirect_uris: ['https://app.example/new'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    };
     const res = await send(dcr, 'PUT', path, update, bearer(token));
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body.redirect_uris, ['https://app.example/new']);
@@ -125,10 +148,26 @@ describe('RFC 7592: registration access token and client configuration endpoint'
   const forbidden: Array<[string, (id: string) => Record<string, unknown>, RegExp]> = [
     ['a missing client_id', () => ({ ...confidential }), /client_id/],
     ['a different client_id', () => ({ ...confidential, client_id: 'someone-else' }), /client_id/],
-    ['registration_access_token', (id) => ({ ...confidential, client_id: id, registration_access_token: 'x' }), /registration_access_token/],
-    ['registration_client_uri', (id) => ({ ...confidential, client_id: id, registration_client_uri: 'https://x' }), /registration_client_uri/],
-    ['client_secret_expires_at', (id) => ({ ...confidential, client_id: id, client_secret_expires_at: 0 }), /client_secret_expires_at/],
-    ['client_id_issued_at', (id) => ({ ...confidential, client_id: id, client_id_issued_at: 1 }), /client_id_issued_at/],
+    [
+      'registration_access_token',
+      (id) => ({ ...confidential, client_id: id, registration_access_token: 'x' }),
+      /registration_access_token/,
+    ],
+    [
+      'registration_client_uri',
+      (id) => ({ ...confidential, client_id: id, registration_client_uri: 'https://x' }),
+      /registration_client_uri/,
+    ],
+    [
+      'client_secret_expires_at',
+      (id) => ({ ...confidential, client_id: id, client_secret_expires_at: 0 }),
+      /client_secret_expires_at/,
+    ],
+    [
+      'client_id_issued_at',
+      (id) => ({ ...confidential, client_id: id, client_id_issued_at: 1 }),
+      /client_id_issued_at/,
+    ],
     ['a wrong client_secret', (id) => ({ ...confidential, client_id: id, client_secret: 'wrong' }), /client_secret/],
   ];
   for (const [name, makeBody, message] of forbidden) {
@@ -146,13 +185,25 @@ describe('RFC 7592: registration access token and client configuration endpoint'
 
   it('PUT accepts the matching client_secret', async () => {
     const { dcr, path, token, body } = await registered();
-    const res = await send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id, client_secret: body.client_secret }, bearer(token));
+    const res = await send(
+      dcr,
+      'PUT',
+      path,
+      { ...confidential, client_id: body.client_id, client_secret: body.client_secret },
+      bearer(token),
+    );
     assert.equal(res.status, 200, res.text);
   });
 
   it('PUT validates like registration', async () => {
     const { dcr, path, token, body } = await registered();
-    const res = await send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id, redirect_uris: ['http://evil.example/cb'] }, bearer(token));
+    const res = await send(
+      dcr,
+      'PUT',
+      path,
+      { ...confidential, client_id: body.client_id, redirect_uris: ['http://evil.example/cb'] },
+      bearer(token),
+    );
     assert.equal(res.status, 400);
     assert.equal(res.body.error, 'invalid_redirect_uri');
   });
@@ -161,7 +212,13 @@ describe('RFC 7592: registration access token and client configuration endpoint'
     const dcr = makeRegistration();
     const reg = await register(dcr, mcpClient);
     const path = new URL(reg.body.registration_client_uri).pathname;
-    const res = await send(dcr, 'PUT', path, { ...mcpClient, client_id: reg.body.client_id, token_endpoint_auth_method: 'client_secret_post' }, bearer(reg.body.registration_access_token));
+    const res = await send(
+      dcr,
+      'PUT',
+      path,
+      { ...mcpClient, client_id: reg.body.client_id, token_endpoint_auth_method: 'client_secret_post' },
+      bearer(reg.body.registration_access_token),
+    );
     assert.equal(res.status, 200, res.text);
     assert.equal(typeof res.body.client_secret, 'string');
     assert.equal(res.body.client_secret_expires_at, 0);
@@ -169,8 +226,11 @@ describe('RFC 7592: registration access token and client configuration endpoint'
 
   it('concurrent updates with the same token: exactly one wins', async () => {
     const { dcr, path, token, body } = await registered();
-    const results = await Promise.all(Array.from({ length: 5 }, () =>
-      send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id }, bearer(token))));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        send(dcr, 'PUT', path, { ...confidential, client_id: body.client_id }, bearer(token)),
+      ),
+    );
     assert.equal(results.filter((r) => r.status === 200).length, 1);
     assert.ok(results.filter((r) => r.status !== 200).every((r) => r.status === 401));
   });
@@ -254,7 +314,9 @@ describe('Concurrent renewals and updates: one wins per read, on every store', (
   for (const backend of storageBackends()) {
     describe(backend.name, () => {
       let storage: ServerStorage;
-      before(async () => { storage = await backend.open(); });
+      before(async () => {
+        storage = await backend.open();
+      });
       after(async () => {
         await storage.close();
         await backend.cleanup();
@@ -264,7 +326,12 @@ describe('Concurrent renewals and updates: one wins per read, on every store', (
         const dcr = makeRegistration({ store: storage.clients, ...options });
         const res = await register(dcr, confidential);
         assert.equal(res.status, 201, res.text);
-        return { dcr, body: res.body, path: new URL(res.body.registration_client_uri).pathname, token: res.body.registration_access_token as string };
+        return {
+          dcr,
+          body: res.body,
+          path: new URL(res.body.registration_client_uri).pathname,
+          token: res.body.registration_access_token as string,
+        };
       }
 
       async function stored(clientId: string) {
@@ -280,7 +347,9 @@ describe('Concurrent renewals and updates: one wins per read, on every store', (
 
       it(`${N} concurrent renewals: each 200 is a renewal that stands, the others 409`, async () => {
         const { dcr, body, path, token } = await registeredOn({ secretRenewalOverlap: 600 });
-        const results = await Promise.all(Array.from({ length: N }, () => send(dcr, 'POST', `${path}/secret`, undefined, bearer(token))));
+        const results = await Promise.all(
+          Array.from({ length: N }, () => send(dcr, 'POST', `${path}/secret`, undefined, bearer(token))),
+        );
         const winners = results.filter((r) => r.status === 200).map((r) => r.body.client_secret as string);
         assert.ok(winners.length >= 1);
         for (const loser of results.filter((r) => r.status !== 200)) {
@@ -301,14 +370,23 @@ describe('Concurrent renewals and updates: one wins per read, on every store', (
       it('renewals racing updates that keep the token: the retired secret never comes back', async () => {
         const { dcr, body, path, token } = await registeredOn({ rotateRegistrationAccessToken: false });
         const update = { ...confidential, client_id: body.client_id, client_name: 'Renamed' };
-        const results = await Promise.all(Array.from({ length: N }, (_, i) => i % 2
-          ? send(dcr, 'PUT', path, update, bearer(token))
-          : send(dcr, 'POST', `${path}/secret`, undefined, bearer(token))));
+        const results = await Promise.all(
+          Array.from({ length: N }, (_, i) =>
+            i % 2
+              ? send(dcr, 'PUT', path, update, bearer(token))
+              : send(dcr, 'POST', `${path}/secret`, undefined, bearer(token)),
+          ),
+        );
         const winners = results.filter((r) => r.status === 200);
         assert.ok(winners.length >= 1);
-        assert.ok(results.every((r) => r.status === 200 || (r.status === 409 && r.body.error === 'invalid_request')), results.map((r) => r.status).join());
+        assert.ok(
+          results.every((r) => r.status === 200 || (r.status === 409 && r.body.error === 'invalid_request')),
+          results.map((r) => r.status).join(),
+        );
         assert.equal((await stored(body.client_id)).revision, winners.length, 'one committed write per 200');
-        const renewed = winners.map((r) => r.body.client_secret as string | undefined).filter((secret) => secret !== undefined);
+        const renewed = winners
+          .map((r) => r.body.client_secret as string | undefined)
+          .filter((secret) => secret !== undefined);
         const accepted = await acceptedSecrets(body.client_id, [body.client_secret, ...renewed]);
         // No overlap: exactly one secret works, the last renewal's if any renewal won.
         assert.equal(accepted.length, 1);
@@ -318,9 +396,13 @@ describe('Concurrent renewals and updates: one wins per read, on every store', (
       it('renewals racing token-rotating updates: losers whose token was rotated get 401', async () => {
         const { dcr, body, path, token } = await registeredOn();
         const update = { ...confidential, client_id: body.client_id };
-        const results = await Promise.all(Array.from({ length: N }, (_, i) => i % 2
-          ? send(dcr, 'PUT', path, update, bearer(token))
-          : send(dcr, 'POST', `${path}/secret`, undefined, bearer(token))));
+        const results = await Promise.all(
+          Array.from({ length: N }, (_, i) =>
+            i % 2
+              ? send(dcr, 'PUT', path, update, bearer(token))
+              : send(dcr, 'POST', `${path}/secret`, undefined, bearer(token)),
+          ),
+        );
         const winners = results.filter((r) => r.status === 200);
         assert.equal((await stored(body.client_id)).revision, winners.length, 'one committed write per 200');
         // Every request used the registered token: once an update rotated it, nothing else can win.
@@ -339,7 +421,9 @@ describe('Concurrent renewals and updates: one wins per read, on every store', (
           assert.equal((await send(dcr, 'GET', path, undefined, bearer(token))).status, 401);
           assert.equal((await send(dcr, 'GET', path, undefined, bearer(rotated))).status, 200);
         }
-        const renewed = winners.map((r) => r.body.client_secret as string | undefined).filter((secret) => secret !== undefined);
+        const renewed = winners
+          .map((r) => r.body.client_secret as string | undefined)
+          .filter((secret) => secret !== undefined);
         const accepted = await acceptedSecrets(body.client_id, [body.client_secret, ...renewed]);
         assert.equal(accepted.length, 1);
         assert.equal(accepted[0] === body.client_secret, renewed.length === 0);

@@ -54,12 +54,14 @@ for (const backend of storageBackends()) {
     });
 
     async function register(metadata: Record<string, unknown>): Promise<Record<string, any>> {
-      const response = await registration(new Request(`${ISSUER}/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(metadata),
-      }));
-      const body = await response.json() as Record<string, any>;
+      const response = await registration(
+        new Request(`${ISSUER}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(metadata),
+        }),
+      );
+      const body = (await response.json()) as Record<string, any>;
       assert.equal(response.status, 201, JSON.stringify(body));
       return body;
     }
@@ -68,12 +70,19 @@ for (const backend of storageBackends()) {
       return oauth.authorize(
         new OAuth2Server.Request({ method: 'GET', headers: {}, query: { response_type: 'code', ...query }, body: {} }),
         new OAuth2Server.Response(),
-        { authenticateHandler: { handle: () => newGrantSubject(user, { redirectUriSent: query.redirect_uri !== undefined }) } },
+        {
+          authenticateHandler: {
+            handle: () => newGrantSubject(user, { redirectUriSent: query.redirect_uri !== undefined }),
+          },
+        },
       );
     }
 
     function token(body: Record<string, string>, basic?: [string, string]): Promise<OAuth2Server.Token> {
-      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1' };
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': '1',
+      };
       if (basic) headers.authorization = `Basic ${Buffer.from(`${basic[0]}:${basic[1]}`).toString('base64')}`;
       return oauth.token(
         new OAuth2Server.Request({ method: 'POST', headers, query: {}, body }),
@@ -106,7 +115,10 @@ for (const backend of storageBackends()) {
       });
       assert.equal(code.client.id, client.client_id);
       assert.equal(typeof code.authorizationCode, 'string');
-      await rejects(authorize({ client_id: 'no-such-client', redirect_uri: 'http://127.0.0.1:8123/callback' }), 'invalid_client');
+      await rejects(
+        authorize({ client_id: 'no-such-client', redirect_uri: 'http://127.0.0.1:8123/callback' }),
+        'invalid_client',
+      );
     });
 
     it('gives the library grants and redirectUris as arrays', async () => {
@@ -137,12 +149,19 @@ for (const backend of storageBackends()) {
       });
       assert.equal(typeof issued.accessToken, 'string');
       assert.equal(typeof issued.refreshToken, 'string');
-      const refreshed = await token({ grant_type: 'refresh_token', client_id: client.client_id, refresh_token: issued.refreshToken! });
+      const refreshed = await token({
+        grant_type: 'refresh_token',
+        client_id: client.client_id,
+        refresh_token: issued.refreshToken!,
+      });
       assert.notEqual(refreshed.refreshToken, issued.refreshToken);
     });
 
     it('refuses a confidential client that sends only a PKCE verifier and no secret', async () => {
-      const client = await register({ redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'client_secret_basic' });
+      const client = await register({
+        redirect_uris: ['https://app.example/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
       assert.equal(typeof client.client_secret, 'string');
       const { verifier, challenge } = pkcePair();
       const code = await authorize({
@@ -174,15 +193,25 @@ for (const backend of storageBackends()) {
       assert.equal(client.client_secret_expires_at, clock + SECRET_TTL);
       assert.ok(await model.getClient(client.client_id, client.client_secret));
       assert.equal(await model.getClient(client.client_id, 'not-the-secret'), null);
-      await rejects(token({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: 'not-the-secret' }), 'invalid_client');
-      const issued = await token({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret });
+      await rejects(
+        token({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: 'not-the-secret' }),
+        'invalid_client',
+      );
+      const issued = await token({
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+      });
       assert.equal(typeof issued.accessToken, 'string');
 
       const saved = clock;
       clock += SECRET_TTL + 1;
       try {
         assert.equal(await model.getClient(client.client_id, client.client_secret), null);
-        await rejects(token({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret }), 'invalid_client');
+        await rejects(
+          token({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret }),
+          'invalid_client',
+        );
       } finally {
         clock = saved;
       }
@@ -193,7 +222,10 @@ for (const backend of storageBackends()) {
         redirect_uris: ['http://127.0.0.1/callback', 'http://localhost:8080/cb', 'com.example.app:/oauth'],
         token_endpoint_auth_method: 'none',
       });
-      const web = await register({ redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'client_secret_basic' });
+      const web = await register({
+        redirect_uris: ['https://app.example/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
       const accepted: Array<[Record<string, any>, string]> = [
         [native, 'http://127.0.0.1:49152/callback'], // RFC 8252 §7.3: the port is the app's choice
         [native, 'http://127.0.0.1/callback'],
@@ -202,7 +234,12 @@ for (const backend of storageBackends()) {
         [web, 'https://app.example/cb'],
       ];
       for (const [client, redirect_uri] of accepted) {
-        const code = await authorize({ client_id: client.client_id, redirect_uri, code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+        const code = await authorize({
+          client_id: client.client_id,
+          redirect_uri,
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        });
         assert.equal(code.redirectUri, redirect_uri);
       }
       const refused: Array<[Record<string, any>, string]> = [
@@ -221,14 +258,23 @@ for (const backend of storageBackends()) {
     it('keeps the granted scope within what the client registered', async () => {
       const client = await register({ ...publicClientMetadata, scope: 'read write' });
       const { challenge } = pkcePair();
-      const base = { client_id: client.client_id, redirect_uri: 'http://127.0.0.1:8123/callback', code_challenge: challenge, code_challenge_method: 'S256' };
+      const base = {
+        client_id: client.client_id,
+        redirect_uri: 'http://127.0.0.1:8123/callback',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      };
       assert.deepEqual((await authorize({ ...base, scope: 'read admin' })).scope, ['read']);
       assert.deepEqual((await authorize({ ...base })).scope, ['read', 'write']);
       await rejects(authorize({ ...base, scope: 'admin' }), 'invalid_scope');
     });
 
     it('holds grants and scopes to the tier as the policy says now, not as it said at registration', async () => {
-      const client = await register({ ...publicClientMetadata, scope: 'read admin', grant_types: ['authorization_code', 'refresh_token'] });
+      const client = await register({
+        ...publicClientMetadata,
+        scope: 'read admin',
+        grant_types: ['authorization_code', 'refresh_token'],
+      });
       const narrowed = createRegistration({
         store: storage.clients,
         issuer: ISSUER,
@@ -249,22 +295,34 @@ for (const backend of storageBackends()) {
      * request, and the Authorization header left for the library to parse.
      */
     async function userTokenEndpoint(body: Record<string, string>, basic?: [string, string]) {
-      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1' };
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': '1',
+      };
       if (basic) headers.authorization = `Basic ${Buffer.from(`${basic[0]}:${basic[1]}`).toString('base64')}`;
       const credentials = readClientCredentials({ authorization: headers.authorization, body });
       if (credentials.kind === 'invalid') return { status: 400, error: 'invalid_request', challenge: undefined };
-      const options = credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(model, credentials.method) } : {};
+      const options =
+        credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(model, credentials.method) } : {};
       const response = new OAuth2Server.Response();
       try {
-        await oauth.token(new OAuth2Server.Request({ method: 'POST', headers, query: {}, body }), response, options as OAuth2Server.TokenOptions);
+        await oauth.token(
+          new OAuth2Server.Request({ method: 'POST', headers, query: {}, body }),
+          response,
+          options as OAuth2Server.TokenOptions,
+        );
         return { status: 200, error: undefined, challenge: undefined };
       } catch (error) {
         assert.ok(error instanceof OAuth2Server.OAuthError, String(error));
-        return { status: error.code, error: error.name, challenge: response.get('WWW-Authenticate') as string | undefined };
+        return {
+          status: error.code,
+          error: error.name,
+          challenge: response.get('WWW-Authenticate') as string | undefined,
+        };
       }
     }
 
-    it('holds each client to its registered token_endpoint_auth_method in a library user\'s token endpoint', async () => {
+    it("holds each client to its registered token_endpoint_auth_method in a library user's token endpoint", async () => {
       const confidential = { redirect_uris: ['https://app.example/cb'], grant_types: ['client_credentials'] };
       const basicClient = await register({ ...confidential, token_endpoint_auth_method: 'client_secret_basic' });
       const postClient = await register({ ...confidential, token_endpoint_auth_method: 'client_secret_post' });
@@ -276,18 +334,69 @@ for (const backend of storageBackends()) {
         code_challenge: challenge,
         code_challenge_method: 'S256',
       });
-      const exchange = { grant_type: 'authorization_code', code: code.authorizationCode, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:8123/callback' };
-      const asPost = (c: Record<string, any>, secret = c.client_secret as string) => ({ client_id: c.client_id as string, client_secret: secret });
-      const cases: Array<{ name: string; body: Record<string, string>; basic?: [string, string]; status: number; error?: string }> = [
-        { name: 'basic client over Basic', body: { grant_type: 'client_credentials' }, basic: [basicClient.client_id, basicClient.client_secret], status: 200 },
+      const exchange = {
+        grant_type: 'authorization_code',
+        code: code.authorizationCode,
+        code_verifier: verifier,
+        redirect_uri: 'http://127.0.0.1:8123/callback',
+      };
+      const asPost = (c: Record<string, any>, secret = c.client_secret as string) => ({
+        client_id: c.client_id as string,
+        client_secret: secret,
+      });
+      const cases: Array<{
+        name: string;
+        body: Record<string, string>;
+        basic?: [string, string];
+        status: number;
+        error?: string;
+      }> = [
+        {
+          name: 'basic client over Basic',
+          body: { grant_type: 'client_credentials' },
+          basic: [basicClient.client_id, basicClient.client_secret],
+          status: 200,
+        },
         // The library answers invalid_client with 400, or 401 when the Authorization header was used (RFC 6749 §5.2).
-        { name: 'basic client in the body', body: { grant_type: 'client_credentials', ...asPost(basicClient) }, status: 400, error: 'invalid_client' },
-        { name: 'post client in the body', body: { grant_type: 'client_credentials', ...asPost(postClient) }, status: 200 },
-        { name: 'post client over Basic', body: { grant_type: 'client_credentials' }, basic: [postClient.client_id, postClient.client_secret], status: 401, error: 'invalid_client' },
-        { name: 'post client, both', body: { grant_type: 'client_credentials', client_secret: postClient.client_secret }, basic: [postClient.client_id, postClient.client_secret], status: 400, error: 'invalid_request' },
+        {
+          name: 'basic client in the body',
+          body: { grant_type: 'client_credentials', ...asPost(basicClient) },
+          status: 400,
+          error: 'invalid_client',
+        },
+        {
+          name: 'post client in the body',
+          body: { grant_type: 'client_credentials', ...asPost(postClient) },
+          status: 200,
+        },
+        {
+          name: 'post client over Basic',
+          body: { grant_type: 'client_credentials' },
+          basic: [postClient.client_id, postClient.client_secret],
+          status: 401,
+          error: 'invalid_client',
+        },
+        {
+          name: 'post client, both',
+          body: { grant_type: 'client_credentials', client_secret: postClient.client_secret },
+          basic: [postClient.client_id, postClient.client_secret],
+          status: 400,
+          error: 'invalid_request',
+        },
         // The refused attempts below do not spend the public client's code.
-        { name: 'public client with a secret', body: { ...exchange, ...asPost(publicClient, 'x') }, status: 400, error: 'invalid_client' },
-        { name: 'public client over Basic, no secret', body: exchange, basic: [publicClient.client_id, ''], status: 401, error: 'invalid_client' },
+        {
+          name: 'public client with a secret',
+          body: { ...exchange, ...asPost(publicClient, 'x') },
+          status: 400,
+          error: 'invalid_client',
+        },
+        {
+          name: 'public client over Basic, no secret',
+          body: exchange,
+          basic: [publicClient.client_id, ''],
+          status: 401,
+          error: 'invalid_client',
+        },
         { name: 'public client by client_id', body: { ...exchange, client_id: publicClient.client_id }, status: 200 },
       ];
       for (const c of cases) {
@@ -300,7 +409,11 @@ for (const backend of storageBackends()) {
     });
 
     it('records when the client was last used', async () => {
-      const client = await register({ redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'] });
+      const client = await register({
+        redirect_uris: ['https://app.example/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+      });
       assert.equal((await storage.clients.findClient(client.client_id))?.lastUsedAt, undefined);
       clock += 7;
       await token({ grant_type: 'client_credentials' }, [client.client_id, client.client_secret]);

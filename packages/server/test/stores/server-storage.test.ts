@@ -52,7 +52,9 @@ function accessToken(overrides: Partial<TokenRecord> = {}): TokenRecord {
 for (const backend of storageBackends()) {
   describe(`reference server storage: ${backend.name}`, () => {
     let storage: ServerStorage;
-    before(async () => { storage = await backend.open(); });
+    before(async () => {
+      storage = await backend.open();
+    });
     after(async () => {
       await storage.close();
       await backend.cleanup();

@@ -37,7 +37,12 @@ export interface HtmlForm {
 }
 
 const decodeEntities = (text: string) =>
-  text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 function attribute(tag: string, name: string): string | undefined {
   const match = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
@@ -69,7 +74,10 @@ export class BrowserlessUser {
   /** Every page seen, for assertions. */
   readonly pages: Array<{ url: string; status: number; html: string }> = [];
 
-  constructor(private readonly username = DEMO_USERNAME, private readonly password = DEMO_PASSWORD) {}
+  constructor(
+    private readonly username = DEMO_USERNAME,
+    private readonly password = DEMO_PASSWORD,
+  ) {}
 
   async get(url: string): Promise<Response> {
     const response = await fetch(url, { redirect: 'manual', headers: { cookie: this.jar.header() } });
@@ -138,7 +146,8 @@ export async function tokenRequest(
   basic?: { id: string; secret: string },
 ): Promise<{ status: number; body: Record<string, any>; headers: Headers }> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (basic) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret)}`).toString('base64')}`;
+  if (basic)
+    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret)}`).toString('base64')}`;
   const response = await fetch(`${baseUrl}/token`, { method: 'POST', headers, body: new URLSearchParams(params) });
   const text = await response.text();
   let body: Record<string, any>;
@@ -164,28 +173,44 @@ export function authorizationUrl(baseUrl: string, params: Record<string, string>
 export async function obtainTokens(
   baseUrl: string,
   client: Record<string, any>,
-  options: { redirectUri?: string; scope?: string; /** Ignored: the registered method decides (kept for existing callers). */ basic?: boolean } = {},
+  options: {
+    redirectUri?: string;
+    scope?: string /** Ignored: the registered method decides (kept for existing callers). */;
+    basic?: boolean;
+  } = {},
 ): Promise<{ code: string; verifier: string; redirectUri: string; tokens: Record<string, any> }> {
   const redirectUri = options.redirectUri ?? (client.redirect_uris as string[])[0]!;
   const { verifier, challenge } = pkcePair();
-  const back = await new BrowserlessUser().authorize(authorizationUrl(baseUrl, {
-    client_id: client.client_id,
-    redirect_uri: redirectUri,
-    state: 'state-1',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    ...(options.scope ? { scope: options.scope } : {}),
-  }));
+  const back = await new BrowserlessUser().authorize(
+    authorizationUrl(baseUrl, {
+      client_id: client.client_id,
+      redirect_uri: redirectUri,
+      state: 'state-1',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...(options.scope ? { scope: options.scope } : {}),
+    }),
+  );
   const code = back.searchParams.get('code');
   if (!code) throw new Error(`no code in ${back.href}`);
-  const params: Record<string, string> = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri };
+  const params: Record<string, string> = {
+    grant_type: 'authorization_code',
+    code,
+    code_verifier: verifier,
+    redirect_uri: redirectUri,
+  };
   // The server holds each client to the token_endpoint_auth_method it registered (RFC 7591 §2,
   // default client_secret_basic), so the client authenticates the way it registered.
   const method = client.token_endpoint_auth_method ?? 'client_secret_basic';
   const basic = method === 'client_secret_basic';
   if (method === 'none') params.client_id = client.client_id;
   else if (!basic) Object.assign(params, { client_id: client.client_id, client_secret: client.client_secret });
-  const response = await tokenRequest(baseUrl, params, basic ? { id: client.client_id, secret: client.client_secret } : undefined);
-  if (response.status !== 200) throw new Error(`token exchange failed: ${response.status} ${JSON.stringify(response.body)}`);
+  const response = await tokenRequest(
+    baseUrl,
+    params,
+    basic ? { id: client.client_id, secret: client.client_secret } : undefined,
+  );
+  if (response.status !== 200)
+    throw new Error(`token exchange failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { code, verifier, redirectUri, tokens: response.body };
 }

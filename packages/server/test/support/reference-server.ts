@@ -17,7 +17,9 @@ export interface TestServer extends RunningServer {
  * The real reference server on 127.0.0.1 and an ephemeral port, with a fresh SQLite file (or
  * memory) and a known user. Extra environment variables configure it as `oauth-dcr serve` would be.
  */
-export async function startTestServer(options: { store?: 'sqlite' | 'memory'; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { store?: 'sqlite' | 'memory'; env?: Record<string, string>; logger?: Logger } = {},
+): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'oauth-dcr-test-'));
   const { config } = loadConfig({
     PORT: '0',

@@ -21,28 +21,44 @@ export interface StorageBackend {
 export function storageBackends(): StorageBackend[] {
   const backends: StorageBackend[] = [backend('memory', async () => ({ kind: 'memory' }))];
   let dir: string | undefined;
-  backends.push(backend('sqlite', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'oauth-dcr-storage-'));
-    return { kind: 'sqlite', path: join(dir, 'test.db') };
-  }, async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  }));
+  backends.push(
+    backend(
+      'sqlite',
+      async () => {
+        dir = await mkdtemp(join(tmpdir(), 'oauth-dcr-storage-'));
+        return { kind: 'sqlite', path: join(dir, 'test.db') };
+      },
+      async () => {
+        if (dir) await rm(dir, { recursive: true, force: true });
+      },
+    ),
+  );
   const url = requireService('DCR_TEST_POSTGRES_URL', process.env.DCR_TEST_POSTGRES_URL);
   if (url) {
     const schema = `ref_test_${randomBytes(5).toString('hex')}`;
-    backends.push(backend('postgres', async () => ({ kind: 'postgres', url, schema }), async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists "${schema}" cascade`);
-      } finally {
-        await client.end();
-      }
-    }));
+    backends.push(
+      backend(
+        'postgres',
+        async () => ({ kind: 'postgres', url, schema }),
+        async () => {
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          try {
+            await client.query(`drop schema if exists "${schema}" cascade`);
+          } finally {
+            await client.end();
+          }
+        },
+      ),
+    );
   }
   return backends;
 }
 
-function backend(name: string, config: () => Promise<StorageConfig>, cleanup: () => Promise<void> = async () => {}): StorageBackend {
+function backend(
+  name: string,
+  config: () => Promise<StorageConfig>,
+  cleanup: () => Promise<void> = async () => {},
+): StorageBackend {
   return { name, open: async () => openStorage(await config()), cleanup };
 }

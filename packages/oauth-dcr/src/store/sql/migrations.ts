@@ -1,4 +1,4 @@
-import { Kysely, Migrator, PostgresAdapter, SqliteAdapter, sql } from 'kysely';
+import { type Kysely, Migrator, PostgresAdapter, SqliteAdapter, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely';
 import type { SqlDialectName } from './schema.js';
 
@@ -93,13 +93,17 @@ function clientChangeCounter(dialect: SqlDialectName): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
       if (dialect !== 'sqlite') return;
-      await sql`create table dcr_client_changes (id integer primary key check (id = 1), version integer not null)`.execute(db);
+      await sql`create table dcr_client_changes (id integer primary key check (id = 1), version integer not null)`.execute(
+        db,
+      );
       await sql`insert into dcr_client_changes (id, version) values (1, 0)`.execute(db);
       for (const change of ['insert', 'update', 'delete'] as const) {
-        await sql.raw(
-          `create trigger dcr_clients_${change}_counted after ${change} on dcr_clients ` +
-            'begin update dcr_client_changes set version = version + 1 where id = 1; end',
-        ).execute(db);
+        await sql
+          .raw(
+            `create trigger dcr_clients_${change}_counted after ${change} on dcr_clients ` +
+              'begin update dcr_client_changes set version = version + 1 where id = 1; end',
+          )
+          .execute(db);
       }
     },
   };

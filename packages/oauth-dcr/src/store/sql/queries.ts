@@ -32,7 +32,9 @@ export function selectClient(db: Db, clientId: string): CompiledQuery<Selectable
  * Only for queries whose SQL depends on which keys are given, never on their values (inserts of
  * whole rows, lookups by key). Values of another shape are compiled as they are.
  */
-export function compiledOnce<V extends object, R>(build: (values: V) => CompiledQuery<R>): (values: V) => CompiledQuery<R> {
+export function compiledOnce<V extends object, R>(
+  build: (values: V) => CompiledQuery<R>,
+): (values: V) => CompiledQuery<R> {
   let template: CompiledQuery<R> | undefined;
   let keys: string[] = [];
   let order: string[] = [];
@@ -48,7 +50,8 @@ export function compiledOnce<V extends object, R>(build: (values: V) => Compiled
         return key;
       });
       // A value the SQL takes in as text rather than as a parameter would be baked in for good.
-      if (keys.some((key) => !order.includes(key))) throw new Error('compiledOnce: a value is not a parameter of the query');
+      if (keys.some((key) => !order.includes(key)))
+        throw new Error('compiledOnce: a value is not a parameter of the query');
     }
     if (!hasKeys(given, keys)) return build(values);
     return { ...template, parameters: order.map((key) => given[key]) };
@@ -97,9 +100,10 @@ export function updateClient(
   if (expected !== undefined) {
     query = query.where('revision', '=', expected.revision);
     const hash = expected.registrationAccessTokenHash;
-    query = hash === null
-      ? query.where('registration_access_token_hash', 'is', null)
-      : query.where('registration_access_token_hash', '=', hash);
+    query =
+      hash === null
+        ? query.where('registration_access_token_hash', 'is', null)
+        : query.where('registration_access_token_hash', '=', hash);
   }
   return query.compile();
 }

@@ -70,7 +70,10 @@ export abstract class SqlClientStore implements ClientStore {
     this.ready = ready;
     // Without a caller awaiting `ready`, a failed migration would be an unhandled rejection; the
     // error still reaches every method call.
-    ready.then(() => (this.#isReady = true), () => undefined);
+    ready.then(
+      () => (this.#isReady = true),
+      () => undefined,
+    );
     this.#selectClient = queries.compiledOnce(({ clientId }) => queries.selectClient(db, clientId));
     this.#insertClient = queries.compiledOnce((row) => queries.insertClient(db, row));
     this.#insertAuditEvent = queries.compiledOnce((row) => queries.insertAuditEvent(db, row));
@@ -123,12 +126,17 @@ export abstract class SqlClientStore implements ClientStore {
   }
 
   replaceClient(record: ClientRecord, expected?: ClientRevision): Promise<boolean> {
-    const expectation = expected === undefined
-      ? undefined
-      : { revision: expected.revision ?? 0, registrationAccessTokenHash: expected.registrationAccessTokenHash ?? null };
+    const expectation =
+      expected === undefined
+        ? undefined
+        : {
+            revision: expected.revision ?? 0,
+            registrationAccessTokenHash: expected.registrationAccessTokenHash ?? null,
+          };
     return this.#run(async () => {
       if (!isStorableText(record.clientId)) return false;
-      if (expectation?.registrationAccessTokenHash != null && !isStorableText(expectation.registrationAccessTokenHash)) return false;
+      if (expectation?.registrationAccessTokenHash != null && !isStorableText(expectation.registrationAccessTokenHash))
+        return false;
       checkStorableClient(record);
       return changedRows(await this.write(queries.updateClient(this.db, clientToRow(record), expectation)));
     });
