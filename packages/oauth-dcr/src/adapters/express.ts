@@ -23,6 +23,13 @@ export type ExpressNextLike = (error?: unknown) => void;
  * Express middleware for the registration endpoint. Mount it where the endpoint lives, before
  * any body parser: `app.use('/register', expressRegistration(dcr))`. The registration's
  * `registrationPath` must be the mount path (it defaults to `/register`).
+ *
+ * A body parser mounted earlier still works (its parsed body is re-serialized), and Express's
+ * `trust proxy` setting decides whether X-Forwarded-* headers are believed. Unexpected failures go
+ * to `next`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc7592#section-2
  */
 export function expressRegistration(registration: Registration) {
   return (req: ExpressRequestLike, res: ServerResponse, next: ExpressNextLike): void => {

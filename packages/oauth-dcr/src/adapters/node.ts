@@ -4,6 +4,7 @@ import type { Registration } from '../protocol/create-registration.js';
 import type { RawRequest } from '../core/request.js';
 import type { HttpResult } from '../core/response.js';
 
+/** How the node:http adapter reads requests. */
 export interface NodeAdapterOptions {
   /**
    * Believe `X-Forwarded-Proto` / `X-Forwarded-Host` from a reverse proxy when building absolute
@@ -12,7 +13,14 @@ export interface NodeAdapterOptions {
   trustProxy?: boolean;
 }
 
-/** A node:http request listener that answers everything it is given with the registration endpoint. */
+/**
+ * A node:http request listener that answers everything it is given with the registration endpoint:
+ * `http.createServer(nodeRegistration(dcr))`, or call it from your own listener for the
+ * registration paths.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc7592#section-2
+ */
 export function nodeRegistration(registration: Registration, options: NodeAdapterOptions = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const result = await registration.handleRaw(fromIncomingMessage(req, options));
@@ -20,6 +28,10 @@ export function nodeRegistration(registration: Registration, options: NodeAdapte
   };
 }
 
+/**
+ * Turns a node:http request into the RawRequest `Registration.handleRaw` takes, streaming the body.
+ * `path` overrides `req.url` (Express passes `originalUrl`, before the mount path was stripped).
+ */
 export function fromIncomingMessage(
   req: IncomingMessage,
   options: NodeAdapterOptions = {},
@@ -38,6 +50,7 @@ export function fromIncomingMessage(
   };
 }
 
+/** Writes an HttpResult to a node:http response, with its Content-Length, and ends it. */
 export function writeResult(res: ServerResponse, result: HttpResult): void {
   // writeHead sends the head at once, so without a Content-Length Node would fall back to chunked
   // encoding: more bytes and more pieces per write for a body that is already whole.

@@ -11,6 +11,64 @@ import { checkClientAuthMethod, isAcceptedSecret, type ClientAuthMethod } from '
 import type { ClientRecord } from '../store/types.js';
 
 /**
+ * A registered client as @node-oauth/oauth2-server sees it: what `getClient` returns. Built from the
+ * stored record on every look-up, with grants already held to the client's tier.
+ */
+export interface OAuth2ServerClient {
+  /** The client_id. */
+  id: string;
+  /** The registered redirect URIs (RFC 7591 §2 `redirect_uris`). */
+  redirectUris: string[];
+  /** The registered grant types the client's tier still allows. */
+  grants: string[];
+  /** The registered scope values, when the client registered any. */
+  scope?: string[];
+  /** Access token lifetime in seconds, from the options; absent means the server's default. */
+  accessTokenLifetime?: number;
+  /** Refresh token lifetime in seconds, from the options; absent means the server's default. */
+  refreshTokenLifetime?: number;
+  /** How the client authenticates at the token endpoint (RFC 7591 §2). */
+  tokenEndpointAuthMethod: string;
+  /** Display name, for consent screens. */
+  name?: string;
+  /** How the client got in, for consent screens (trust tier). */
+  registeredVia: ClientRecord['registeredVia'];
+  /**
+   * The registered metadata as it was echoed to the client. Read-only: the values inside are the
+   * store's frozen record (see src/store/types.ts); copy before changing any.
+   */
+  metadata: Readonly<Record<string, unknown>>;
+}
+
+/** Token lifetimes given to every registered client; the server's defaults when omitted. */
+export interface OAuth2ServerClientsOptions {
+  /** Access token lifetime in seconds. */
+  accessTokenLifetime?: number;
+  /** Refresh token lifetime in seconds. */
+  refreshTokenLifetime?: number;
+}
+
+/** The model methods `oauth2ServerClients` supplies; spread them into your @node-oauth/oauth2-server model. */
+export interface OAuth2ServerClientModel {
+  /**
+   * The client, or null: with `null` for the secret a look-up only (authorize endpoint); otherwise
+   * the secret must be accepted, or absent for a public (`none`) client.
+   */
+  getClient(clientId: string, clientSecret?: string | null): Promise<OAuth2ServerClient | null>;
+  /** Whether the redirect URI matches one the client registered (see `redirectUriMatches`). */
+  validateRedirectUri(redirectUri: string, client: { redirectUris?: string | string[] }): Promise<boolean>;
+  /**
+   * The scopes to grant: those requested within the client's registered scopes and its tier's, or
+   * all of those when none were requested; false when nothing requested may be granted.
+   */
+  validateScope(
+    user: unknown,
+    client: { scope?: string[]; registeredVia?: ClientRecord['registeredVia'] },
+    scope?: string[],
+  ): Promise<string[] | false>;
+}
+
+/**
  * A model fragment for @node-oauth/oauth2-server v5: spread it into your model so that
  * registered clients can use /authorize and /token.
  *
@@ -37,43 +95,11 @@ import type { ClientRecord } from '../store/types.js';
  * characters (openid-client encodes each "-" of a UUID as %2D) then fails. Decode the Basic
  * header in front of the library with `readClientCredentials` and pass the credentials as
  * client_id/client_secret body parameters; the reference server's token route shows how.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2.3
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
  */
-export interface OAuth2ServerClient {
-  id: string;
-  redirectUris: string[];
-  grants: string[];
-  /** The registered scope values, when the client registered any. */
-  scope?: string[];
-  accessTokenLifetime?: number;
-  refreshTokenLifetime?: number;
-  /** How the client authenticates at the token endpoint (RFC 7591 §2). */
-  tokenEndpointAuthMethod: string;
-  /** Display name, for consent screens. */
-  name?: string;
-  /** How the client got in, for consent screens (trust tier). */
-  registeredVia: ClientRecord['registeredVia'];
-  /**
-   * The registered metadata as it was echoed to the client. Read-only: the values inside are the
-   * store's frozen record (see src/store/types.ts); copy before changing any.
-   */
-  metadata: Readonly<Record<string, unknown>>;
-}
-
-export interface OAuth2ServerClientsOptions {
-  accessTokenLifetime?: number;
-  refreshTokenLifetime?: number;
-}
-
-export interface OAuth2ServerClientModel {
-  getClient(clientId: string, clientSecret?: string | null): Promise<OAuth2ServerClient | null>;
-  validateRedirectUri(redirectUri: string, client: { redirectUris?: string | string[] }): Promise<boolean>;
-  validateScope(
-    user: unknown,
-    client: { scope?: string[]; registeredVia?: ClientRecord['registeredVia'] },
-    scope?: string[],
-  ): Promise<string[] | false>;
-}
-
 export function oauth2ServerClients(
   registration: Pick<Registration, 'store' | 'now' | 'clientLimits'>,
   options: OAuth2ServerClientsOptions = {},
@@ -165,13 +191,17 @@ function toHostClient(
  *
  *   const credentials = readClientCredentials({ authorization: req.headers.authorization, body: req.body });
  *   if (credentials.kind === 'invalid') return answer(400, 'invalid_request', credentials.description);
- *   const options = credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(model, credentials.method) } : {};
+ *   const options =
+ *     credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(model, credentials.method) } : {};
  *   await oauth.token(request, response, options as OAuth2Server.TokenOptions);
  *
  * The client is the one getClient fetched anyway: no further store look-up. A client without a
  * string `tokenEndpointAuthMethod` (one the host's own getClient supplied, not this fragment)
  * passes unchanged. The wrapper inherits every other model method through its prototype, so a
  * model built as an object literal (as above) keeps working as it was.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export function holdToRegisteredAuthMethod<
   Model extends { getClient(clientId: string, clientSecret?: string | null): Promise<unknown> },

@@ -37,23 +37,41 @@ const STATUS: Record<RegistrationErrorCode, number> = {
   server_error: 500,
 };
 
-/** Every code, for hosts that map or list them (also exported from `oauth-dcr/errors`). */
+/**
+ * Every code, for hosts that map or list them (also exported from `oauth-dcr/errors`).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
+ */
 export const REGISTRATION_ERROR_CODES: readonly RegistrationErrorCode[] = Object.freeze(
   Object.keys(STATUS) as RegistrationErrorCode[],
 );
 
+/** What a RegistrationError may carry beyond its code and description. */
 export interface RegistrationErrorOptions {
   /** Overrides the status derived from the code. */
   status?: number;
   /** Extra response headers, e.g. `Allow` or `Retry-After`. */
   headers?: Record<string, string>;
+  /** The underlying error, kept for logs; never sent to the client. */
   cause?: unknown;
 }
 
+/**
+ * A refusal the client is told about: the endpoint answers it as an OAuth error response,
+ * `{ "error": code, "error_description": description }`, with the code's HTTP status. Throw one
+ * from a `validateMetadata` or `createClient` hook to refuse a registration in your own words.
+ * A 401 gets its RFC 6750 `WWW-Authenticate` header on its own.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ */
 export class RegistrationError extends Error {
   override readonly name = 'RegistrationError';
+  /** The OAuth error code sent as `error`. */
   readonly code: RegistrationErrorCode;
+  /** The HTTP status of the answer: the code's default unless overridden. */
   readonly status: number;
+  /** Response headers sent with the error (`WWW-Authenticate` on a 401, `Allow` on a 405, ...). */
   readonly headers: Record<string, string>;
 
   constructor(code: RegistrationErrorCode, description: string, options: RegistrationErrorOptions = {}) {
@@ -68,15 +86,18 @@ export class RegistrationError extends Error {
     }
   }
 
+  /** The human-readable `error_description` (the same as `message`). */
   get description(): string {
     return this.message;
   }
 
+  /** The error response body (RFC 7591 §3.2.2). */
   toJSON(): { error: RegistrationErrorCode; error_description: string } {
     return { error: this.code, error_description: this.message };
   }
 }
 
+/** Whether a value is a RegistrationError, i.e. a refusal meant for the client rather than a fault. */
 export function isRegistrationError(value: unknown): value is RegistrationError {
   return value instanceof RegistrationError;
 }

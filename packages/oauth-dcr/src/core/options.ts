@@ -10,43 +10,86 @@ import type { SafeFetchOptions } from '../net/safe-fetch.js';
  */
 
 /**
- * Everything a deployment can set, named after django-oauth-toolkit-dcr's settings where it has
- * one. `createRegistration` checks it once at start-up: bad configuration is a TypeError then, never a
- * surprise on a request.
+ * Everything a deployment can set. `createRegistration` checks it once at start-up: bad
+ * configuration is a TypeError then, never a surprise on a request. The README maps each option to
+ * the django-oauth-toolkit-dcr setting it corresponds to.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
  */
 export interface RegistrationOptions {
+  /** Where registered clients, initial access tokens and audit events are kept. Required. */
   store: ClientStore;
-  /** Public base URL of the authorization server (RFC 8414 `issuer`). Used to build absolute URIs. */
+  /**
+   * Public base URL of the authorization server (RFC 8414 `issuer`). Used to build absolute URIs.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+   */
   issuer?: string;
   /** Path of the registration endpoint, below the issuer. Default `/register`. */
   registrationPath?: string;
-  /** Seed: ALLOWED_GRANT_TYPES. Default `['authorization_code', 'refresh_token']` (RFC 9700). */
+  /**
+   * Grant types clients may register; a request for any other is refused. Default
+   * `['authorization_code', 'refresh_token']`: no implicit or password grant (RFC 9700).
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+   * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2
+   */
   allowedGrantTypes?: string[];
-  /** Seed: REQUIRE_HTTPS_REDIRECT_URIS. Loopback http stays allowed (RFC 8252 §7.3). Default true. */
+  /**
+   * Refuse plain http redirect URIs, except on the loopback interface, which native apps use
+   * (RFC 8252 §7.3). Turn off only for development. Default true.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+   */
   requireHttpsRedirectUris?: boolean;
   /**
-   * DOT: ALLOWED_REDIRECT_URI_SCHEMES. When set, only these schemes may be registered. Default:
-   * https, http on loopback, and any private-use scheme (RFC 8252 §7.1) for native clients.
+   * When set, only redirect URIs with these schemes may be registered. Default: https, http on
+   * loopback, and any private-use scheme (RFC 8252 §7.1) for native clients.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.1
    */
   allowedRedirectUriSchemes?: string[];
-  /** Seconds until an issued client secret expires; 0 means never. Default 0. */
+  /**
+   * Seconds until an issued client secret expires (`client_secret_expires_at`); 0 means never.
+   * Default 0.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1
+   */
   clientSecretTtl?: number;
-  /** Token endpoint auth methods clients may register. Default none, client_secret_basic, client_secret_post. */
+  /**
+   * Token endpoint auth methods clients may register. Default none, client_secret_basic,
+   * client_secret_post; private_key_jwt only when the token endpoint verifies client assertions.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+   */
   tokenEndpointAuthMethods?: string[];
-  /** Scopes clients may register; omitted means any well-formed scope. Others are dropped and the result echoed. */
+  /**
+   * Scopes clients may register; omitted means any well-formed scope. Others are dropped and the
+   * result echoed.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+   */
   scopesSupported?: string[];
   /** Scope given to a client that asks for none. */
   defaultScope?: string;
-  /** Request body cap in bytes. Default 64 KiB. */
+  /** Request body cap in bytes; a larger body is refused with 413. Default 64 KiB. */
   maxBodyBytes?: number;
   /** CORS: `'*'` (default), a list of allowed origins, or false to send no CORS headers. */
   cors?: '*' | string[] | false;
-  /** Seed: `_validate_client_metadata`. Runs after the built-in rules; may return replaced metadata. */
+  /**
+   * Your own metadata rules. Runs after the built-in rules; may return replaced metadata. A
+   * RegistrationError thrown here reaches the client as is.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
+   */
   validateMetadata?: (
     metadata: ClientMetadata,
     ctx: RegistrationContext,
   ) => ClientMetadata | void | Promise<ClientMetadata | void>;
-  /** Seed: `_create_application`. Receives the record about to be stored; may return a replacement. */
+  /**
+   * Your own say over the client about to be stored: receives the record and may return a
+   * replacement (e.g. with a client_id of your own making).
+   */
   createClient?: (draft: ClientRecord, ctx: RegistrationContext) => ClientRecord | void | Promise<ClientRecord | void>;
   /** One call per outcome: registrations, rejections, reads, updates, deletes. Must not throw. */
   onEvent?: (event: AuditEvent) => void;
@@ -54,7 +97,12 @@ export interface RegistrationOptions {
   persistAuditEvents?: boolean;
   /** Unexpected (non-registration) errors; the client gets a generic 500. Default console.error. */
   onError?: (error: unknown) => void;
-  /** Open registration: anyone may register without a token. Default true. */
+  /**
+   * Open registration: anyone may register without a token. Off, a client needs an initial
+   * access token, a signed-in principal (`authenticate`) or a trusted software statement. Default true.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
+   */
   openRegistration?: boolean;
   /**
    * Authenticated registration: return the principal (a stable id) for a request made by a
@@ -63,18 +111,27 @@ export interface RegistrationOptions {
   authenticate?: (ctx: RequestContext) => string | null | undefined | Promise<string | null | undefined>;
   /** Per-tier ceilings: how a client got in decides which grants and scopes it may have. */
   tiers?: Partial<Record<RegistrationVia, TierOptions>>;
-  /** RFC 7592: issue a new registration access token on every update. Default true. */
+  /**
+   * RFC 7592: issue a new registration access token on every update. Default true.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7592#section-2.2
+   * @see https://www.rfc-editor.org/rfc/rfc7592#section-3
+   */
   rotateRegistrationAccessToken?: boolean;
   /** Seconds the previous client secret stays valid after a renewal. Default 0 (none). */
   secretRenewalOverlap?: number;
   /**
    * RFC 7591 §2.3: trusted software statement issuers. Without this, every well-formed statement
    * is `unapproved_software_statement` and a malformed one `invalid_software_statement` (§3.2.2).
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-2.3
    */
   softwareStatements?: SoftwareStatementOptions;
   /**
    * Options for every outbound fetch (sector_identifier_uri, statement issuers' jwks_uri), all
    * through safe-fetch. Only tests should loosen the address rules here.
+   *
+   * @see https://openid.net/specs/openid-connect-registration-1_0.html#SectorIdentifierValidation
    */
   outboundFetch?: SafeFetchOptions;
   /** Clock in epoch seconds; for tests. */
@@ -90,35 +147,55 @@ export interface RegistrationOptions {
 export interface TrustedStatementIssuer {
   /** The statement's `iss`. */
   issuer: string;
+  /** The issuer's public keys, given inline (RFC 7517 §5 JWK Set); or give `jwksUri`. */
   jwks?: JSONWebKeySet;
+  /** Where to fetch the issuer's JWK Set (https, through safe-fetch); or give `jwks`. */
   jwksUri?: string;
   /** Accepted signing algorithms. Default: the asymmetric JWS algorithms. */
   algorithms?: string[];
 }
 
-/** @see https://www.rfc-editor.org/rfc/rfc7591#section-3.1.1 */
+/**
+ * Which software statements the endpoint accepts: those signed by one of `issuers`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2.3
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.1.1
+ */
 export interface SoftwareStatementOptions {
+  /** The issuers whose statements are trusted; a statement from anyone else is unapproved. */
   issuers: TrustedStatementIssuer[];
   /** Refuse registrations that carry no statement. Default false. */
   required?: boolean;
 }
 
+/**
+ * The ceilings for clients admitted one way (one `RegistrationVia` tier). What is left out falls
+ * back to the deployment-wide option of the same name.
+ */
 export interface TierOptions {
+  /** Grant types clients of this tier may register and use. */
   allowedGrantTypes?: string[];
+  /** Scopes clients of this tier may register and be granted. */
   scopesSupported?: string[];
 }
 
 /** The request as hooks see it, whichever adapter it came through. */
 export interface RequestContext {
+  /** The HTTP method, upper case. */
   method: string;
+  /** The request's absolute URL. */
   url: string;
+  /** The peer's IP address, when the adapter knows it. */
   remoteAddress?: string;
+  /** A request header by name (case-insensitive), or undefined when it was not sent. */
   header(name: string): string | undefined;
 }
 
 /** What a hook learns about the registration in progress. */
 export interface RegistrationContext extends RequestContext {
+  /** How the client is getting in: the trust tier it will be recorded with. */
   registeredVia: RegistrationVia;
+  /** The principal, initial access token id or statement issuer that admits it, if any. */
   registeredBy?: string;
 }
 
@@ -172,7 +249,14 @@ const TIER_NAMES: RegistrationVia[] = [
   'admin',
 ];
 
-/** RFC 9700 §2.1.2 and §2.4: no implicit and no password grant unless a deployment opts in. */
+/**
+ * The grant types clients may register by default (`allowedGrantTypes`): authorization_code and
+ * refresh_token. RFC 9700 §2.1.2 and §2.4: no implicit and no password grant unless a deployment
+ * opts in.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.4
+ */
 export const DEFAULT_ALLOWED_GRANT_TYPES = ['authorization_code', 'refresh_token'];
 /** Methods a deployment may enable. private_key_jwt is opt-in: the token endpoint must verify client assertions. */
 export const SUPPORTED_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;

@@ -1,18 +1,22 @@
 import { RegistrationError, invalidMetadata } from './errors.js';
 
 /**
- * The request as the core needs it. A Web `Request` is adapted in web.ts; the node:http and
- * Express adapters fill it straight from `IncomingMessage`, which skips building a Web Request
- * on the hot path.
+ * The request as the core needs it, for `Registration.handleRaw`. A Web `Request` is adapted by
+ * the endpoint itself (protocol/create-registration.ts); the node:http and Express adapters fill it
+ * straight from `IncomingMessage`, which skips building a Web Request on the hot path.
  */
 export interface RawRequest {
+  /** The HTTP method, upper case (`GET`, `POST`, ...). */
   method: string;
   /** Absolute URL. */
   url: string;
   /** The path and query as received, when the adapter has them (saves parsing `url`). */
   path?: string;
+  /** A request header by name (case-insensitive), or undefined when it was not sent. */
   header(name: string): string | undefined;
+  /** The raw request body, or null when there is none. */
   body: AsyncIterable<Uint8Array> | null;
+  /** The peer's IP address, for audit events. */
   remoteAddress?: string;
 }
 

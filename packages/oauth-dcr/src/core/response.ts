@@ -3,8 +3,11 @@ import type { ResolvedOptions } from './options.js';
 
 /** What the core answers; adapters turn it into a Web Response or write it to a ServerResponse. */
 export interface HttpResult {
+  /** The HTTP status code. */
   status: number;
+  /** Response headers to send as they are (Content-Type, Cache-Control, CORS, WWW-Authenticate, ...). */
   headers: Record<string, string>;
+  /** The body, JSON text; null for an answer without one (a 204 after a delete or a preflight). */
   body: string | null;
 }
 

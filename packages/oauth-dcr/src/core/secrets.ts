@@ -16,7 +16,13 @@ const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);
 let poolOffset = POOL_BYTES;
 
-/** A new 256-bit secret, base64url without padding (43 characters). */
+/**
+ * A new 256-bit secret, base64url without padding (43 characters): for client secrets,
+ * registration access tokens and initial access tokens. Far beyond guessing (RFC 6749 §10.10).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.10
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1
+ */
 export function generateSecret(): string {
   if (poolOffset + SECRET_BYTES > POOL_BYTES) {
     randomFillSync(pool);
@@ -29,7 +35,10 @@ export function generateSecret(): string {
   return secret;
 }
 
-/** The stored form of a secret: hex SHA-256. */
+/**
+ * The stored form of a secret: hex SHA-256 (64 characters). Stores only ever see this, never the
+ * secret itself.
+ */
 export function hashSecret(secret: string): string {
   // The one-shot crypto.hash (Node 20.12+) costs half of a Hash object for inputs this small.
   return hash('sha256', secret, 'hex');
@@ -37,7 +46,10 @@ export function hashSecret(secret: string): string {
 
 /**
  * Compares a presented secret with a stored hash in constant time. Both sides are hashed to a
- * fixed length first, so neither the content nor the length of the stored value leaks.
+ * fixed length first, so neither the content nor the length of the stored value leaks. False
+ * for anything that is not a string or not a 64-character digest.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 export function verifySecret(presented: string, storedHash: string | undefined | null): boolean {
   if (typeof presented !== 'string' || typeof storedHash !== 'string' || storedHash.length !== 64) return false;

@@ -6,6 +6,11 @@ import { invalidRedirectUri } from '../core/errors.js';
  * registers is exactly a URI that can be used.
  */
 
+/**
+ * What kind of redirect URI `classifyRedirectUri` found: `https`; `loopback`, plain http on
+ * 127.0.0.1, [::1] or localhost (RFC 8252 §7.3); `private-use`, a native app's own scheme
+ * (RFC 8252 §7.1); or `http` on another host, only when https is not required.
+ */
 export type RedirectUriKind = 'https' | 'loopback' | 'private-use' | 'http';
 
 /** Schemes that run code or read local data in the user agent; never a redirect target. */
@@ -16,7 +21,9 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 export const MAX_REDIRECT_URI_LENGTH = 2048;
 
+/** The deployment's redirect URI rules, as `classifyRedirectUri` applies them. */
 export interface RedirectUriRules {
+  /** Refuse plain http except on loopback (the `requireHttpsRedirectUris` option). */
   requireHttps: boolean;
   /** When set, only these schemes (lower case) may be registered. */
   allowedSchemes?: ReadonlySet<string>;
@@ -48,7 +55,12 @@ export function hasImpossiblePort(uri: string): boolean {
 
 /**
  * Checks one redirect URI against RFC 6749 §3.1.2 and RFC 8252 and says what kind it is.
- * Every rejection names the URI.
+ * Every rejection is a RegistrationError `invalid_redirect_uri` (RFC 7591 §3.2.2) naming the URI.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.1
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
  */
 export function classifyRedirectUri(uri: string, rules: RedirectUriRules): RedirectUriKind {
   if (uri.length === 0) throw invalidRedirectUri('Redirect URI must not be empty');
@@ -123,6 +135,10 @@ function loopbackParts(uri: string): { host: string; rest: string } | undefined 
  * redirects the port is chosen by the app at run time, so it is ignored, even when the
  * registered URI had none; the host, path and query must still match exactly. Never throws:
  * whatever an authorization request carries, the answer is match or no match.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2.3
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.1.3
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
  */
 export function redirectUriMatches(registered: readonly string[], requested: string): boolean {
   if (typeof requested !== 'string' || requested.length === 0) return false;

@@ -19,6 +19,12 @@ import { isIP } from 'node:net';
 import { TextDecoder } from 'node:util';
 import { connectableAddress, isBlockedAddress, parseAllowList } from './address-policy.js';
 
+/**
+ * Why safeFetch refused: a bad URL, a non-https `scheme`, `credentials` in the URL, a `dns`
+ * failure, a `blocked_address` (private, loopback, link-local...), a `network` error, a `timeout`,
+ * `too_many_redirects`, a body `too_large`, the wrong `content_type`, an unexpected `status`, or
+ * `invalid_json`.
+ */
 export type SafeFetchErrorReason =
   | 'invalid_url'
   | 'scheme'
@@ -65,6 +71,7 @@ export type LookupAllFunction = (
   callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
 ) => void;
 
+/** Limits of one safeFetch call; the TEST ONLY ones loosen its protections and belong in tests alone. */
 export interface SafeFetchOptions {
   /** Media types the response may have (parameters such as charset are ignored). Default `['application/json']`. */
   accept?: readonly string[];
@@ -82,13 +89,17 @@ export interface SafeFetchOptions {
   lookup?: LookupAllFunction;
 }
 
+/** A response safeFetch let through: whole, within the limits, and of an accepted media type. */
 export interface SafeFetchResponse {
   /** The final URL, after redirects. */
   url: string;
+  /** The HTTP status of the final response. */
   status: number;
+  /** The final response's headers. */
   headers: Headers;
   /** The media type without parameters, lower-cased ("application/json"); undefined when absent. */
   contentType: string | undefined;
+  /** The whole body, at most `maxBytes`. */
   body: Buffer;
   /** The body parsed as UTF-8 JSON; throws SafeFetchError 'invalid_json'. */
   json(): unknown;
@@ -100,6 +111,15 @@ const USER_AGENT = 'oauth-dcr';
 
 type Settings = ReturnType<typeof resolveOptions>;
 
+/**
+ * GETs a URL a client gave us, safely (see the top of this file): https only, every resolved
+ * address checked and pinned, redirects re-checked, one timeout and a size cap. Rejects with a
+ * SafeFetchError saying why. A 2xx must have an accepted media type; other statuses are returned
+ * for the caller to judge.
+ *
+ * @see https://openid.net/specs/openid-connect-registration-1_0.html#SectorIdentifierValidation
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ */
 export async function safeFetch(url: string | URL, options: SafeFetchOptions = {}): Promise<SafeFetchResponse> {
   const settings = resolveOptions(options);
   let target = checkUrl(url);

@@ -6,14 +6,25 @@ import type { ClientRecord } from '../store/types.js';
  * comparisons are constant time (secrets.ts).
  */
 
-/** The current secret, unless it has expired (RFC 7591 §3.2.1 client_secret_expires_at, 0 = never). */
+/**
+ * Whether `secret` is the client's current secret, unless it has expired (RFC 7591 §3.2.1
+ * client_secret_expires_at, 0 = never). `now` is in epoch seconds (`Registration.now()`).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1
+ */
 export function isCurrentSecret(record: ClientRecord, secret: string, now: number): boolean {
   if (record.clientSecretHash === undefined) return false;
   if (record.clientSecretExpiresAt !== 0 && record.clientSecretExpiresAt <= now) return false;
   return verifySecret(secret, record.clientSecretHash);
 }
 
-/** The current secret, or the previous one while its renewal overlap lasts. */
+/**
+ * Whether `secret` authenticates the client: the current secret, or the previous one while its
+ * renewal overlap lasts (the `secretRenewalOverlap` option). Use it at the token endpoint.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1
+ */
 export function isAcceptedSecret(record: ClientRecord, secret: string, now: number): boolean {
   if (isCurrentSecret(record, secret, now)) return true;
   return (
@@ -28,6 +39,8 @@ export function isAcceptedSecret(record: ClientRecord, secret: string, now: numb
  * The `token_endpoint_auth_method` values (RFC 7591 §2) a request shows by its shape alone, and
  * that this library checks. A client registered with any other method (private_key_jwt) matches
  * none of them, and is refused.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
  */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -40,6 +53,9 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'n
  * - `invalid`: the request is malformed, an RFC 6749 §5.2 `invalid_request`. That includes a
  *   request that uses more than one method (§2.3: "MUST NOT use more than one"), which §5.2
  *   names among the causes of `invalid_request`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export type PresentedClientCredentials =
   | { kind: 'credentials'; clientId: string; clientSecret?: string; method: ClientAuthMethod }
@@ -54,6 +70,9 @@ export type PresentedClientCredentials =
  * offers Basic to clients that hold a password, so a public client never sends it. An empty
  * client_secret parameter presents nothing, as in @node-oauth/oauth2-server and
  * node-oidc-provider, so that clients which send `client_secret=` for a public client still work.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 export function readClientCredentials(request: {
   authorization?: string | undefined;
@@ -102,6 +121,9 @@ export function readClientCredentials(request: {
  *
  * Call it after the client's credentials have been verified, so that the answer, which names
  * the registered method, only reaches a caller that proved who it is (or a public client).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export function checkClientAuthMethod(registeredMethod: string, usedMethod: ClientAuthMethod): string | undefined {
   if (usedMethod === registeredMethod) return undefined;

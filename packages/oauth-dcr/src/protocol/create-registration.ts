@@ -11,11 +11,18 @@ import { dispatch } from './routes.js';
  * A registration endpoint: call it with a Web `Request` and get a `Response`. That is all a
  * Web-standard runtime (Hono, Bun, Deno, Workers) needs; the Express and node:http adapters use
  * `handleRaw` to skip building Web objects.
+ *
+ * It answers registration (POST, RFC 7591) and, below the same path, reading, updating and
+ * deleting a registered client with its registration access token (RFC 7592).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc7592#section-2
  */
 export interface Registration {
   (request: Request): Promise<Response>;
   /** The same endpoint for adapters that already hold the request's parts. */
   handleRaw(request: RawRequest): Promise<HttpResult>;
+  /** The client store the endpoint was created with (the `store` option), for the host's own look-ups. */
   readonly store: ClientStore;
   /** Path of the registration endpoint below the issuer, without a trailing slash (`/` at the root). */
   readonly registrationPath: string;
@@ -29,17 +36,37 @@ export interface Registration {
    * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
    */
   clientLimits(registeredVia?: RegistrationVia): ClientLimits;
-  /** RFC 8414 members this endpoint is responsible for, with the values it really accepts. */
+  /**
+   * RFC 8414 members this endpoint is responsible for, with the values it really accepts. Merge
+   * them into the authorization server's metadata document.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+   */
   serverMetadata(): RegistrationServerMetadata;
+  /**
+   * Creates, lists and revokes the initial access tokens that admit clients to the endpoint when
+   * open registration is off.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
+   */
   readonly initialAccessTokens: InitialAccessTokenAdmin;
 }
 
 /** The ceilings a client is held to at the authorization and token endpoints. */
 export interface ClientLimits {
+  /** Grant types the client may use, whatever it registered (RFC 7591 §2 `grant_types`). */
   readonly allowedGrantTypes: ReadonlySet<string>;
+  /** Scope values the client may be granted; undefined means any scope. */
   readonly scopesSupported?: ReadonlySet<string>;
 }
 
+/**
+ * Creates the registration endpoint from the deployment's options. The options are checked here,
+ * once: bad configuration throws a TypeError at start-up, never a surprise on a request.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc7592#section-2
+ */
 export function createRegistration(options: RegistrationOptions): Registration {
   const policy = createPolicy(options);
   const deploymentLimits: ClientLimits = {

@@ -93,7 +93,7 @@ function contextOf(request: RawRequest, admission: Admission): RegistrationConte
   };
 }
 
-/** Seed: `_validate_client_metadata`. A RegistrationError thrown here reaches the client as is. */
+/** Runs the `validateMetadata` hook. A RegistrationError thrown there reaches the client as is. */
 async function runValidateHook(
   policy: Policy,
   metadata: ClientMetadata,

@@ -75,7 +75,7 @@ function draftClient(metadata: ClientMetadata, admission: Admission, now: number
   return record;
 }
 
-/** Seed: `_create_application`. May replace the record (e.g. a custom client_id) before it is stored. */
+/** Runs the `createClient` hook, which may replace the record (e.g. a custom client_id) before it is stored. */
 async function runCreateHook(policy: Policy, draft: ClientRecord, ctx: RegistrationContext): Promise<ClientRecord> {
   if (!policy.createClient) return draft;
   const replaced = await policy.createClient(draft, ctx);

@@ -1,12 +1,23 @@
 import type { Policy } from './policy.js';
 
-/** The RFC 8414 §2 members that describe registration, derived from the live policy. */
+/**
+ * The RFC 8414 §2 members that describe registration, derived from the live policy: merge them into
+ * the authorization server's metadata document so that clients find the endpoint and what it accepts.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+ */
 export interface RegistrationServerMetadata {
+  /** The registration endpoint's absolute URL; present only when the `issuer` option is set. */
   registration_endpoint?: string;
+  /** The `tokenEndpointAuthMethods` clients may register. */
   token_endpoint_auth_methods_supported: string[];
+  /** Every grant type some tier may register. */
   grant_types_supported: string[];
+  /** The response types those grants use (`code`, and `token` when implicit is allowed). */
   response_types_supported: string[];
+  /** Always `['S256']`: PKCE without `plain` (RFC 9700 §2.1.1). */
   code_challenge_methods_supported: string[];
+  /** The `scopesSupported` option, when set. */
   scopes_supported?: string[];
 }
 

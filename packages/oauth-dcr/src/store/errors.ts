@@ -6,7 +6,9 @@
 /** insertClient: the client_id is taken. */
 export class ClientExistsError extends Error {
   override readonly name = 'ClientExistsError';
+  /** Stable code to branch on. */
   readonly code = 'client_exists';
+  /** The id that was taken. */
   readonly clientId: string;
 
   constructor(clientId: string) {
@@ -18,6 +20,7 @@ export class ClientExistsError extends Error {
 /** Any method called once close() has begun. */
 export class StoreClosedError extends Error {
   override readonly name = 'StoreClosedError';
+  /** Stable code to branch on. */
   readonly code = 'store_closed';
 
   constructor() {

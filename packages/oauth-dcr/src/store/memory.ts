@@ -14,18 +14,19 @@ import type {
 
 export { ClientExistsError, StoreClosedError } from './errors.js';
 
-/**
- * ClientStore in process memory, for tests and benchmarks. Nothing survives the process.
- *
- * It keeps the same rules as the SQL stores so the contract suite holds for all of them: records
- * are copied in and handed out frozen, each method body runs without an await (so a consume is atomic), client
- * ids list in code point order, and lastUsedAt only moves forward through recordClientUse.
- */
 /** Audit events the memory store keeps at least (the newest); older ones are dropped in batches. */
 export const MAX_MEMORY_AUDIT_EVENTS = 10_000;
 /** How far past the limit the trail may grow before the oldest events are dropped at once. */
 const AUDIT_TRIM_BATCH = 2_500;
 
+/**
+ * ClientStore in process memory, for tests and benchmarks. Nothing survives the process.
+ *
+ * It keeps the same rules as the SQL stores so the contract suite holds for all of them: records
+ * are copied in and handed out frozen, each method body runs without an await (so a consume is
+ * atomic), client ids list in code point order, and lastUsedAt only moves forward through
+ * recordClientUse.
+ */
 export class MemoryClientStore implements ClientStore {
   readonly #clients = new Map<string, ClientRecord>();
   readonly #tokens = new Map<string, InitialAccessTokenRecord>();
@@ -165,6 +166,7 @@ export class MemoryClientStore implements ClientStore {
   }
 }
 
+/** A new, empty in-memory store: `createRegistration({ store: memoryStore() })`. For tests and benchmarks. */
 export function memoryStore(): MemoryClientStore {
   return new MemoryClientStore();
 }

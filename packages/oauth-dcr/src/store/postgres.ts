@@ -10,6 +10,7 @@ const store = await importPeer(() => import('./sql/postgres-store.js'), {
 });
 
 export const { PostgresClientStore, postgresStore, migrateToLatest } = store;
+/** The PostgreSQL store's class (see store/sql/postgres-store.ts), as a type. */
 export type PostgresClientStore = InstanceType<typeof PostgresClientStore>;
 export type { PostgresPool, PostgresStoreOptions } from './sql/postgres-store.js';
 export type { MigrateOptions } from './sql/migrations.js';

@@ -10,6 +10,7 @@ const store = await importPeer(() => import('./sql/sqlite-store.js'), {
 });
 
 export const { SqliteClientStore, sqliteStore, openSqliteDatabase, migrateToLatest } = store;
+/** The SQLite store's class (see store/sql/sqlite-store.ts), as a type. */
 export type SqliteClientStore = InstanceType<typeof SqliteClientStore>;
 export type { SqliteConnection, SqliteStatement, SqliteStoreOptions } from './sql/sqlite-store.js';
 export type { MigrateOptions } from './sql/migrations.js';

@@ -17,10 +17,20 @@
  *   one; spread it into a new object to derive a changed record.
  */
 
-/** Registered client metadata, in RFC 7591 wire names (snake_case). */
+/**
+ * Registered client metadata, in RFC 7591 wire names (snake_case), as a store holds it. The
+ * package root exports the typed `ClientMetadata` instead.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ */
 export type ClientMetadata = Record<string, unknown>;
 
-/** How a client got in: the trust tier recorded on every client. */
+/**
+ * How a client got in: the trust tier recorded on every client. `anonymous` (open registration),
+ * `initial_access_token`, `authenticated` (the `authenticate` hook named a principal),
+ * `software_statement` (a trusted issuer's statement), `metadata_document` (a Client ID Metadata
+ * Document) or `admin` (created by an operator).
+ */
 export type RegistrationVia =
   | 'anonymous'
   | 'initial_access_token'
@@ -29,7 +39,14 @@ export type RegistrationVia =
   | 'metadata_document'
   | 'admin';
 
+/**
+ * A registered client as stored: its metadata, the hashes of its credentials, and bookkeeping.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1
+ * @see https://www.rfc-editor.org/rfc/rfc7592#section-3
+ */
 export interface ClientRecord {
+  /** RFC 7591 §3.2.1 client_id, unique in the store. */
   clientId: string;
   /** Validated metadata as registered and echoed (redirect_uris byte for byte, defaults applied). */
   metadata: ClientMetadata;
@@ -41,14 +58,19 @@ export interface ClientRecord {
   clientSecretExpiresAt: number;
   /** During secret renewal the previous secret stays valid until its overlap ends. */
   previousSecretHash?: string;
+  /** When the previous secret stops being accepted. */
   previousSecretExpiresAt?: number;
   /** SHA-256 of the RFC 7592 registration access token. */
   registrationAccessTokenHash?: string;
+  /** How the client got in (its trust tier). */
   registeredVia: RegistrationVia;
   /** The principal, initial access token id or statement issuer that admitted the client. */
   registeredBy?: string;
+  /** When the record was first stored. */
   createdAt: number;
+  /** When the record was last replaced (update, secret renewal, token rotation). */
   updatedAt: number;
+  /** When the client was last used at the token endpoint, as `recordClientUse` reported it. */
   lastUsedAt?: number;
   /**
    * Counts the replaces of this client, so that a compare-and-set replace can tell whether the
@@ -64,18 +86,29 @@ export interface ClientRecord {
  */
 export type ClientRevision = Pick<ClientRecord, 'revision' | 'registrationAccessTokenHash'>;
 
+/**
+ * An initial access token as stored: never the token itself, only its hash.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
+ */
 export interface InitialAccessTokenRecord {
+  /** The record's own id, for listing and revoking; not the token. */
   id: string;
+  /** SHA-256 of the token (see `hashSecret`). */
   tokenHash: string;
+  /** The operator's note. */
   label?: string;
   /** Uses left; null means unlimited. */
   usesRemaining: number | null;
   /** Epoch seconds; null means never. */
   expiresAt: number | null;
+  /** When it was created. */
   createdAt: number;
+  /** When it was revoked; absent while it is not. */
   revokedAt?: number;
 }
 
+/** What happened: a client's life cycle, refusals, and initial access token administration. */
 export type AuditEventType =
   | 'client.registered'
   | 'client.read'
@@ -87,30 +120,44 @@ export type AuditEventType =
   | 'initial_access_token.created'
   | 'initial_access_token.revoked';
 
+/** One outcome at the registration endpoints, as `onEvent` receives it and the store keeps it. */
 export interface AuditEvent {
+  /** What happened. */
   type: AuditEventType;
+  /** When, in epoch seconds. */
   at: number;
+  /** The client concerned, if any. */
   clientId?: string;
   /** Who acted: principal, initial access token id, or 'anonymous'. */
   actor?: string;
+  /** The requester's IP address, when the adapter knows it. */
   ip?: string;
   /** Already redacted: never a secret, token or hash. */
   detail?: Record<string, unknown>;
 }
 
+/** An audit event as read back from a store. */
 export interface StoredAuditEvent extends AuditEvent {
+  /** Assigned by the store in insertion order. */
   id: number;
 }
 
+/** A page of `listClients`. */
 export interface ListClientsOptions {
+  /** At most this many clients (default 100). */
   limit?: number;
   /** Return clients whose id sorts after this one (keyset pagination). */
   after?: string;
 }
 
+/**
+ * Where the endpoint keeps clients, initial access tokens and audit events: the contract every
+ * store (memory, SQLite, PostgreSQL, or your own) implements, under the rules above.
+ */
 export interface ClientStore {
-  /** Stores a new client. Rejects if the client_id exists. Resolves only once durable. */
+  /** Stores a new client. Rejects with ClientExistsError if the client_id exists. Resolves only once durable. */
   insertClient(record: ClientRecord): Promise<void>;
+  /** The client with this id, deep-frozen, or null. */
   findClient(clientId: string): Promise<ClientRecord | null>;
   /**
    * Replaces a client's record (RFC 7592 update, secret renewal, token rotation), except
@@ -135,18 +182,26 @@ export interface ClientStore {
   /** Ordered by client_id (code point order), default limit 100. */
   listClients(options?: ListClientsOptions): Promise<ClientRecord[]>;
 
+  /** Stores a new initial access token. Rejects if its id or hash exists. */
   insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void>;
   /**
    * Atomically spends one use of the token with this hash, if it exists, is not revoked, not
-   * expired at `now` (expired means now >= expiresAt) and has uses left. Resolves the record as it was after the spend, or null.
+   * expired at `now` (expired means now >= expiresAt) and has uses left. Resolves the record as it
+   * was after the spend, or null.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
    */
   consumeInitialAccessToken(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null>;
+  /** Every initial access token, revoked, expired and spent ones included. */
   listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]>;
+  /** Marks the token revoked at `at`; resolves false when there was none or it was already revoked. */
   revokeInitialAccessToken(id: string, at: number): Promise<boolean>;
 
+  /** Keeps an audit event (when `persistAuditEvents` is on). */
   appendAuditEvent(event: AuditEvent): Promise<void>;
   /** The newest `limit` events (default 100), returned oldest first. */
   listAuditEvents(options?: { clientId?: string; limit?: number }): Promise<StoredAuditEvent[]>;
 
+  /** Writes what is pending and lets go of connections; every later call rejects with StoreClosedError. */
   close(): Promise<void>;
 }

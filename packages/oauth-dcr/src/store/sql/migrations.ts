@@ -126,6 +126,7 @@ function clientRevision(): Migration {
   };
 }
 
+/** Options of `migrateToLatest`. */
 export interface MigrateOptions {
   /** Detected from the Kysely instance when omitted. */
   dialect?: SqlDialectName;

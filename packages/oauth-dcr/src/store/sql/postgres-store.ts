@@ -17,13 +17,16 @@ export { migrateToLatest } from './migrations.js';
  * `query` and the 'error' event).
  */
 export interface PostgresPool extends KyselyPostgresPool {
+  /** Runs one parameterized query. */
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+  /** Errors of idle clients; the store listens on a pool it created, so that one does not crash the process. */
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** Clients per last-used flush statement: bounds the statement's parameter count. */
 const TOUCH_CHUNK = 500;
 
+/** Options of `postgresStore`: where the database is, and the pool. */
 export interface PostgresStoreOptions extends SqlStoreOptions {
   /** Used to create a pool when `pool` is not given; without either, pg reads the PG* variables. */
   connectionString?: string;
@@ -35,9 +38,15 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
   schema?: string;
 }
 
+/**
+ * The scale-out ClientStore, on PostgreSQL through pg and Kysely: any number of server instances
+ * share one database. Create it with `postgresStore`.
+ */
 export class PostgresClientStore extends SqlClientStore {
   readonly dialect = 'postgres' as const;
+  /** The schema holding the tables; undefined means the connection's search_path. */
   readonly schema: string | undefined;
+  /** The pool the store queries through (its own, or the one passed in). */
   readonly pool: PostgresPool;
 
   constructor(options: PostgresStoreOptions) {
@@ -87,7 +96,10 @@ export class PostgresClientStore extends SqlClientStore {
   }
 }
 
-/** The scale-out store: several instances share one database. Methods wait for the migrations. */
+/**
+ * The scale-out store: several instances share one database. Give a connection string or options
+ * (an existing pool, a schema). Methods wait for the migrations.
+ */
 export function postgresStore(options: string | PostgresStoreOptions): PostgresClientStore {
   return new PostgresClientStore(typeof options === 'string' ? { connectionString: options } : options);
 }

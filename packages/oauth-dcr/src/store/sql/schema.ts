@@ -53,6 +53,10 @@ export interface AuditEventsTable {
   detail: string | null;
 }
 
+/**
+ * The library's tables, for a Kysely instance of your own (`new Kysely<Database>(...)`) or for
+ * queries through a SQL store's `db`.
+ */
 export interface Database {
   dcr_clients: ClientsTable;
   dcr_initial_access_tokens: InitialAccessTokensTable;

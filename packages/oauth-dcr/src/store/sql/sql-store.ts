@@ -31,6 +31,7 @@ import {
 } from './rows.js';
 import type { AuditEventsTable, ClientsTable, Database, SqlDialectName } from './schema.js';
 
+/** Options both SQL stores take. */
 export interface SqlStoreOptions {
   /** Run the migrations when the store opens (default true). `oauth-dcr migrate` can do it instead. */
   migrate?: boolean;
@@ -46,6 +47,7 @@ export interface SqlStoreOptions {
  * its connection.
  */
 export abstract class SqlClientStore implements ClientStore {
+  /** Which database this store runs on. */
   abstract readonly dialect: SqlDialectName;
   /** The store's connection; the reference server adds its own tables through it. */
   readonly db: Kysely<Database>;

@@ -26,8 +26,11 @@ export interface SqliteConnection {
   readonly inTransaction: boolean;
   /** Runs a PRAGMA; `{ simple: true }` returns the first column of the first row. */
   pragma(source: string, options?: { simple?: boolean }): unknown;
+  /** Compiles one SQL statement. */
   prepare(source: string): SqliteStatement;
+  /** Runs SQL text, which may hold several statements. */
   exec(source: string): unknown;
+  /** Closes the connection. */
   close(): unknown;
 }
 
@@ -35,11 +38,15 @@ export interface SqliteConnection {
 export interface SqliteStatement {
   /** True when the statement returns rows. */
   readonly reader: boolean;
+  /** Runs a statement that returns no rows. */
   run(...parameters: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  /** The first row, or undefined. */
   get(...parameters: unknown[]): unknown;
+  /** Every row. */
   all(...parameters: unknown[]): unknown[];
 }
 
+/** Options of `sqliteStore`: the database file, plus tuning that rarely needs changing. */
 export interface SqliteStoreOptions extends SqlStoreOptions {
   /** Database file (created if missing), or ':memory:'. */
   path: string;
@@ -93,8 +100,14 @@ const DEFAULT_CLIENT_CACHE_SIZE = 10_000;
  */
 const CLIENT_CACHE_METADATA_CHARS = 16 * 1024 * 1024;
 
+/**
+ * The embedded default ClientStore, on one SQLite file through better-sqlite3 and Kysely. One
+ * process writes at a time (the CLI and a server may share the file); client look-ups are cached
+ * in memory. Create it with `sqliteStore`.
+ */
 export class SqliteClientStore extends SqlClientStore {
   readonly dialect = 'sqlite' as const;
+  /** The database file, as given. */
   readonly path: string;
   /** The raw better-sqlite3 connection, shared with `db`. */
   readonly sqlite: SqliteConnection;
@@ -205,7 +218,10 @@ function isMigrated(sqlite: BetterSqlite3.Database): boolean {
   }
 }
 
-/** The embedded default store: `sqliteStore('oauth.db')`. Usable at once; methods wait for the migrations. */
+/**
+ * The embedded default store: `sqliteStore('oauth.db')`, or options for more. Usable at once;
+ * methods wait for the migrations (await `store.ready` to fail fast on a bad database).
+ */
 export function sqliteStore(options: string | SqliteStoreOptions): SqliteClientStore {
   return new SqliteClientStore(typeof options === 'string' ? { path: options } : options);
 }
