@@ -3,7 +3,8 @@
 // src/commands.ts. The library's admin commands are its own bin, oauth-dcr.
 import { parseArgs } from 'node:util';
 import { ConfigError, runCommand, UsageError, USAGE, type Output } from './commands.js';
-import { maskSecrets, secretValues } from './config.js';
+import { maskSecrets } from 'oauth-dcr/admin';
+import { secretValues } from './config.js';
 
 // Whatever the commands print, the configured passwords never reach the terminal (a driver's
 // error text may quote a connection string).

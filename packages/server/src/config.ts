@@ -3,6 +3,7 @@
  * flags (flags win). Every value is checked here, so a bad setting stops the server at start with a
  * message naming the variable, never on a request.
  */
+import { maskUrlPassword, secretValues as databaseSecretValues } from 'oauth-dcr/admin';
 
 /** Grants the reference server can really run (@node-oauth/oauth2-server's built-in handlers). */
 export const SERVER_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -207,57 +208,17 @@ export function issuerSetting(loaded: LoadedConfig, port: number): SettingSource
   return { name: 'ISSUER', value: issuer, source: 'derived', note };
 }
 
-/** A connection string without its password, fit for a banner, a log line or an error. */
-export function maskUrlPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password) return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    // Not a URL: nothing tells where a password would be, so show none of it.
-    return '***';
-  }
-}
-
 /**
  * The secret values among the settings (database password, demo user password), for masking
  * any text that is printed or logged: an error message or a driver's log line may quote them.
  */
 export function secretValues(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): string[] {
-  const secrets: string[] = [];
-  const databaseUrl = flags['database-url'] ?? env.DATABASE_URL;
-  if (databaseUrl) {
-    try {
-      const password = new URL(databaseUrl).password;
-      if (password) secrets.push(password, decodeURIComponentSafe(password));
-    } catch {
-      // An unparseable DATABASE_URL is refused by loadConfig without quoting it.
-    }
-  }
+  const secrets = databaseSecretValues(env, flags);
   const demoUser = env.DCR_DEMO_USER;
-  if (demoUser && demoUser.indexOf(':') > 0) secrets.push(demoUser.slice(demoUser.indexOf(':') + 1));
+  const demoPassword = demoUser && demoUser.indexOf(':') > 0 ? demoUser.slice(demoUser.indexOf(':') + 1) : '';
   // Very short values would mask ordinary words all over the output.
-  return [...new Set(secrets)].filter((secret) => secret.length >= 4);
-}
-
-/** `text` with every secret (as written, and as JSON would escape it) replaced by ***. */
-export function maskSecrets(text: string, secrets: readonly string[]): string {
-  let masked = text;
-  for (const secret of secrets) {
-    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
-      if (masked.includes(form)) masked = masked.split(form).join('***');
-    }
-  }
-  return masked;
-}
-
-function decodeURIComponentSafe(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
+  if (demoPassword.length >= 4 && !secrets.includes(demoPassword)) secrets.push(demoPassword);
+  return secrets;
 }
 
 function parsePort(value: string): number {

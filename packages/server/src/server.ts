@@ -1,14 +1,13 @@
-import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { createRegistration, type Registration } from 'oauth-dcr';
 import type { AuditEvent } from 'oauth-dcr';
 import { createApp, logRequest } from './app.js';
 import { nodeRegistration } from 'oauth-dcr/node';
 import { tokenEndpoint } from './routes/token.js';
-import { ConfigError, maskUrlPassword, resolveIssuer, type ServerConfig, type StorageConfig } from './config.js';
+import { checkStorage, explainStorageError, SettingError } from 'oauth-dcr/admin';
+import { ConfigError, resolveIssuer, type ServerConfig, type StorageConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -154,9 +153,6 @@ async function drain(http: Server, graceMs: number): Promise<void> {
   });
 }
 
-/** How long a PostgreSQL server gets to accept a connection before DATABASE_URL is called unreachable. */
-const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
-
 export interface OpenConfiguredStorageOptions extends OpenStorageOptions {
   /**
    * The database must already exist and hold oauth-dcr's tables: admin commands read and change
@@ -168,114 +164,30 @@ export interface OpenConfiguredStorageOptions extends OpenStorageOptions {
 /**
  * Opens the configured storage, or explains in one line (a ConfigError naming the setting) why
  * it cannot: a missing directory, a database that does not exist, an unreachable or refusing
- * PostgreSQL server. Checked before opening, so a refused setting leaves nothing on disk.
+ * PostgreSQL server. Checked before opening (the library's checkStorage), so a refused setting
+ * leaves nothing on disk.
  */
 export async function openConfiguredStorage(
   config: StorageConfig,
   options: OpenConfiguredStorageOptions = {},
 ): Promise<ServerStorage> {
   const { mustExist = false, ...openOptions } = options;
-  if (config.kind === 'sqlite') await checkSqlitePath(config.path, mustExist);
-  if (config.kind === 'postgres') await checkPostgres(config, mustExist);
+  if (config.kind === 'memory') return openStorage(config, openOptions);
+  try {
+    await checkStorage(config, { mustExist });
+  } catch (error) {
+    throw asConfigError(error);
+  }
   try {
     return await openStorage(config, openOptions);
   } catch (error) {
-    throw explainStorageError(config, error) ?? error;
+    throw asConfigError(explainStorageError(config, error) ?? error);
   }
 }
 
-async function checkSqlitePath(path: string, mustExist: boolean): Promise<void> {
-  if (path === ':memory:') return;
-  const found = await stat(path).catch(() => undefined);
-  if (found?.isDirectory()) throw new ConfigError(`DATABASE_PATH: ${path} is a directory, not a database file`);
-  if (!found) {
-    if (mustExist) {
-      throw new ConfigError(
-        `DATABASE_PATH: ${path} does not exist (this command never creates a database; check the path, or create it with oauth-dcr migrate)`,
-      );
-    }
-    const directory = await stat(dirname(path)).catch(() => undefined);
-    if (!directory) throw new ConfigError(`DATABASE_PATH: directory ${dirname(path)} does not exist`);
-    if (!directory.isDirectory()) throw new ConfigError(`DATABASE_PATH: ${dirname(path)} is not a directory`);
-    return;
-  }
-  if (!mustExist) return;
-  // A file that exists but is not ours (a mistyped path that hits another database) would be
-  // migrated into an oauth-dcr database; look before opening it for real.
-  const { default: Database } = await import('better-sqlite3');
-  let hasClients: boolean;
-  try {
-    const db = new Database(path, { fileMustExist: true });
-    try {
-      hasClients =
-        db.prepare("select 1 from sqlite_master where type = 'table' and name = 'dcr_clients'").get() !== undefined;
-    } finally {
-      db.close();
-    }
-  } catch (error) {
-    throw new ConfigError(`DATABASE_PATH: cannot open ${path}: ${oneLine(error)}`);
-  }
-  if (!hasClients) {
-    throw new ConfigError(
-      `DATABASE_PATH: ${path} is not an oauth-dcr database (no dcr_clients table; check the path, or run oauth-dcr migrate)`,
-    );
-  }
-}
-
-/** One connection, with a deadline: pg alone would wait for the operating system's TCP timeout. */
-async function checkPostgres(config: Extract<StorageConfig, { kind: 'postgres' }>, mustExist: boolean): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS });
-  // A server that drops the connection later must not crash the process through an unhandled 'error'.
-  client.on('error', () => undefined);
-  try {
-    try {
-      await client.connect();
-    } catch (error) {
-      throw new ConfigError(`DATABASE_URL: cannot connect to ${maskUrlPassword(config.url)}: ${oneLine(error)}`);
-    }
-    if (mustExist) {
-      const { rows } = await client.query(
-        "select 1 from information_schema.tables where table_schema = coalesce($1, current_schema()) and table_name = 'dcr_clients'",
-        [config.schema ?? null],
-      );
-      if (rows.length === 0) {
-        const where = config.schema ? `schema ${config.schema}` : 'the default schema';
-        throw new ConfigError(
-          `DATABASE_URL: no oauth-dcr tables in ${where} (this command never creates them; check DATABASE_URL and DATABASE_SCHEMA, or run oauth-dcr migrate)`,
-        );
-      }
-    }
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Network failures and refusals by the database server: a setting's fault, not a bug. */
-const POSTGRES_SETTING_ERRORS = /^(28|3D|3F|42501)/;
-const NETWORK_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNRESET',
-]);
-
-function explainStorageError(config: StorageConfig, error: unknown): ConfigError | undefined {
-  const code = String((error as { code?: unknown }).code ?? '');
-  if (config.kind === 'sqlite' && code.startsWith('SQLITE_')) {
-    return new ConfigError(`DATABASE_PATH: cannot use ${config.path}: ${oneLine(error)}`);
-  }
-  if (config.kind === 'postgres' && (POSTGRES_SETTING_ERRORS.test(code) || NETWORK_ERRORS.has(code))) {
-    return new ConfigError(`DATABASE_URL: ${maskUrlPassword(config.url)}: ${oneLine(error)}`);
-  }
-  return undefined;
-}
-
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+/** The library's SettingError as the server's ConfigError: the same one line, and exit code 2. */
+function asConfigError(error: unknown): unknown {
+  return error instanceof SettingError ? new ConfigError(error.message) : error;
 }
 
 /** What the logger must never print: the database password and the demo user's password. */

@@ -7,12 +7,19 @@
  * and know nothing of a server that may use the same database.
  */
 
+/**
+ * Where oauth-dcr's database is: a SQLite file (DATABASE_PATH), or a PostgreSQL server
+ * (DATABASE_URL, and DATABASE_SCHEMA when the tables are not in the default schema).
+ */
 export type AdminStorage = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema?: string };
 
 /** Flags as parsed from the command line; names as the environment's, lower-case with dashes. */
 export type StorageFlags = Partial<Record<'database-path' | 'database-url' | 'database-schema', string>>;
 
-/** A setting's value cannot be used: its message names the setting, and never quotes a password. */
+/**
+ * A setting's value cannot be used. Its message is one line that names the setting (DATABASE_PATH,
+ * DATABASE_URL, ...) and never quotes a password: print it as it is, and exit without a stack.
+ */
 export class SettingError extends Error {
   override readonly name = 'SettingError';
 }
@@ -59,7 +66,10 @@ function checkDatabaseUrl(value: string): void {
   }
 }
 
-/** A connection string without its password, fit for a message. */
+/**
+ * A connection string without its password (replaced by ***), fit for a message, a banner or a
+ * log line. Returned as it is when it has no password; *** alone when it is not a URL.
+ */
 export function maskUrlPassword(url: string): string {
   try {
     const parsed = new URL(url);
@@ -73,8 +83,10 @@ export function maskUrlPassword(url: string): string {
 }
 
 /**
- * The database password among the settings, as written and percent-decoded, for masking whatever
- * is printed: a driver's error message may quote the connection string.
+ * The database password among the settings (DATABASE_URL from the flags and from the
+ * environment), as written and percent-decoded, for `maskSecrets`: a driver's error message may
+ * quote the connection string. Values shorter than 4 characters are left out: they would mask
+ * ordinary words.
  */
 export function secretValues(env: NodeJS.ProcessEnv, flags: StorageFlags = {}): string[] {
   const secrets: string[] = [];
@@ -91,7 +103,10 @@ export function secretValues(env: NodeJS.ProcessEnv, flags: StorageFlags = {}): 
   return [...new Set(secrets)].filter((secret) => secret.length >= 4);
 }
 
-/** `text` with every secret (as written, and as JSON would escape it) replaced by ***. */
+/**
+ * `text` with every secret (as written, and as JSON would escape it) replaced by ***: for every
+ * line a command line prints, so a password quoted in an error never reaches the terminal.
+ */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
   let masked = text;
   for (const secret of secrets) {

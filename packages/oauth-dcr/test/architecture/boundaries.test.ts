@@ -115,6 +115,13 @@ describe('import boundaries (DESIGN.md, "Shape of the code")', () => {
       "import { createServer } from 'oauth-dcr-server';",
     ],
     ['the library -> the server, by subpath', 'src/index.ts', "export * from 'oauth-dcr-server/model';"],
+    ['admin -> adapters', 'src/admin/commands.ts', "import { nodeRegistration } from '../adapters/node.js';"],
+    ['admin -> a framework', 'src/admin/storage-checks.ts', "import express from 'express';"],
+    ['admin -> the logger', 'src/admin/commands.ts', "import pino from 'pino';"],
+    ['admin -> the server', 'src/admin/index.ts', "export * from 'oauth-dcr-server';"],
+    ['core -> admin', 'src/core/options.ts', "import { SettingError } from '../admin/settings.js';"],
+    ['protocol -> admin', 'src/protocol/routes.ts', "import { checkStorage } from '../admin/index.js';"],
+    ['the main entry -> admin', 'src/index.ts', "export * from './admin/index.js';"],
     ['the library -> the server, by path', 'src/index.ts', "import { createModel } from '../../server/src/model.js';"],
     [
       'a library test -> the server',
@@ -198,6 +205,18 @@ describe('import boundaries (DESIGN.md, "Shape of the code")', () => {
         text: "import { importPeer } from '../core/peer-dependency.js';",
       },
       { path: `${LIBRARY_ROOT}/src/core/peer-dependency.ts`, text: "import { isBuiltin } from 'node:module';" },
+      {
+        path: `${LIBRARY_ROOT}/src/cli.ts`,
+        text: "import { runAdminCommand } from './admin/commands.js';\nimport { SettingError } from './admin/settings.js';",
+      },
+      {
+        path: `${LIBRARY_ROOT}/src/admin/storage-checks.ts`,
+        text: "import { stat } from 'node:fs/promises';\nconst pg = await import('pg');\nimport type { ClientStore } from '../store/types.js';\nimport { createRegistration } from '../protocol/create-registration.js';",
+      },
+      {
+        path: `${SERVER_ROOT}/src/server.ts`,
+        text: "import { checkStorage, SettingError } from 'oauth-dcr/admin';",
+      },
       {
         path: `${LIBRARY_ROOT}/src/net/safe-fetch.ts`,
         text: "import { lookup } from 'node:dns';\nimport { connectableAddress } from './address-policy.js';",

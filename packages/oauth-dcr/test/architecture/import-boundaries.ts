@@ -4,9 +4,12 @@
  * The library is built in floors, each using only those below it:
  *   adapters -> protocol -> cimd -> metadata -> core -> (store, net)
  * The store is the bottom floor: it imports only store/, Node built-ins and its drivers. The core
- * reaches no socket (node:dns, node:net, node:https), framework or driver. The library never
- * imports the reference server, and the server reaches the library by package name and declared
- * subpath only, so it compiles against the public API.
+ * reaches no socket (node:dns, node:net, node:https), framework or driver. admin/ (the commands
+ * of the `oauth-dcr` command line, and the `oauth-dcr/admin` subpath) stands beside adapters: it
+ * may use every floor but adapters, and no package but Node's and the drivers; of the library's
+ * own files only cli.ts imports it. The library never imports the reference server, and the server
+ * reaches the library by package name and declared subpath only, so it compiles against the
+ * public API.
  *
  * Specifiers are read with TypeScript's own pre-processor: static imports, `import type`,
  * `export ... from` and dynamic `import()`, never text inside comments.
@@ -41,6 +44,7 @@ const SERVER_NAME = 'oauth-dcr-server';
 /** For each floor of the library, the floors it may import besides its own. */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   adapters: ['protocol', 'cimd', 'metadata', 'core', 'store', 'net'],
+  admin: ['protocol', 'cimd', 'metadata', 'core', 'store', 'net'],
   protocol: ['cimd', 'metadata', 'core', 'store', 'net'],
   cimd: ['metadata', 'core', 'store', 'net'],
   metadata: ['core', 'store', 'net'],
@@ -58,8 +62,11 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
  */
 export const IMPORT_GUARD = `${LIBRARY_SRC}core/peer-dependency`;
 
-/** The store's own drivers: the only packages it may import besides Node's. */
+/** The store's own drivers: the only packages it (and admin/) may import besides Node's. */
 const STORE_DRIVERS = new Set(['better-sqlite3', 'pg', 'kysely']);
+
+/** The one entry file that may import admin/: the `oauth-dcr` command line. */
+const ADMIN_ENTRY = `${LIBRARY_SRC}cli`;
 
 /** What the core must never load: sockets and DNS, and any framework or driver. */
 const CORE_FORBIDDEN_MODULES = new Set(['dns', 'net', 'https']);
@@ -112,6 +119,16 @@ function checkLibraryFile(file: SourceFile, specifier: string, report: (rule: st
     return;
   }
   const floor = floorOf(file.path);
+  if (
+    floor === undefined &&
+    file.path.startsWith(LIBRARY_SRC) &&
+    target !== undefined &&
+    floorOf(target) === 'admin' &&
+    file.path.replace(/\.[cm]?[jt]s$/, '') !== ADMIN_ENTRY
+  ) {
+    report('only cli.ts may import admin/ (the library reaches it through the oauth-dcr/admin subpath)');
+    return;
+  }
   if (floor === undefined || !(floor in MAY_IMPORT)) return; // entry files and tests wire floors together
 
   if (file.path.replace(/\.[cm]?[jt]s$/, '') === IMPORT_GUARD && nodeModuleName(specifier) === undefined) {
@@ -144,6 +161,9 @@ function checkLibraryFile(file: SourceFile, specifier: string, report: (rule: st
   }
   if (floor === 'store' && nodeModule === undefined && !STORE_DRIVERS.has(packageName(specifier))) {
     report(`store/ may import only store/, Node built-ins and its drivers (${[...STORE_DRIVERS].join(', ')})`);
+  }
+  if (floor === 'admin' && nodeModule === undefined && !STORE_DRIVERS.has(packageName(specifier))) {
+    report(`admin/ may import no package but Node built-ins and the drivers (${[...STORE_DRIVERS].join(', ')})`);
   }
 }
 

@@ -151,7 +151,9 @@ describe('published package', () => {
         "import { expressRegistration } from 'oauth-dcr/express';",
         "import * as safeFetch from 'oauth-dcr/safe-fetch';",
         "import { oauth2ServerClients } from 'oauth-dcr/oauth2-server';",
+        "import { checkStorage, maskSecrets, SettingError } from 'oauth-dcr/admin';",
         'export const used = [createRegistration, memoryStore, nodeRegistration, expressRegistration, safeFetch, oauth2ServerClients];',
+        'export const admin = [checkStorage, maskSecrets, SettingError];',
         'export type Used = ClientStore;',
       ].join('\n'),
     );
@@ -178,13 +180,14 @@ describe('published package', () => {
     return [...packages].filter((name) => !name.startsWith('node:')).sort();
   }
 
-  it('the main entry and oauth-dcr/memory, /node, /express, /safe-fetch declare with jose alone', () => {
+  it('the main entry and oauth-dcr/memory, /node, /express, /safe-fetch, /admin declare with jose alone', () => {
     const reached = packagesReachedFrom([
       'index',
       'store/memory',
       'adapters/node',
       'adapters/express',
       'net/safe-fetch',
+      'admin/index',
     ]);
     assert.deepEqual(
       reached.filter((name) => name !== 'jose'),
@@ -254,7 +257,8 @@ describe('published package', () => {
           '-e',
           [
             "await import('oauth-dcr'); await import('oauth-dcr/memory'); await import('oauth-dcr/node');",
-            "await import('oauth-dcr/express'); await import('oauth-dcr/safe-fetch'); console.log('ok');",
+            "await import('oauth-dcr/express'); await import('oauth-dcr/safe-fetch'); await import('oauth-dcr/admin');",
+            "console.log('ok');",
           ].join('\n'),
         ],
         dir,
