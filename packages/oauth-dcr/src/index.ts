@@ -1,6 +1,6 @@
 // Public API of the core. Adapters and stores live behind their own subpath exports
 // (oauth-dcr/express, oauth-dcr/node, oauth-dcr/sqlite, oauth-dcr/postgres, ...).
-export { createRegistration, type Registration, type ClientLimits } from './protocol/create-registration.js';
+export { createRegistration, type Registration, type ClientLimits, type ClientLookup } from './protocol/create-registration.js';
 export type { RawRequest } from './core/request.js';
 export type { HttpResult } from './core/response.js';
 export {

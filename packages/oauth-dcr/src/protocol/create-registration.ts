@@ -1,5 +1,5 @@
 import type { RegistrationOptions } from '../core/options.js';
-import type { ClientStore, RegistrationVia } from '../store/types.js';
+import type { ClientRecord, ClientStore, RegistrationVia } from '../store/types.js';
 import { createPolicy } from './policy.js';
 import { initialAccessTokenAdmin, type InitialAccessTokenAdmin } from './initial-access-tokens.js';
 import { registrationServerMetadata, type RegistrationServerMetadata } from './server-metadata.js';
@@ -29,6 +29,17 @@ export interface Registration {
   /** The endpoint's clock in epoch seconds (the `now` option), so hosts judge secret expiry alike. */
   now(): number;
   /**
+   * The client a `client_id` names, wherever it is looked up (authorization, token, revocation,
+   * introspection, consent): a stored client first, then, when Client ID Metadata Documents are
+   * on and the id is an https URL, the document it points to, fetched and validated by the same
+   * policy as a registration. `refused` says why a document could not be used, for an error page.
+   *
+   * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document-01#section-4
+   */
+  lookupClient(clientId: string): Promise<ClientLookup>;
+  /** `lookupClient`, as the client or null: for hosts that only need to know whether it resolves. */
+  resolveClient(clientId: string): Promise<ClientRecord | null>;
+  /**
    * The grants and scopes a client that got in through `registeredVia` may use, as the policy
    * says now (narrowing it later holds clients registered earlier too). Without a tier: the
    * deployment-wide ones. `scopesSupported` undefined means any scope.
@@ -52,6 +63,13 @@ export interface Registration {
   readonly initialAccessTokens: InitialAccessTokenAdmin;
 }
 
+/** How a `client_id` resolved. */
+export type ClientLookup =
+  | { kind: 'found'; client: ClientRecord }
+  | { kind: 'unknown' }
+  /** A Client ID Metadata Document that cannot be used; never cached (CIMD §4.4). */
+  | { kind: 'refused'; error: 'invalid_client' | 'invalid_client_metadata'; description: string };
+
 /** The ceilings a client is held to at the authorization and token endpoints. */
 export interface ClientLimits {
   /** Grant types the client may use, whatever it registered (RFC 7591 §2 `grant_types`). */
@@ -74,6 +92,10 @@ export function createRegistration(options: RegistrationOptions): Registration {
     scopesSupported: policy.scopesSupported,
   };
   const handleRaw = (request: RawRequest) => dispatch(policy, request);
+  const lookupClient = async (clientId: string): Promise<ClientLookup> => {
+    const client = await policy.store.findClient(clientId);
+    return client ? { kind: 'found', client } : { kind: 'unknown' };
+  };
   const handler = async (request: Request): Promise<Response> =>
     toWebResponse(await handleRaw(fromWebRequest(request)));
   return Object.assign(handler, {
@@ -81,6 +103,11 @@ export function createRegistration(options: RegistrationOptions): Registration {
     store: policy.store,
     registrationPath: policy.registrationPath,
     now: policy.now,
+    lookupClient,
+    resolveClient: async (clientId: string) => {
+      const lookup = await lookupClient(clientId);
+      return lookup.kind === 'found' ? lookup.client : null;
+    },
     // The resolved tiers are already merged with the deployment-wide ceilings: no allocation here.
     clientLimits: (registeredVia?: RegistrationVia): ClientLimits =>
       (registeredVia === undefined ? undefined : policy.tiers[registeredVia]) ?? deploymentLimits,
