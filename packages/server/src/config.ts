@@ -36,6 +36,21 @@ export interface ServerConfig {
     accessToken: number;
     refreshToken: number;
   };
+  /**
+   * RFC 8707 resource indicators. `list` undefined: any absolute https URI, or http on loopback, is
+   * accepted and shown on the consent page (DCR_RESOURCES unset). `default` is the audience of a
+   * token asked for without `resource`; none means such a token has no resource audience.
+   */
+  resources: { list?: string[]; default?: string };
+  /** Client ID Metadata Documents (an https client_id); DCR_CIMD=false turns them off. */
+  cimd: { enabled: boolean };
+  /**
+   * DCR_FETCH_ALLOW: hosts, addresses or CIDRs that outbound fetches (documents, JWKS) may reach
+   * despite the private-range block. For local development and tests only: the banner warns.
+   */
+  fetchAllow: string[];
+  /** DCR_INTROSPECTION_CLIENTS: client_ids the operator allows to call RFC 7662 introspection. */
+  introspectionClients: string[];
   logLevel: LogLevel;
   http: {
     /**
@@ -144,6 +159,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     );
   }
 
+  const resourceList = read('DCR_RESOURCES', undefined);
+  const defaultResource = read('DCR_DEFAULT_RESOURCE', undefined);
+  const resources: ServerConfig['resources'] = {
+    ...(resourceList ? { list: parseList(resourceList).map((value) => parseResource('DCR_RESOURCES', value)) } : {}),
+    ...(defaultResource ? { default: parseResource('DCR_DEFAULT_RESOURCE', defaultResource) } : {}),
+  };
+  const fetchAllow = parseList(read('DCR_FETCH_ALLOW', undefined) ?? '');
+  const introspectionClients = parseList(read('DCR_INTROSPECTION_CLIENTS', undefined) ?? '');
+
   const config: ServerConfig = {
     port,
     host,
@@ -166,6 +190,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
       accessToken: parseSeconds('DCR_ACCESS_TOKEN_TTL', read('DCR_ACCESS_TOKEN_TTL', undefined, '3600')!),
       refreshToken: parseSeconds('DCR_REFRESH_TOKEN_TTL', read('DCR_REFRESH_TOKEN_TTL', undefined, '14d')!),
     },
+    resources,
+    cimd: { enabled: parseBoolean('DCR_CIMD', read('DCR_CIMD', undefined, 'true')!) },
+    fetchAllow,
+    introspectionClients,
     logLevel,
     http: { requestTimeoutMs: requestTimeout * 1000, headersTimeoutMs: headersTimeout * 1000 },
   };
@@ -259,6 +287,19 @@ function parseIssuer(value: string | undefined): string | undefined {
   // RFC 8414 §2: the issuer identifier has no query or fragment component.
   if (url.search || url.hash) throw new ConfigError('ISSUER must not have a query or fragment');
   return value.replace(/\/+$/, '');
+}
+
+/** RFC 8707 §2: an absolute URI without a fragment. */
+function parseResource(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name}: a resource must be an absolute URI, got ${JSON.stringify(value)}`);
+  }
+  if (url.hash || value.includes('#'))
+    throw new ConfigError(`${name}: a resource must not have a fragment (RFC 8707 §2)`);
+  return value;
 }
 
 function parseDemoUser(value: string): { username: string; password: string } {
