@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registration } from '../protocol/create-registration.js';
-import { fromIncomingMessage, writeResult } from './node.js';
+import { fromIncomingMessage, writeResult } from './node-io.js';
 import type { RawRequest } from '../core/request.js';
 
 /**

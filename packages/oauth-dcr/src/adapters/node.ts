@@ -1,17 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Registration } from '../protocol/create-registration.js';
-import type { RawRequest } from '../core/request.js';
-import type { HttpResult } from '../core/response.js';
+import { fromIncomingMessage, writeResult, type NodeAdapterOptions } from './node-io.js';
 
-/** How the node:http adapter reads requests. */
-export interface NodeAdapterOptions {
-  /**
-   * Believe `X-Forwarded-Proto` / `X-Forwarded-Host` from a reverse proxy when building absolute
-   * URLs. Only matters when the registration has no `issuer`. Default false.
-   */
-  trustProxy?: boolean;
-}
+export type { NodeAdapterOptions };
 
 /**
  * A node:http request listener that answers everything it is given with the registration endpoint:
@@ -26,39 +17,4 @@ export function nodeRegistration(registration: Registration, options: NodeAdapte
     const result = await registration.handleRaw(fromIncomingMessage(req, options));
     writeResult(res, result);
   };
-}
-
-/**
- * Turns a node:http request into the RawRequest `Registration.handleRaw` takes, streaming the body.
- * `path` overrides `req.url` (Express passes `originalUrl`, before the mount path was stripped).
- */
-export function fromIncomingMessage(
-  req: IncomingMessage,
-  options: NodeAdapterOptions = {},
-  path = req.url ?? '/',
-): RawRequest {
-  const forwarded = (name: string) => (options.trustProxy ? firstValue(req.headers[name]) : undefined);
-  const protocol = forwarded('x-forwarded-proto') ?? ((req.socket as TLSSocket).encrypted ? 'https' : 'http');
-  const host = forwarded('x-forwarded-host') ?? req.headers.host ?? 'localhost';
-  return {
-    method: req.method ?? 'GET',
-    url: `${protocol}://${host}${path}`,
-    path,
-    header: (name) => firstValue(req.headers[name.toLowerCase()]),
-    body: req,
-    remoteAddress: req.socket.remoteAddress,
-  };
-}
-
-/** Writes an HttpResult to a node:http response, with its Content-Length, and ends it. */
-export function writeResult(res: ServerResponse, result: HttpResult): void {
-  // writeHead sends the head at once, so without a Content-Length Node would fall back to chunked
-  // encoding: more bytes and more pieces per write for a body that is already whole.
-  if (result.body !== null) result.headers['Content-Length'] = String(Buffer.byteLength(result.body));
-  res.writeHead(result.status, result.headers);
-  res.end(result.body ?? undefined);
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
