@@ -83,13 +83,14 @@ export function connectableAddress(address: string): { address: string; family: 
 }
 
 /**
- * Builds the allow list from IPs and CIDRs ("127.0.0.1", "::1", "10.0.0.0/8").
+ * Builds the allow list from IPs and CIDRs ("127.0.0.1", "::1", "[::1]", "10.0.0.0/8").
  * A malformed entry is a configuration mistake, so it throws a TypeError at once.
  */
 export function parseAllowList(entries: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of entries) {
-    const [network = '', prefixText, ...rest] = entry.trim().split('/');
+    const [written = '', prefixText, ...rest] = entry.trim().split('/');
+    const network = written.replace(/^\[(.*)\]$/, '$1');
     const family = isIP(network);
     const maxPrefix = family === 4 ? 32 : 128;
     const prefix = prefixText === undefined ? maxPrefix : Number(prefixText);
@@ -99,6 +100,45 @@ export function parseAllowList(entries: readonly string[]): BlockList {
     list.addSubnet(network, prefix, family === 4 ? 'ipv4' : 'ipv6');
   }
   return list;
+}
+
+/**
+ * The development allow list of safe-fetch: addresses and CIDRs, plus host names. A name lets
+ * through whatever that name resolves to, for fetches of that name only: `localhost` allows
+ * https://localhost/... to reach 127.0.0.1 while https://evil.example resolving to 127.0.0.1 is
+ * still refused.
+ */
+export interface FetchAllowList {
+  /** The IP and CIDR entries; undefined when there are none. */
+  addresses: BlockList | undefined;
+  /** The host name entries, lower case, without a trailing dot. */
+  hostnames: ReadonlySet<string>;
+}
+
+/** RFC 1123 §2.1 host names: dot-separated labels of letters, digits and hyphens. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * Splits entries into addresses/CIDRs and host names; an entry that is neither throws a TypeError
+ * naming it (a typo must not silently allow nothing, or the wrong thing).
+ */
+export function parseFetchAllowList(entries: readonly string[]): FetchAllowList {
+  const addresses: string[] = [];
+  const hostnames = new Set<string>();
+  for (const entry of entries) {
+    const trimmed = entry.trim();
+    const network = (trimmed.split('/')[0] ?? '').replace(/^\[(.*)\]$/, '$1');
+    if (isIP(network) !== 0) {
+      addresses.push(trimmed);
+      continue;
+    }
+    const name = trimmed.toLowerCase().replace(/\.$/, '');
+    if (!HOST_NAME.test(name)) {
+      throw new TypeError(`allowAddresses: "${entry}" is not an IP address, CIDR or host name`);
+    }
+    hostnames.add(name);
+  }
+  return { addresses: addresses.length > 0 ? parseAllowList(addresses) : undefined, hostnames };
 }
 
 /** Link-local results can carry a scope ("fe80::1%eth0"); the scope does not change the verdict. */

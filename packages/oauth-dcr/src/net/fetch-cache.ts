@@ -2,11 +2,13 @@
  * A small cache in front of safeFetchJson, for documents that are read on many requests but change
  * rarely (JWKS, sector identifier documents, Client ID Metadata Documents).
  *
- * The server's Cache-Control max-age is honoured, clamped to [minTtlSeconds, maxTtlSeconds]: the
+ * The server's Cache-Control max-age (or Expires) is honoured, clamped to [minTtlSeconds, maxTtlSeconds]: the
  * floor stops a hostile or careless `no-store` from making us refetch on every registration, the
  * ceiling bounds how long a revoked key or document can linger. Failures are not cached.
  * Use one cache per purpose: entries are keyed by URL only.
  */
+import { cacheLifetime, type LifetimeBounds } from './cache-lifetime.js';
+import { createLoadingCache } from './loading-cache.js';
 import { expectJson, safeFetch, type SafeFetchOptions } from './safe-fetch.js';
 
 export interface FetchCacheOptions {
@@ -32,59 +34,37 @@ export interface FetchCache {
 }
 
 export function createFetchCache(options: FetchCacheOptions = {}): FetchCache {
-  const minTtl = options.minTtlSeconds ?? 60;
-  const maxTtl = options.maxTtlSeconds ?? 86400;
-  const defaultTtl = options.ttlSeconds ?? 300;
+  const bounds: LifetimeBounds = {
+    minSeconds: options.minTtlSeconds ?? 60,
+    maxSeconds: options.maxTtlSeconds ?? 86400,
+    defaultSeconds: options.ttlSeconds ?? 300,
+  };
   const maxEntries = options.maxEntries ?? 100;
   const now = options.now ?? Date.now;
-  for (const [name, value] of Object.entries({ minTtl, maxTtl, defaultTtl, maxEntries })) {
+  for (const [name, value] of Object.entries({ ...bounds, maxEntries })) {
     if (!Number.isFinite(value) || value < 0) throw new TypeError(`createFetchCache: ${name} must be a number >= 0`);
   }
-  if (minTtl > maxTtl) throw new TypeError('createFetchCache: minTtlSeconds is above maxTtlSeconds');
-
-  // A Map iterates in insertion order; re-inserting on every hit makes the first key the least recently used.
-  const entries = new Map<string, { value: unknown; expiresAt: number }>();
-  // Concurrent misses for one URL share a single fetch.
-  const pending = new Map<string, Promise<unknown>>();
-
-  async function load(key: string, options: SafeFetchOptions | undefined): Promise<unknown> {
-    const response = await safeFetch(key, options);
-    const value = deepFreeze(expectJson(response));
-    const ttl = Math.min(maxTtl, Math.max(minTtl, maxAge(response.headers.get('cache-control')) ?? defaultTtl));
-    entries.delete(key);
-    entries.set(key, { value, expiresAt: now() + ttl * 1000 });
-    while (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value;
-      if (oldest === undefined) break;
-      entries.delete(oldest);
-    }
-    return value;
-  }
+  if (bounds.minSeconds > bounds.maxSeconds)
+    throw new TypeError('createFetchCache: minTtlSeconds is above maxTtlSeconds');
+  const cache = createLoadingCache<unknown>({ maxEntries, now });
 
   return {
     json(url, fetchOptions) {
       const key = keyOf(url);
-      const hit = entries.get(key);
-      if (hit !== undefined && hit.expiresAt > now()) {
-        entries.delete(key);
-        entries.set(key, hit);
-        return Promise.resolve(hit.value);
-      }
-      let inFlight = pending.get(key);
-      if (inFlight === undefined) {
-        inFlight = load(key, fetchOptions).finally(() => pending.delete(key));
-        pending.set(key, inFlight);
-      }
-      return inFlight;
+      return cache.get(key, async () => {
+        const response = await safeFetch(key, fetchOptions);
+        const value = deepFreeze(expectJson(response));
+        return { value, ttlSeconds: cacheLifetime(response.headers, bounds, now()) };
+      });
     },
     delete(url) {
-      entries.delete(keyOf(url));
+      cache.delete(keyOf(url));
     },
     clear() {
-      entries.clear();
+      cache.clear();
     },
     get size() {
-      return entries.size;
+      return cache.size;
     },
   };
 }
@@ -96,21 +76,6 @@ function keyOf(url: string | URL): string {
   } catch {
     return String(url);
   }
-}
-
-/** max-age from Cache-Control (RFC 9111 §5.2.2.1); no-store / no-cache count as 0, left to the floor. */
-function maxAge(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const directives = header
-    .toLowerCase()
-    .split(',')
-    .map((d) => d.trim());
-  if (directives.includes('no-store') || directives.includes('no-cache')) return 0;
-  for (const directive of directives) {
-    const match = /^max-age\s*=\s*"?(\d+)"?$/.exec(directive);
-    if (match) return Number(match[1]);
-  }
-  return undefined;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -17,7 +17,8 @@ import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { isIP } from 'node:net';
 import { TextDecoder } from 'node:util';
-import { connectableAddress, isBlockedAddress, parseAllowList } from './address-policy.js';
+import { acceptHeader, isAccepted, mediaType, parseAcceptList } from './media-type.js';
+import { connectableAddress, isBlockedAddress, parseFetchAllowList } from './address-policy.js';
 
 /**
  * Why safeFetch refused: a bad URL, a non-https `scheme`, `credentials` in the URL, a `dns`
@@ -73,7 +74,12 @@ export type LookupAllFunction = (
 
 /** Limits of one safeFetch call; the TEST ONLY ones loosen its protections and belong in tests alone. */
 export interface SafeFetchOptions {
-  /** Media types the response may have (parameters such as charset are ignored). Default `['application/json']`. */
+  /**
+   * Media types the response may have (parameters such as charset are ignored), also sent as
+   * `Accept`. A structured-syntax suffix pattern such as `application/*+json` (RFC 6838 §4.2.8)
+   * accepts every type with that suffix; it is not sent, being no valid Accept range.
+   * Default `['application/json']`.
+   */
   accept?: readonly string[];
   /** Body cap in bytes. Default 100 KiB. */
   maxBytes?: number;
@@ -81,7 +87,11 @@ export interface SafeFetchOptions {
   timeoutMs?: number;
   /** Redirects followed (301, 302, 303, 307, 308). Default 3; one more is an error. */
   maxRedirects?: number;
-  /** TEST ONLY: IPs or CIDRs reachable despite the block list, e.g. `['127.0.0.1']`. */
+  /**
+   * DEVELOPMENT AND TESTS ONLY: what may be reached despite the block list. IPs or CIDRs
+   * (`'127.0.0.1'`, `'::1'`, `'10.0.0.0/8'`), or host names (`'localhost'`): a name allows whatever
+   * it resolves to, for URLs naming that host only. Never set it in production.
+   */
   allowAddresses?: readonly string[];
   /** TEST ONLY: CA certificate(s) to trust instead of the system roots. */
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
@@ -171,10 +181,7 @@ export function expectJson(response: SafeFetchResponse): unknown {
 }
 
 function resolveOptions(options: SafeFetchOptions) {
-  const accept = (options.accept ?? DEFAULTS.accept).map((type) => type.trim().toLowerCase());
-  if (accept.length === 0 || accept.some((type) => !/^[!#$%&'*+.^_`|~\w-]+\/[!#$%&'*+.^_`|~\w-]+$/.test(type))) {
-    throw new TypeError('safeFetch: accept must list media types such as "application/json"');
-  }
+  const accept = parseAcceptList(options.accept ?? DEFAULTS.accept);
   const maxBytes = options.maxBytes ?? DEFAULTS.maxBytes;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const maxRedirects = options.maxRedirects ?? DEFAULTS.maxRedirects;
@@ -190,7 +197,7 @@ function resolveOptions(options: SafeFetchOptions) {
     maxBytes,
     timeoutMs,
     maxRedirects,
-    allowed: options.allowAddresses?.length ? parseAllowList(options.allowAddresses) : undefined,
+    allowed: parseFetchAllowList(options.allowAddresses ?? []),
     ca: options.ca as string | Buffer | Array<string | Buffer> | undefined,
     lookup: options.lookup ?? (dnsLookup satisfies LookupAllFunction),
   };
@@ -237,7 +244,9 @@ async function resolveChecked(target: URL, settings: Settings, signal: AbortSign
   const family = isIP(host);
   const resolved = family !== 0 ? [{ address: host, family }] : await resolveHost(host, target, settings, signal);
   if (resolved.length === 0) throw new SafeFetchError('dns', redact(target), 'the host has no addresses');
-  if (resolved.some(({ address }) => isBlockedAddress(address, settings.allowed))) {
+  // A host name on the development allow list lets through whatever it resolves to.
+  const nameAllowed = settings.allowed.hostnames.has(host.toLowerCase());
+  if (!nameAllowed && resolved.some(({ address }) => isBlockedAddress(address, settings.allowed.addresses))) {
     // The address itself stays out of the message: it would tell a registrant about internal DNS.
     throw new SafeFetchError('blocked_address', redact(target), 'the host resolves to a non-public address');
   }
@@ -284,7 +293,7 @@ function send(
         hostname: bareHost(target),
         port: target.port === '' ? 443 : Number(target.port),
         path: `${target.pathname}${target.search}`,
-        headers: { accept: settings.accept.join(', '), 'user-agent': USER_AGENT, 'accept-encoding': 'identity' },
+        headers: { accept: acceptHeader(settings.accept), 'user-agent': USER_AGENT, 'accept-encoding': 'identity' },
         lookup: pinnedLookup(addresses),
         // No pooling: a kept-alive socket would outlive the check that let it connect.
         agent: false,
@@ -325,7 +334,7 @@ async function readResponse(target: URL, response: IncomingMessage, settings: Se
   const contentType = mediaType(response.headers['content-type']);
   // Error statuses come back to the caller whatever their type; a success must be what was asked for.
   if (status >= 200 && status < 300) {
-    if (contentType === undefined || !settings.accept.includes(contentType)) {
+    if (contentType === undefined || !isAccepted(contentType, settings.accept)) {
       const message = `expected ${settings.accept.join(' or ')}, got ${contentType ?? 'no content type'}`;
       throw new SafeFetchError('content_type', url, message);
     }
@@ -368,12 +377,6 @@ function readBody(response: IncomingMessage, maxBytes: number, url: string): Pro
       if (!response.complete) reject(new Error('connection closed before the body was complete'));
     });
   });
-}
-
-/** The media type of a Content-Type header: `Application/JSON; charset=utf-8` -> `application/json`. */
-function mediaType(header: string | undefined): string | undefined {
-  const essence = header?.split(';', 1)[0]?.trim().toLowerCase();
-  return essence === '' ? undefined : essence;
 }
 
 // `fatal` turns invalid UTF-8 into an error instead of U+FFFD; a leading BOM is skipped.

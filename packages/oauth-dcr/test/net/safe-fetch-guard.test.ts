@@ -190,6 +190,12 @@ describe('safeFetch options', () => {
     await assert.rejects(safeFetch(url, { maxBytes: -1 }), TypeError);
     await assert.rejects(safeFetch(url, { timeoutMs: 0 }), TypeError);
     await assert.rejects(safeFetch(url, { maxRedirects: 1.5 }), TypeError);
-    await assert.rejects(safeFetch(url, { allowAddresses: ['localhost'] }), TypeError);
+    await assert.rejects(safeFetch(url, { allowAddresses: ['local host'] }), TypeError);
+    await assert.rejects(
+      safeFetch(url, { accept: ['application/*+json'] }),
+      TypeError,
+      'a pattern alone sends no Accept',
+    );
+    await assert.rejects(safeFetch(url, { accept: ['application/*'] }), TypeError);
   });
 });

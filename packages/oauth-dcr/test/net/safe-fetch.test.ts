@@ -400,10 +400,53 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
       await assertFails(safeFetch(`${base}/gzip`, options), 'content_type');
     });
 
+    it('a suffix pattern accepts every type with that suffix, and is not sent as Accept', async () => {
+      const accept = ['application/cimd+json', 'application/json', 'application/*+json'];
+      const response = await safeFetch(`${base}/jwks`, { ...options, accept });
+      assert.equal(response.contentType, 'application/jwk-set+json');
+      const echoed = (await safeFetchJson(`${base}/headers`, { ...options, accept })) as {
+        headers: Record<string, string>;
+      };
+      assert.equal(echoed.headers.accept, 'application/cimd+json, application/json');
+      // `application/jsonp` and `text/html` match neither the list nor the pattern.
+      await assertFails(safeFetch(`${base}/json-lookalike`, { ...options, accept }), 'content_type');
+      await assertFails(safeFetch(`${base}/html`, { ...options, accept }), 'content_type');
+    });
+
     it('leaves error responses to the caller, whatever their type', async () => {
       const response = await safeFetch(`${base}/not-found-html`, options);
       assert.equal(response.status, 404);
       assert.equal(response.contentType, 'text/html');
+    });
+  });
+
+  describe('a host name on the allow list', () => {
+    const named = (allowAddresses: string[]): SafeFetchOptions => ({
+      allowAddresses,
+      ca: (certificate as TestCertificate).cert,
+      lookup: countingLookup(),
+    });
+
+    it('lets that name reach what it resolves to', async () => {
+      const response = await safeFetch(`${base}/jwks`, {
+        ...named(['Issuer.Test']),
+        accept: ['application/jwk-set+json'],
+      });
+      assert.equal(response.status, 200);
+    });
+
+    it('does not let another name resolving to the same address through', async () => {
+      await assertFails(safeFetch(`https://other.test:${server.port}/jwks`, named(['issuer.test'])), 'blocked_address');
+    });
+
+    it('does not let the address literal through', async () => {
+      await assertFails(safeFetch(`https://127.0.0.1:${server.port}/jwks`, named(['issuer.test'])), 'blocked_address');
+    });
+
+    it('refuses an entry that is neither an address, a CIDR nor a host name', async () => {
+      for (const entry of ['not a host', 'a..b', '-a.example', 'http://localhost', '']) {
+        await assert.rejects(safeFetch(`${base}/jwks`, named([entry])), TypeError, entry);
+      }
     });
   });
 
