@@ -5,6 +5,26 @@ export interface ClientView {
   id: string;
   name?: string;
   registeredVia: RegistrationVia;
+  /**
+   * Every redirect URI the client registered or its metadata document lists: the consent page
+   * warns when all of them are on this device (MCP security considerations, CIMD §6.4).
+   */
+  redirectUris?: readonly string[];
+}
+
+/** The view of a client as the library's oauth2-server adapter hands it over. */
+export function clientViewOf(client: {
+  id: string;
+  name?: string;
+  registeredVia: RegistrationVia;
+  redirectUris?: readonly string[];
+}): ClientView {
+  return {
+    id: client.id,
+    registeredVia: client.registeredVia,
+    ...(client.name ? { name: client.name } : {}),
+    ...(client.redirectUris ? { redirectUris: [...client.redirectUris] } : {}),
+  };
 }
 
 export interface TrustTier {
@@ -41,12 +61,14 @@ export function describeTrustTier(via: RegistrationVia): TrustTier {
         verified: true,
         explanation: "A trusted publisher signed this application's details.",
       };
+    // CIMD §6.4: a document proves which website publishes it, not who runs that website or
+    // whether the name in it is true; so "identified", never "verified".
     case 'metadata_document':
       return {
-        label: 'Identified by its web address',
+        label: 'Identified by its website',
         verified: false,
         explanation:
-          'This application is identified by a metadata document on its own website; its name is not checked.',
+          'This application describes itself in a document on its website. That shows where it is published, not who runs it; its name is not checked.',
       };
     case 'admin':
       return {
@@ -56,6 +78,9 @@ export function describeTrustTier(via: RegistrationVia): TrustTier {
       };
   }
 }
+
+/** RFC 8252 §7.3 loopback hosts (as WHATWG URL writes them): only a program on this device listens there. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /** Where the browser goes after the decision, said so that a user can judge it (RFC 6819 §4.4.1.4). */
 export function describeRedirectTarget(redirectUri: string): string {
@@ -67,12 +92,27 @@ export function describeRedirectTarget(redirectUri: string): string {
   }
   if (url.protocol === 'https:') return url.host;
   if (url.protocol === 'http:') {
-    if (['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)) return `an app on this device (${url.host})`;
+    if (LOOPBACK_HOSTS.has(url.hostname)) return `an app on this device (${url.host})`;
     return `${url.host} (not encrypted)`;
   }
   return `the app that opens ${url.protocol} links`;
 }
 
-export function displayName(client: ClientView): string {
-  return client.name && client.name.trim().length > 0 ? client.name : 'An unnamed application';
+/**
+ * Whether every redirect URI goes back to this device. Anyone can publish a document naming
+ * localhost redirects, and any program on the device can listen there, so such a client can be
+ * impersonated by local software: MCP asks authorization servers to warn.
+ */
+export function redirectsOnlyToThisDevice(redirectUris: readonly string[]): boolean {
+  return (
+    redirectUris.length > 0 &&
+    redirectUris.every((uri) => {
+      try {
+        const url = new URL(uri);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_HOSTS.has(url.hostname);
+      } catch {
+        return false;
+      }
+    })
+  );
 }

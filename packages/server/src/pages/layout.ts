@@ -13,14 +13,15 @@ main { width: 100%; max-width: 440px; margin: 8vh 16px 32px; }
   box-shadow: 0 1px 2px rgba(16,24,40,.05), 0 8px 24px rgba(16,24,40,.06); }
 .brand { font-size: 13px; font-weight: 600; letter-spacing: .04em; text-transform: uppercase; color: var(--muted); margin: 0 0 16px; }
 h1 { font-size: 22px; line-height: 1.3; margin: 0 0 8px; }
-p { margin: 0 0 12px; }
+p { margin: 0 0 12px; overflow-wrap: anywhere; }
 .muted { color: var(--muted); font-size: 14px; }
 .app { font-weight: 650; word-break: break-word; }
 .badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 2px 8px; border-radius: 999px; vertical-align: 2px; }
 .badge.unverified { background: var(--warn-bg); color: var(--warn-ink); border: 1px solid var(--warn-line); }
 .badge.verified { background: var(--ok-bg); color: var(--ok-ink); }
+.website { font-weight: 600; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 14px; overflow-wrap: anywhere; }
 .notice { background: var(--warn-bg); border: 1px solid var(--warn-line); color: var(--warn-ink); border-radius: 8px;
-  padding: 10px 12px; font-size: 14px; margin: 12px 0 16px; }
+  padding: 10px 12px; font-size: 14px; margin: 12px 0 16px; overflow-wrap: anywhere; }
 .error { color: var(--bad); font-size: 14px; margin: 0 0 12px; }
 dl { margin: 16px 0; padding: 0; border-top: 1px solid var(--line); }
 dl div { display: flex; gap: 12px; padding: 10px 0; border-bottom: 1px solid var(--line); }

@@ -1,6 +1,7 @@
 import { html } from './html.js';
 import { layout } from './layout.js';
-import { describeTrustTier, displayName, type ClientView } from './client-view.js';
+import { describeTrustTier, type ClientView } from './client-view.js';
+import { identifyClient } from './client-identity.js';
 
 export interface LoginPage {
   /** Path prefix of the server as the browser sees it ('' unless the issuer has a path). */
@@ -19,12 +20,15 @@ export interface LoginPage {
 
 export function renderLoginPage(page: LoginPage): string {
   const tier = describeTrustTier(page.client.registeredVia);
+  const identity = identifyClient(page.client);
   return layout(
     'Sign in',
     html`
 <h1>Sign in</h1>
-<p class="muted">to continue to <span class="app">${displayName(page.client)}</span>
-  <span class="badge ${tier.verified ? 'verified' : 'unverified'}">${tier.label}</span></p>
+<p class="muted">to continue to <span class="app">${identity.name}</span>
+  <span class="badge ${tier.verified ? 'verified' : 'unverified'}">${tier.label}</span>${
+    identity.website ? html` <span class="website">${identity.website}</span>` : ''
+  }</p>
 ${page.error ? html`<p class="error" role="alert">${page.error}</p>` : ''}
 <form method="post" action="${page.basePath}/authorize/login">
   <input type="hidden" name="csrf_token" value="${page.csrfToken}">
