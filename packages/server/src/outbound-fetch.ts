@@ -5,25 +5,24 @@
  * Every fetch goes through the library's safe-fetch, which refuses private, loopback and
  * link-local addresses (SSRF). DCR_FETCH_ALLOW lifts that block for the hosts, addresses or CIDRs
  * it lists, so that a document served from https://localhost can be used in development and tests.
- * It is off by default, and the start banner warns while it is set (fetchWarnings).
+ * It is off by default, and the start banner warns while it is set (fetchWarnings). Extra CAs are
+ * trusted through Node's own NODE_EXTRA_CA_CERTS: safe-fetch keeps the default trust store, so
+ * nothing here touches certificates.
  */
 import { isIP } from 'node:net';
 import type { RegistrationOptions } from 'oauth-dcr';
-import type { ServerConfig } from './config.js';
+import { ConfigError, type ServerConfig } from './config.js';
 
 /** The registration options this module decides; spread them into createRegistration. */
 export type RegistrationFetchOptions = Pick<RegistrationOptions, 'outboundFetch'>;
 
 /**
- * RFC 6761 §6.3: `localhost` names the loopback interface. Until the library's allow list takes
- * host names, the name is allowed through the addresses it always means.
+ * Options for createRegistration. Throws a ConfigError naming DCR_FETCH_ALLOW for an entry that
+ * is neither an IP address, a CIDR nor a host name, so a typo stops the server at start instead
+ * of failing every fetch later.
  */
-const LOCALHOST_ADDRESSES = ['127.0.0.0/8', '::1'];
-
 export function registrationFetchOptions(config: ServerConfig): RegistrationFetchOptions {
-  const allowAddresses = fetchAllowAddresses(config.fetchAllow);
-  // Without DCR_FETCH_ALLOW nothing is loosened, and Node's NODE_EXTRA_CA_CERTS stays the only way
-  // to trust another CA (safe-fetch keeps the default trust store unless told otherwise).
+  const allowAddresses = config.fetchAllow.map(fetchAllowEntry);
   return allowAddresses.length > 0 ? { outboundFetch: { allowAddresses } } : {};
 }
 
@@ -35,13 +34,23 @@ export function fetchWarnings(config: ServerConfig): string[] {
   ];
 }
 
-function fetchAllowAddresses(entries: readonly string[]): string[] {
-  const addresses: string[] = [];
-  for (const entry of entries) {
-    const [network = ''] = entry.split('/');
-    const bare = network.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(bare) !== 0) addresses.push(entry.startsWith('[') ? entry.replace(/^\[(.*)\]/, '$1') : entry);
-    else if (bare.toLowerCase() === 'localhost') addresses.push(...LOCALHOST_ADDRESSES);
+/** Letters, digits and hyphens in dot-separated labels (RFC 1123 §2.1), optionally fully qualified. */
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** One DCR_FETCH_ALLOW entry as safe-fetch's allow list takes it: `[::1]` is written `::1` there. */
+function fetchAllowEntry(entry: string): string {
+  const [network = '', prefix, ...rest] = entry.split('/');
+  const address = network.replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(address);
+  if (family !== 0) {
+    const maxPrefix = family === 4 ? 32 : 128;
+    const bits = prefix === undefined ? maxPrefix : Number(prefix);
+    if (rest.length === 0 && (prefix === undefined || /^\d+$/.test(prefix)) && bits >= 0 && bits <= maxPrefix) {
+      return prefix === undefined ? address : `${address}/${bits}`;
+    }
+  } else if (prefix === undefined && HOST_NAME.test(entry)) {
+    return entry.toLowerCase();
   }
-  return [...new Set(addresses)];
+  throw new ConfigError(`DCR_FETCH_ALLOW: "${entry}" is not an IP address, CIDR or host name`);
 }
