@@ -38,6 +38,17 @@ export interface GrantSelection {
   responseTypes: string[];
 }
 
+/** How strictly requested values the deployment does not support are treated. */
+export interface GrantSelectionMode {
+  /**
+   * Drop every unsupported grant and response type, refusing only when none is left. For Client
+   * ID Metadata Documents, which get no response showing what was kept (open CIMD draft issue
+   * #71, as node-oidc-provider does). Otherwise a grant RFC 7591 names but the deployment does
+   * not enable is refused with the seed's message.
+   */
+  dropUnsupported?: boolean;
+}
+
 /**
  * Resolves grant_types and response_types together: applies RFC 7591 §2 defaults, enforces the
  * deployment's allowed grants, drops unsupported extension grants, and checks the §2.1
@@ -47,6 +58,7 @@ export function resolveGrantAndResponseTypes(
   requestedGrants: string[] | undefined,
   requestedResponseTypes: string[] | undefined,
   allowed: ReadonlySet<string>,
+  mode: GrantSelectionMode = {},
 ): GrantSelection {
   // RFC 7591 §2: grant_types defaults to ["authorization_code"]; when only response_types is
   // given, the grants it implies are the natural default.
@@ -59,10 +71,10 @@ export function resolveGrantAndResponseTypes(
   const kept: string[] = [];
   for (const grant of grants) {
     if (allowed.has(grant)) kept.push(grant);
-    else if (KNOWN_GRANTS.has(grant)) {
+    else if (KNOWN_GRANTS.has(grant) && !mode.dropUnsupported) {
       throw invalidMetadata(`Grant type '${grant}' is not allowed for dynamic registration`);
     }
-    // else: an extension grant this server does not support; dropped.
+    // else: an extension grant this server does not support (or any, in a document); dropped.
   }
   if (kept.length === 0) {
     throw invalidMetadata(
@@ -71,9 +83,22 @@ export function resolveGrantAndResponseTypes(
   }
   grants = kept;
 
-  for (const type of requestedResponseTypes ?? []) {
-    const parts = type.split(' ');
-    if (parts.some((p) => !RESPONSE_TYPE_PARTS.has(p)) || new Set(parts).size !== parts.length) {
+  let requestedTypes = requestedResponseTypes;
+  if (mode.dropUnsupported && requestedTypes !== undefined) {
+    // A response type is supported when it is well formed and every grant it needs was kept.
+    const supported = requestedTypes.filter(
+      (type) => isWellFormedResponseType(type) && grantsForResponseType(type).every((g) => kept.includes(g)),
+    );
+    if (supported.length === 0 && requestedTypes.length > 0) {
+      throw invalidMetadata(
+        `None of the requested response types is supported (requested: ${requestedTypes.join(', ')})`,
+      );
+    }
+    requestedTypes = supported;
+  }
+
+  for (const type of requestedTypes ?? []) {
+    if (!isWellFormedResponseType(type)) {
       throw invalidMetadata(`response_types: '${type}' is not a supported response type`);
     }
   }
@@ -81,7 +106,7 @@ export function resolveGrantAndResponseTypes(
   // RFC 7591 §2: response_types defaults to ["code"]; a client without the authorization_code
   // grant (e.g. client_credentials only) uses no authorization endpoint, so it gets none.
   const responseTypes =
-    requestedResponseTypes ??
+    requestedTypes ??
     (grants.includes(GRANT.authorizationCode) ? ['code'] : grants.includes(GRANT.implicit) ? ['token'] : []);
 
   // RFC 7591 §2.1 table, both ways: every response type needs its grant ...
@@ -132,6 +157,12 @@ export function checkGrantsForAuthMethod(grants: readonly string[], authMethod: 
 /** Grants that send the user agent to a redirect URI, so redirect_uris is required. */
 export function usesRedirects(grants: readonly string[]): boolean {
   return grants.includes(GRANT.authorizationCode) || grants.includes(GRANT.implicit);
+}
+
+/** Known parts (`code`, `token`, `id_token`, `none`), each at most once. */
+function isWellFormedResponseType(type: string): boolean {
+  const parts = type.split(' ');
+  return parts.every((p) => RESPONSE_TYPE_PARTS.has(p)) && new Set(parts).size === parts.length;
 }
 
 function unique(values: string[]): string[] {

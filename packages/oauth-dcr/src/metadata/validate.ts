@@ -1,8 +1,8 @@
-import { createPublicKey, type JsonWebKeyInput } from 'node:crypto';
 import { invalidMetadata, invalidRedirectUri } from '../core/errors.js';
 import { SafeFetchError } from '../net/safe-fetch.js';
 import type { ResolvedOptions, Tier } from '../core/options.js';
-import type { ClientJwkSet, ClientMetadata } from '../core/client-metadata.js';
+import type { ClientMetadata } from '../core/client-metadata.js';
+import { checkJwkSet, checkKeySource, checkSigningAlgorithm } from './client-keys.js';
 import { CLIENT_FIELDS, SERVER_ASSIGNED_FIELDS, type FieldRule } from './fields.js';
 import { checkGrantsForAuthMethod, resolveGrantAndResponseTypes, usesRedirects, GRANT } from './grant-types.js';
 import { classifyRedirectUri, isNativeRedirectKind, type RedirectUriKind } from './redirect-uris.js';
@@ -20,6 +20,14 @@ export interface MetadataRules
 }
 
 /**
+ * Where the metadata comes from. A `registration` (RFC 7591, RFC 7592) gets an answer that shows
+ * what was registered. A `metadata_document` (a Client ID Metadata Document) gets none, so
+ * unsupported grant and response types are dropped rather than refused, and every URI the user
+ * may be sent to must be https (draft-ietf-oauth-client-id-metadata-document-01 §4.1).
+ */
+export type MetadataSource = 'registration' | 'metadata_document';
+
+/**
  * The fixed validation pipeline. Each step is a small function over the metadata so far; the
  * order matters only where a later rule reads an earlier result (redirects need grant types).
  */
@@ -27,24 +35,27 @@ export async function validateClientMetadata(
   input: Record<string, unknown>,
   policy: MetadataRules,
   tier: Tier,
+  source: MetadataSource = 'registration',
 ): Promise<ClientMetadata> {
-  const known = checkFieldTypes(input);
+  const document = source === 'metadata_document';
+  const known = checkFieldTypes(input, { httpsOnly: document });
   const out: ClientMetadata = Object.create(null);
 
   const { grantTypes, responseTypes } = resolveGrantAndResponseTypes(
     known.grant_types,
     known.response_types,
     tier.allowedGrantTypes,
+    { dropUnsupported: document },
   );
 
   const redirectKinds = checkRedirectUris(known, grantTypes, policy);
   const applicationType = resolveApplicationType(known, redirectKinds, grantTypes);
   const authMethod = resolveAuthMethod(known, policy);
   checkGrantsForAuthMethod(grantTypes, authMethod);
-  checkKeys(known, authMethod);
+  checkKeySource(known, authMethod);
   if (known.jwks !== undefined) checkJwkSet(known.jwks);
   checkPostLogoutRedirectUris(known, policy);
-  checkSigningAlgorithms(known);
+  checkSigningAlgorithm(known);
   await checkSectorIdentifier(known, policy);
 
   // Echo order: the fields that shape the client first, then everything else as sent.
@@ -89,8 +100,9 @@ const JWS_ALGS = new Set([
 /**
  * The fields this server understands, each checked by its row's kind. The result is a
  * ClientMetadata because the table is (fields.ts checks each row's kind against the interface).
+ * `httpsOnly` holds the web-page URLs (client_uri, logo_uri, policy_uri, tos_uri) to https too.
  */
-export function checkFieldTypes(input: Record<string, unknown>): ClientMetadata {
+export function checkFieldTypes(input: Record<string, unknown>, options: { httpsOnly?: boolean } = {}): ClientMetadata {
   const known: ClientMetadata = Object.create(null);
   for (const [key, value] of Object.entries(input)) {
     if (SERVER_ASSIGNED_FIELDS.has(key)) continue;
@@ -106,17 +118,18 @@ export function checkFieldTypes(input: Record<string, unknown>): ClientMetadata 
     }
     // JSON null means "not provided" for an optional member.
     if (value === null) continue;
-    known[key] = checkValue(key, value, rule);
+    known[key] = checkValue(key, value, rule, options.httpsOnly === true);
   }
   return known;
 }
 
-function checkValue(field: string, value: unknown, rule: FieldRule): unknown {
+function checkValue(field: string, value: unknown, rule: FieldRule, httpsOnly: boolean): unknown {
   switch (rule.kind) {
     case 'string':
       return checkString(field, value, rule);
     case 'url':
-      return checkUrl(field, checkString(field, value, rule), ['http:', 'https:']);
+      // Pending CIMD draft PR #50: a document's URIs are all https.
+      return checkUrl(field, checkString(field, value, rule), httpsOnly ? ['https:'] : ['http:', 'https:']);
     case 'https-url':
       return checkUrl(field, checkString(field, value, rule), ['https:']);
     case 'string-array':
@@ -287,13 +300,6 @@ function hostOf(uri: string): string {
   }
 }
 
-/** OIDC DCR §2: `none` is never acceptable for authenticating to the token endpoint. */
-function checkSigningAlgorithms(known: ClientMetadata): void {
-  if (known.token_endpoint_auth_signing_alg === 'none') {
-    throw invalidMetadata("token_endpoint_auth_signing_alg must not be 'none' (OIDC DCR §2)");
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Step 3: client authentication and keys.
 
@@ -306,45 +312,6 @@ function resolveAuthMethod(known: ClientMetadata, policy: MetadataRules): string
     );
   }
   return method;
-}
-
-function checkKeys(known: ClientMetadata, authMethod: string): void {
-  // RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present in the same request".
-  if (known.jwks !== undefined && known.jwks_uri !== undefined) {
-    throw invalidMetadata('jwks and jwks_uri must not both be present (RFC 7591 §2)');
-  }
-  if (authMethod === 'private_key_jwt' && known.jwks === undefined && known.jwks_uri === undefined) {
-    throw invalidMetadata('token_endpoint_auth_method private_key_jwt requires jwks or jwks_uri');
-  }
-}
-
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const MAX_JWKS_KEYS = 16;
-
-/**
- * RFC 7517: each key must be a well-formed public JWK. Node's key parser proves it without
- * needing an `alg`, which most published key sets omit.
- */
-function checkJwkSet(jwks: ClientJwkSet): void {
-  // Step 1 checked that `keys` is an array; each member is checked here.
-  const keys: readonly unknown[] = jwks.keys;
-  if (keys.length === 0) throw invalidMetadata('jwks must contain at least one key');
-  if (keys.length > MAX_JWKS_KEYS) throw invalidMetadata(`jwks must contain at most ${MAX_JWKS_KEYS} keys`);
-  for (const [i, key] of keys.entries()) {
-    if (typeof key !== 'object' || key === null || Array.isArray(key)) {
-      throw invalidMetadata(`jwks.keys[${i}] must be a JWK object`);
-    }
-    const jwk = key as Record<string, unknown>;
-    if (typeof jwk.kty !== 'string') throw invalidMetadata(`jwks.keys[${i}] must have a "kty" member (RFC 7517 §4.1)`);
-    if (jwk.kty === 'oct' || PRIVATE_JWK_MEMBERS.some((m) => m in jwk)) {
-      throw invalidMetadata(`jwks.keys[${i}] must be a public key; private or symmetric key material is not accepted`);
-    }
-    try {
-      createPublicKey({ key: jwk, format: 'jwk' } as JsonWebKeyInput);
-    } catch (error) {
-      throw invalidMetadata(`jwks.keys[${i}] is not a valid JWK: ${(error as Error).message}`);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
