@@ -21,7 +21,7 @@ export async function freePort() {
 }
 
 /**
- * Starts `node <args>` with `env` added (pinned to CPU `cpu` when given), logs to `<logDir>/<name>.log`, and waits until any HTTP
+ * Starts `node <args>` (`args` may be a function of the chosen port) with `env` added (pinned to CPU `cpu` when given), logs to `<logDir>/<name>.log`, and waits until any HTTP
  * answer comes back from `readyPath`. Throws (after killing the child) if it exits or takes too long.
  */
 export async function startServer({
@@ -38,8 +38,9 @@ export async function startServer({
   const logFile = join(logDir, `${name}.log`);
   const log = openSync(logFile, 'a');
   // taskset execs node, so the child's pid is the server's.
+  const nodeArgs = typeof args === 'function' ? args(port) : args;
   const [command, argv] =
-    cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
+    cpu === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]];
   const child = spawn(command, argv, {
     cwd,
     env: { ...inheritedEnv(), NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' },
