@@ -1,6 +1,11 @@
 // Public API of the core. Adapters and stores live behind their own subpath exports
 // (oauth-dcr/express, oauth-dcr/node, oauth-dcr/sqlite, oauth-dcr/postgres, ...).
-export { createRegistration, type Registration, type ClientLimits, type ClientLookup } from './protocol/create-registration.js';
+export {
+  createRegistration,
+  type Registration,
+  type ClientLimits,
+  type ClientLookup,
+} from './protocol/create-registration.js';
 export type { RawRequest } from './core/request.js';
 export type { HttpResult } from './core/response.js';
 export {
@@ -29,3 +34,8 @@ export type * from './store/types.js';
 export type { ClientMetadata, KnownClientMetadata, ClientJwkSet } from './core/client-metadata.js';
 export { ClientExistsError, StoreClosedError } from './store/errors.js';
 export { isStorableText, checkStorableText } from './store/text.js';
+// private_key_jwt client authentication (RFC 7523).
+export { JWT_BEARER_CLIENT_ASSERTION_TYPE } from './protocol/client-auth.js';
+export { CLIENT_ASSERTION_SIGNING_ALGS, type ClientAssertionVerification } from './protocol/client-assertion.js';
+export { createMemoryReplayGuard, type MemoryReplayGuardOptions } from './protocol/client-assertion-replay.js';
+export type { ClientAssertionOptions, ClientAssertionReplayGuard } from './core/options.js';

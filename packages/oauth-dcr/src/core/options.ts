@@ -2,6 +2,11 @@ import type { JSONWebKeySet } from 'jose';
 import type { ClientStore, ClientRecord, AuditEvent, RegistrationVia } from '../store/types.js';
 import type { ClientMetadata } from './client-metadata.js';
 import type { SafeFetchOptions } from '../net/safe-fetch.js';
+import {
+  resolveDocumentOptions,
+  type ClientIdMetadataDocumentOptions,
+  type ResolvedDocumentOptions,
+} from './document-options.js';
 
 /*
  * The deployment's options, checked once and resolved to plain data. Nothing here builds a
@@ -136,6 +141,41 @@ export interface RegistrationOptions {
   outboundFetch?: SafeFetchOptions;
   /** Clock in epoch seconds; for tests. */
   now?: () => number;
+  /**
+   * How `private_key_jwt` client assertions (RFC 7523 §2.2) are verified at the token endpoint;
+   * used once `tokenEndpointAuthMethods` enables private_key_jwt.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+   */
+  clientAssertions?: ClientAssertionOptions;
+}
+
+/**
+ * Verification of `private_key_jwt` client assertions (RFC 7523 §3).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ */
+export interface ClientAssertionOptions {
+  /**
+   * Remembers used `jti` values until the assertion expires. Default: in this process's memory,
+   * which is right for one instance only: several instances must share one guard (a database).
+   */
+  replayGuard?: ClientAssertionReplayGuard;
+  /** Longest lifetime (`exp` - `iat`) an assertion may have, in seconds. Default 300. */
+  maxLifetimeSeconds?: number;
+  /** The one `aud` value accepted. Default: the `issuer` option (RFC 10070 §4). */
+  audience?: string;
+}
+
+/**
+ * Single use of client assertions (RFC 7523 §3 item 7): `useOnce` answers true the first time it
+ * sees `key`, false while it remembers it; `expiresAt` (epoch seconds) is when it may forget.
+ * Shared by every instance of a deployment, or a replay goes to the next instance.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ */
+export interface ClientAssertionReplayGuard {
+  useOnce(key: string, expiresAt: number): Promise<boolean>;
 }
 
 /**
@@ -232,6 +272,8 @@ export interface ResolvedOptions {
   softwareStatements: SoftwareStatementOptions;
   /** Options for every fetch made on a client's behalf. */
   outboundFetch: SafeFetchOptions;
+  /** Client ID Metadata Documents, checked; protocol/policy.ts builds the resolver from them. */
+  clientIdMetadataDocuments: ResolvedDocumentOptions;
   now: () => number;
 }
 
@@ -371,6 +413,7 @@ export function resolveOptions(options: RegistrationOptions): ResolvedOptions {
     secretRenewalOverlap: overlap,
     softwareStatements: options.softwareStatements ?? { issuers: [] },
     outboundFetch: options.outboundFetch ?? {},
+    clientIdMetadataDocuments: resolveDocumentOptions(options.clientIdMetadataDocuments),
     now: options.now ?? (() => Math.floor(Date.now() / 1000)),
   };
 }

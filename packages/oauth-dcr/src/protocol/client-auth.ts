@@ -1,3 +1,4 @@
+import { decodeJwt, type JWTPayload } from 'jose';
 import { verifySecret } from '../core/secrets.js';
 import type { ClientRecord } from '../store/types.js';
 
@@ -37,18 +38,27 @@ export function isAcceptedSecret(record: ClientRecord, secret: string, now: numb
 
 /**
  * The `token_endpoint_auth_method` values (RFC 7591 §2) a request shows by its shape alone, and
- * that this library checks. A client registered with any other method (private_key_jwt) matches
- * none of them, and is refused.
+ * that this library checks: a secret in the Basic header or the body, a client_id alone, or a
+ * JWT client assertion (RFC 7523 §2.2). A client registered with any other method matches none
+ * of them, and is refused.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
  */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+
+/**
+ * RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion, the only one accepted.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ */
+export const JWT_BEARER_CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**
  * What a token, revocation or introspection request presented to authenticate its client
- * (RFC 6749 §2.3.1).
+ * (RFC 6749 §2.3.1, RFC 7521 §4.2).
  * - `credentials`: the client named itself; `method` is how it authenticated, `clientSecret` the
- *   secret it presented (absent when none was, or an empty one).
+ *   secret it presented (absent when none was, or an empty one). With `private_key_jwt`,
+ *   `clientAssertion` is the JWT, not yet verified (`Registration.verifyClientAssertion` does that).
  * - `missing`: no client_id anywhere.
  * - `invalid`: the request is malformed, an RFC 6749 §5.2 `invalid_request`. That includes a
  *   request that uses more than one method (§2.3: "MUST NOT use more than one"), which §5.2
@@ -56,9 +66,22 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'n
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ * @see https://www.rfc-editor.org/rfc/rfc7521#section-4.2
  */
 export type PresentedClientCredentials =
-  | { kind: 'credentials'; clientId: string; clientSecret?: string; method: ClientAuthMethod }
+  | {
+      kind: 'credentials';
+      clientId: string;
+      clientSecret?: string;
+      method: Exclude<ClientAuthMethod, 'private_key_jwt'>;
+    }
+  | {
+      kind: 'credentials';
+      clientId: string;
+      clientSecret?: undefined;
+      method: 'private_key_jwt';
+      clientAssertion: string;
+    }
   | { kind: 'missing' }
   | { kind: 'invalid'; description: string };
 
@@ -85,6 +108,9 @@ export function readClientCredentials(request: {
   }
   const postsSecret = postedSecret !== undefined && postedSecret !== '';
   const header = request.authorization;
+  if (isPresent(body.client_assertion) || isPresent(body.client_assertion_type)) {
+    return readClientAssertion(body, postsSecret || (header !== undefined && header !== ''));
+  }
   if (header !== undefined && header !== '') {
     const basic = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
     if (!basic) return { kind: 'invalid', description: 'The Authorization header is not HTTP Basic' };
@@ -128,6 +154,61 @@ export function readClientCredentials(request: {
 export function checkClientAuthMethod(registeredMethod: string, usedMethod: ClientAuthMethod): string | undefined {
   if (usedMethod === registeredMethod) return undefined;
   return `This client registered token_endpoint_auth_method ${registeredMethod}, and must use it; the request used ${usedMethod}`;
+}
+
+const isPresent = (value: unknown) => value !== undefined && value !== '';
+
+/**
+ * A JWT client assertion (RFC 7521 §4.2, RFC 7523 §2.2), read but not verified: the client it
+ * names is taken from the `client_id` parameter when sent, which must then be the assertion's
+ * `sub` (RFC 7521 §4.2: "MUST identify the same client"), else from its unverified `sub` (or
+ * `iss`). Verification holds `iss` and `sub` to that client_id afterwards.
+ *
+ * A missing, repeated or unsupported `client_assertion_type`, and an assertion that is not a JWT,
+ * make the request malformed: RFC 6749 §5.2 `invalid_request` ("includes an unsupported parameter
+ * value"). An assertion that is well-formed but fails verification is `invalid_client` (RFC 7521
+ * §4.2.1), decided later by `verifyClientAssertion`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7521#section-4.2
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ */
+function readClientAssertion(
+  body: Readonly<Record<string, unknown>>,
+  presentsOtherCredentials: boolean,
+): PresentedClientCredentials {
+  // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
+  if (presentsOtherCredentials) {
+    return { kind: 'invalid', description: 'Use one client authentication method, not two (RFC 6749 §2.3)' };
+  }
+  const { client_assertion_type: type, client_assertion: assertion, client_id: clientIdParameter } = body;
+  if (!isPresent(type)) return { kind: 'invalid', description: 'client_assertion_type is missing (RFC 7521 §4.2)' };
+  if (typeof type !== 'string') return { kind: 'invalid', description: 'client_assertion_type is malformed' };
+  if (type !== JWT_BEARER_CLIENT_ASSERTION_TYPE) {
+    return {
+      kind: 'invalid',
+      description: `client_assertion_type ${type} is not supported; use ${JWT_BEARER_CLIENT_ASSERTION_TYPE}`,
+    };
+  }
+  if (!isPresent(assertion)) return { kind: 'invalid', description: 'client_assertion is missing (RFC 7521 §4.2)' };
+  if (typeof assertion !== 'string') return { kind: 'invalid', description: 'client_assertion is malformed' };
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(assertion);
+  } catch {
+    return { kind: 'invalid', description: 'client_assertion is not a well-formed JWT' };
+  }
+  const sub = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : undefined;
+  if (clientIdParameter !== undefined && typeof clientIdParameter !== 'string') {
+    return { kind: 'invalid', description: 'client_id is malformed' };
+  }
+  if (isPresent(clientIdParameter) && clientIdParameter !== sub) {
+    return { kind: 'invalid', description: 'client_id does not match the sub of client_assertion (RFC 7521 §4.2)' };
+  }
+  const clientId = sub ?? (typeof claims.iss === 'string' && claims.iss !== '' ? claims.iss : undefined);
+  if (clientId === undefined) {
+    return { kind: 'invalid', description: 'client_assertion names no client (no sub claim)' };
+  }
+  return { kind: 'credentials', clientId, method: 'private_key_jwt', clientAssertion: assertion };
 }
 
 function formDecode(value: string): string {

@@ -6,6 +6,7 @@ import { registrationServerMetadata, type RegistrationServerMetadata } from './s
 import type { RawRequest } from '../core/request.js';
 import { toWebResponse, type HttpResult } from '../core/response.js';
 import { dispatch } from './routes.js';
+import type { ClientAssertionVerification } from './client-assertion.js';
 
 /**
  * A registration endpoint: call it with a Web `Request` and get a `Response`. That is all a
@@ -61,6 +62,15 @@ export interface Registration {
    * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
    */
   readonly initialAccessTokens: InitialAccessTokenAdmin;
+  /**
+   * Verifies a `private_key_jwt` client assertion (RFC 7523 §2.2) as `client`'s authentication at
+   * the token endpoint: signed with the client's key, `iss` = `sub` = its client_id, `aud` this
+   * server's issuer alone (RFC 10070), short-lived, its `jti` used once. A refusal is an
+   * `invalid_client` (RFC 7521 §4.2.1); the description says why. See the `clientAssertions` option.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+   */
+  verifyClientAssertion(assertion: string, client: ClientRecord): Promise<ClientAssertionVerification>;
 }
 
 /** How a `client_id` resolved. */
@@ -113,6 +123,8 @@ export function createRegistration(options: RegistrationOptions): Registration {
       (registeredVia === undefined ? undefined : policy.tiers[registeredVia]) ?? deploymentLimits,
     serverMetadata: () => registrationServerMetadata(policy),
     initialAccessTokens: initialAccessTokenAdmin(policy.store, policy.now),
+    verifyClientAssertion: (assertion: string, client: ClientRecord) =>
+      policy.clientAssertions.verify(assertion, client),
   });
 }
 

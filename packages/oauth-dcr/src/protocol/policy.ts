@@ -1,6 +1,7 @@
 import { resolveOptions, type RegistrationOptions, type ResolvedOptions } from '../core/options.js';
 import { createFetchCache } from '../net/fetch-cache.js';
 import { createStatementVerifier, type StatementVerifier } from './software-statement.js';
+import { createClientAssertionVerifier, type ClientAssertionVerifier } from './client-assertion.js';
 
 /**
  * The resolved options plus the services built from them, once, where the endpoint is created.
@@ -12,6 +13,8 @@ export interface Policy extends ResolvedOptions {
   statements: StatementVerifier;
   /** Fetches a JSON document on a client's behalf (sector_identifier_uri), through safe-fetch, cached. */
   fetchJson: (url: string) => Promise<unknown>;
+  /** Verifies private_key_jwt client assertions (RFC 7523 §3); refuses all while the method is not enabled. */
+  clientAssertions: ClientAssertionVerifier;
 }
 
 /** Most documents fetched on clients' behalf are shared by many clients (one sector per vendor). */
@@ -25,5 +28,12 @@ export function createPolicy(options: RegistrationOptions): Policy {
     ...resolved,
     statements: createStatementVerifier(resolved.softwareStatements, outboundFetch),
     fetchJson: (url) => documents.json(url, outboundFetch),
+    clientAssertions: createClientAssertionVerifier({
+      ...options.clientAssertions,
+      enabled: resolved.tokenEndpointAuthMethods.has('private_key_jwt'),
+      issuer: resolved.issuer,
+      outboundFetch,
+      now: resolved.now,
+    }),
   };
 }
