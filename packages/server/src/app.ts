@@ -6,7 +6,9 @@ import type { ServerContext } from './context.js';
 import { renderHomePage } from './pages/home.js';
 import { PAGE_HEADERS } from './pages/layout.js';
 import { authorizeRoutes } from './routes/authorize.js';
+import { introspectionRoutes } from './routes/introspect.js';
 import { jsonErrorHandler, notFound } from './routes/json-errors.js';
+import { jwksRoutes } from './routes/jwks.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { revocationRoutes } from './routes/revoke.js';
 import { tokenRoutes } from './routes/token.js';
@@ -29,6 +31,8 @@ export function createApp(context: ServerContext): express.Express {
   app.use(authorizeRoutes(context));
   app.use(tokenRoutes(context));
   app.use(revocationRoutes(context));
+  app.use(introspectionRoutes(context, context.introspectionClients));
+  app.use(jwksRoutes(context));
   app.use(userinfoRoutes(context));
   app.get('/', (_req, res) => {
     res.status(200).set(PAGE_HEADERS).send(renderHomePage(context.issuer));

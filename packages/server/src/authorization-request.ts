@@ -1,5 +1,6 @@
 import type { OAuth2ServerClient, OAuth2ServerClientModel } from 'oauth-dcr/oauth2-server';
 import { classifyRedirectUri } from 'oauth-dcr';
+import { InvalidTarget, resourceValues, type ResourcePolicy } from './resources.js';
 
 /**
  * Validation of an authorization request (RFC 6749 §4.1.1), in the order that keeps the endpoint
@@ -27,8 +28,11 @@ export interface AuthorizationRequest {
   scope: string[];
   codeChallenge?: string;
   codeChallengeMethod?: 'S256';
-  /** RFC 8707 resource indicator. */
-  resource?: string;
+  /**
+   * RFC 8707 §2: the resources the client asked for, canonical; the default resource when it
+   * asked for none, or empty (a token without a resource audience).
+   */
+  resources: string[];
 }
 
 export type AuthorizationRequestOutcome =
@@ -40,8 +44,8 @@ export type AuthorizationRequestOutcome =
 
 export interface AuthorizationRequestContext {
   clients: Pick<OAuth2ServerClientModel, 'getClient' | 'validateRedirectUri' | 'validateScope'>;
-  /** RFC 8707: the resource identifiers this server issues tokens for. */
-  resources: readonly string[];
+  /** RFC 8707: the resources this server issues tokens for. */
+  resources: ResourcePolicy;
 }
 
 type Query = Record<string, unknown>;
@@ -201,17 +205,15 @@ export async function validateAuthorizationRequest(
   const scope = await context.clients.validateScope(undefined, client, [...new Set(requestedScope)]);
   if (!scope) return redirect('invalid_scope', 'None of the requested scopes is available to this application.');
 
-  // RFC 8707 §2: a resource the server does not serve is invalid_target.
-  const resourceValue = query.resource;
-  let resource: string | undefined;
-  if (resourceValue !== undefined && resourceValue !== '') {
-    const values = Array.isArray(resourceValue) ? resourceValue : [resourceValue];
-    if (values.length !== 1 || typeof values[0] !== 'string') {
-      return redirect('invalid_target', 'This server issues tokens for one resource at a time.');
-    }
-    resource = matchResource(values[0], context.resources);
-    if (!resource)
-      return redirect('invalid_target', 'The requested resource is not served by this authorization server.');
+  // RFC 8707 §2: `resource` may repeat; a value the server does not serve is invalid_target.
+  const requestedResources = resourceValues(query.resource);
+  if (requestedResources === undefined) return redirect('invalid_target', 'The resource parameter is malformed.');
+  let resources: string[];
+  try {
+    resources = context.resources.forAuthorization(requestedResources);
+  } catch (error) {
+    if (error instanceof InvalidTarget) return redirect('invalid_target', error.message);
+    throw error;
   }
 
   const parameters: Record<string, string> = {};
@@ -219,6 +221,9 @@ export async function validateAuthorizationRequest(
     const value = query[name];
     if (typeof value === 'string' && value !== '') parameters[name] = value;
   }
+  // The login form carries parameters as single fields: several resources travel space-joined
+  // (a URI holds no space) and are split again by carriedParameters().
+  if (requestedResources.length > 0) parameters.resource = requestedResources.join(' ');
   const request: AuthorizationRequest = {
     parameters,
     clientId: client.id,
@@ -227,22 +232,20 @@ export async function validateAuthorizationRequest(
     scope,
     ...(state !== undefined ? { state } : {}),
     ...(codeChallenge !== undefined ? { codeChallenge, codeChallengeMethod: 'S256' as const } : {}),
-    ...(resource !== undefined ? { resource } : {}),
+    resources,
   };
   return { kind: 'valid', request, client };
 }
 
-/** The known resource `value` names (compared as parsed URLs, so a trailing "/" on a bare origin does not matter). */
-export function matchResource(value: string, resources: readonly string[]): string | undefined {
-  let wanted: string;
-  try {
-    const url = new URL(value);
-    if (url.hash) return undefined; // RFC 8707 §2: no fragment
-    wanted = url.href;
-  } catch {
-    return undefined;
-  }
-  return resources.find((resource) => new URL(resource).href === wanted) ? value : undefined;
+/**
+ * The authorization parameters a login form brought back, as a query: `resource` split into
+ * its values again (see validateAuthorizationRequest).
+ */
+export function carriedParameters(form: Record<string, unknown>): Record<string, unknown> {
+  const carried: Record<string, unknown> = {};
+  for (const name of AUTHORIZATION_PARAMETERS) if (form[name] !== undefined) carried[name] = form[name];
+  if (typeof carried.resource === 'string') carried.resource = carried.resource.split(' ');
+  return carried;
 }
 
 /** Whether a (matched) redirect URI is well-formed by the registration engine's rules, and parses. */

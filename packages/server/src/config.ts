@@ -49,8 +49,14 @@ export interface ServerConfig {
    * despite the private-range block. For local development and tests only: the banner warns.
    */
   fetchAllow: string[];
-  /** DCR_INTROSPECTION_CLIENTS: client_ids the operator allows to call RFC 7662 introspection. */
-  introspectionClients: string[];
+  /**
+   * DCR_INTROSPECTION_CLIENTS: the clients the operator allows to call RFC 7662 introspection,
+   * each `client_id` (every token) or `client_id=resource|resource` (only tokens for those
+   * resources: an MCP server's own client sees its own tokens alone).
+   */
+  introspectionClients: IntrospectionClient[];
+  /** DCR_SIGNING_KEY_SECRET: seals the access-token signing keys at rest (src/signing-keys.ts). */
+  signingKeySecret?: string;
   logLevel: LogLevel;
   http: {
     /**
@@ -62,6 +68,12 @@ export interface ServerConfig {
     /** Milliseconds a client has to send the request line and headers (`headersTimeout`). */
     headersTimeoutMs: number;
   };
+}
+
+export interface IntrospectionClient {
+  clientId: string;
+  /** Only tokens whose audience is one of these; undefined means every token. */
+  resources?: string[];
 }
 
 /** pino's levels, and 'silent'. */
@@ -166,7 +178,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     ...(defaultResource ? { default: parseResource('DCR_DEFAULT_RESOURCE', defaultResource) } : {}),
   };
   const fetchAllow = parseList(read('DCR_FETCH_ALLOW', undefined) ?? '');
-  const introspectionClients = parseList(read('DCR_INTROSPECTION_CLIENTS', undefined) ?? '');
+  const introspectionClients = parseList(read('DCR_INTROSPECTION_CLIENTS', undefined) ?? '').map(
+    parseIntrospectionClient,
+  );
+  const signingKeySecret = read('DCR_SIGNING_KEY_SECRET', undefined);
+  if (signingKeySecret !== undefined && signingKeySecret.length < 16)
+    throw new ConfigError('DCR_SIGNING_KEY_SECRET must be at least 16 characters (a long random value)');
 
   const config: ServerConfig = {
     port,
@@ -194,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     cimd: { enabled: parseBoolean('DCR_CIMD', read('DCR_CIMD', undefined, 'true')!) },
     fetchAllow,
     introspectionClients,
+    ...(signingKeySecret ? { signingKeySecret } : {}),
     logLevel,
     http: { requestTimeoutMs: requestTimeout * 1000, headersTimeoutMs: headersTimeout * 1000 },
   };
@@ -201,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
   for (const setting of settings) {
     if (setting.name === 'DCR_DEMO_USER') setting.value = `${config.demoUser!.username}:***`;
     if (setting.name === 'DATABASE_URL') setting.value = maskUrlPassword(setting.value);
+    if (setting.name === 'DCR_SIGNING_KEY_SECRET') setting.value = '***';
   }
   return { config, settings };
 }
@@ -246,6 +265,8 @@ export function secretValues(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): s
   const demoPassword = demoUser && demoUser.indexOf(':') > 0 ? demoUser.slice(demoUser.indexOf(':') + 1) : '';
   // Very short values would mask ordinary words all over the output.
   if (demoPassword.length >= 4 && !secrets.includes(demoPassword)) secrets.push(demoPassword);
+  const keySecret = env.DCR_SIGNING_KEY_SECRET;
+  if (keySecret && keySecret.length >= 4 && !secrets.includes(keySecret)) secrets.push(keySecret);
   return secrets;
 }
 
@@ -289,6 +310,22 @@ function parseIssuer(value: string | undefined): string | undefined {
   return value.replace(/\/+$/, '');
 }
 
+/** `client_id` or `client_id=resource|resource` (DCR_INTROSPECTION_CLIENTS). */
+function parseIntrospectionClient(entry: string): IntrospectionClient {
+  const equals = entry.indexOf('=');
+  if (equals < 0) return { clientId: entry };
+  const clientId = entry.slice(0, equals).trim();
+  const resources = entry
+    .slice(equals + 1)
+    .split('|')
+    .map((value) => value.trim())
+    .filter((value) => value.length > 0)
+    .map((value) => parseResource('DCR_INTROSPECTION_CLIENTS', value));
+  if (!clientId || resources.length === 0)
+    throw new ConfigError('DCR_INTROSPECTION_CLIENTS: each entry is client_id or client_id=resource|resource');
+  return { clientId, resources };
+}
+
 /** RFC 8707 §2: an absolute URI without a fragment. */
 function parseResource(name: string, value: string): string {
   let url: URL;
@@ -299,6 +336,7 @@ function parseResource(name: string, value: string): string {
   }
   if (url.hash || value.includes('#'))
     throw new ConfigError(`${name}: a resource must not have a fragment (RFC 8707 §2)`);
+  if (/\s/.test(value)) throw new ConfigError(`${name}: a resource must not contain spaces`);
   return value;
 }
 

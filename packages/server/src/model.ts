@@ -3,7 +3,9 @@ import type OAuth2Server from '@node-oauth/oauth2-server';
 import type { Registration } from 'oauth-dcr';
 import { oauth2ServerClients, type OAuth2ServerClient } from 'oauth-dcr/oauth2-server';
 import { generateSecret, hashSecret } from 'oauth-dcr';
+import { jwtTimes, mintAccessToken } from './access-tokens.js';
 import type { Logger } from './logger.js';
+import type { SigningKeyRing } from './signing-keys.js';
 import type { TokenRecord, TokenStore, UserStore } from './storage/records.js';
 import { findUser, type User } from './users.js';
 
@@ -19,8 +21,14 @@ export interface GrantSubject {
   grantId: string;
   /** RFC 6749 §4.1.3: whether the authorization request carried redirect_uri (set at /authorize). */
   redirectUriSent?: boolean;
-  /** RFC 8707 resource indicator (set at /authorize). */
-  resource?: string;
+  /** RFC 8707: the resources of the grant (set at /authorize, kept through refreshes). */
+  resources?: string[];
+  /**
+   * RFC 8707 §2.2: the one resource the access token being issued is for, chosen among
+   * `resources` for this token request (./token-resources.ts). None: an opaque token without a
+   * resource audience.
+   */
+  audience?: string;
 }
 
 export interface ModelOptions {
@@ -28,6 +36,13 @@ export interface ModelOptions {
   tokens: TokenStore;
   users: UserStore;
   logger: Logger;
+  /** RFC 9068: how tokens bound to a resource are signed. */
+  jwt: { issuer: string; keys: SigningKeyRing; lifetime: number };
+  /**
+   * True when `offline_access` is a scope this server lists: a refresh token is then issued only
+   * when that scope was granted (OIDC Core §11). Otherwise the client's refresh_token grant decides.
+   */
+  offlineAccessScope: boolean;
 }
 
 export type ReferenceModel = ReturnType<typeof createModel>;
@@ -65,8 +80,21 @@ export function createModel(options: ModelOptions) {
     async generateAuthorizationCode(): Promise<string> {
       return generateSecret();
     },
-    async generateAccessToken(): Promise<string> {
-      return generateSecret();
+    async generateAccessToken(
+      client: OAuth2Server.Client,
+      subject: GrantSubject,
+      scope: string[] | undefined,
+    ): Promise<string> {
+      // RFC 9068: a token for a resource is a JWT that resource can verify on its own.
+      if (!subject.audience) return generateSecret();
+      return mintAccessToken(options.jwt.keys, {
+        issuer: options.jwt.issuer,
+        audience: subject.audience,
+        subject: subject.user?.id ?? client.id,
+        clientId: client.id,
+        ...(scope ? { scope } : {}),
+        lifetime: options.jwt.lifetime,
+      });
     },
     async generateRefreshToken(): Promise<string> {
       return generateSecret();
@@ -90,7 +118,7 @@ export function createModel(options: ModelOptions) {
         redirectUri: code.redirectUri,
         redirectUriSent: subject.redirectUriSent ?? true,
         ...(code.scope && code.scope.length > 0 ? { scope: code.scope } : {}),
-        ...(subject.resource ? { resource: subject.resource } : {}),
+        ...(subject.resources && subject.resources.length > 0 ? { resources: subject.resources } : {}),
         ...(code.codeChallenge ? { codeChallenge: code.codeChallenge } : {}),
         ...(code.codeChallengeMethod ? { codeChallengeMethod: code.codeChallengeMethod } : {}),
         expiresAt: toSeconds(code.expiresAt, now + 300),
@@ -113,7 +141,7 @@ export function createModel(options: ModelOptions) {
       const found = await owners(record.clientId, record.userId);
       if (!found) return null;
       const subject: GrantSubject = { user: found.user, grantId: record.grantId };
-      if (record.resource) subject.resource = record.resource;
+      if (record.resources) subject.resources = record.resources;
       return {
         authorizationCode,
         expiresAt: new Date(record.expiresAt * 1000),
@@ -144,30 +172,42 @@ export function createModel(options: ModelOptions) {
         clientId: client.id,
         ...(subject.user ? { userId: subject.user.id } : {}),
         ...(token.scope && token.scope.length > 0 ? { scope: token.scope } : {}),
-        ...(subject.resource ? { resource: subject.resource } : {}),
-        createdAt: now,
       };
       // The library issues a refresh token with every code exchange; a client that did not
-      // register the refresh_token grant could never use it, so it is not issued at all.
+      // register the refresh_token grant could never use it, so it is not issued at all; nor
+      // when offline_access is a listed scope that was not granted.
       const issued: OAuth2Server.Token = { ...token, client, user: subject };
-      if (!clientGrants(client).includes('refresh_token')) {
+      const scope = token.scope ?? [];
+      if (
+        !clientGrants(client).includes('refresh_token') ||
+        (options.offlineAccessScope && !scope.includes('offline_access'))
+      ) {
         delete issued.refreshToken;
         delete issued.refreshTokenExpiresAt;
       }
+      // A JWT's own iat and exp are what the resource sees: the stored record and expires_in agree.
+      const times = subject.audience ? jwtTimes(token.accessToken) : undefined;
+      if (times) issued.accessTokenExpiresAt = new Date(times.exp * 1000);
       const records: TokenRecord[] = [
         {
           ...common,
           tokenHash: hashSecret(token.accessToken),
           kind: 'access',
-          expiresAt: toSeconds(token.accessTokenExpiresAt, now + 3600),
+          ...(subject.audience ? { resources: [subject.audience] } : {}),
+          expiresAt: times?.exp ?? toSeconds(token.accessTokenExpiresAt, now + 3600),
+          createdAt: times?.iat ?? now,
         },
       ];
       if (issued.refreshToken) {
+        // The refresh token keeps every resource of the grant: a later refresh may choose
+        // another of them (RFC 8707 §2.2), never one outside.
         records.push({
           ...common,
           tokenHash: hashSecret(issued.refreshToken),
           kind: 'refresh',
+          ...(subject.resources && subject.resources.length > 0 ? { resources: subject.resources } : {}),
           expiresAt: toSeconds(token.refreshTokenExpiresAt, now + 14 * 86400),
+          createdAt: now,
         });
       }
       await tokens.insertTokens(records);
@@ -233,19 +273,23 @@ function clientGrants(client: OAuth2Server.Client): string[] {
   return Array.isArray(client.grants) ? client.grants : [];
 }
 
+/** The grant a stored token belongs to: an access token's audience, a refresh token's resources. */
 function subjectOf(record: TokenRecord, user: User | undefined): GrantSubject {
   const subject: GrantSubject = { grantId: record.grantId };
   if (user) subject.user = user;
-  if (record.resource) subject.resource = record.resource;
+  if (record.resources) {
+    if (record.kind === 'access') subject.audience = record.resources[0]!;
+    else subject.resources = record.resources;
+  }
   return subject;
 }
 
 /** A fresh grant for a user's consent at /authorize. */
-export function newGrantSubject(user: User, context: { redirectUriSent: boolean; resource?: string }): GrantSubject {
+export function newGrantSubject(user: User, context: { redirectUriSent: boolean; resources: string[] }): GrantSubject {
   return {
     user,
     grantId: randomUUID(),
     redirectUriSent: context.redirectUriSent,
-    ...(context.resource ? { resource: context.resource } : {}),
+    ...(context.resources.length > 0 ? { resources: context.resources } : {}),
   };
 }

@@ -12,7 +12,9 @@ import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoginThrottle } from './login-throttle.js';
 import { createModel } from './model.js';
+import { ResourcePolicy } from './resources.js';
 import { SessionStore } from './sessions.js';
+import { SigningKeyRing } from './signing-keys.js';
 import { openStorage, type OpenStorageOptions, type ServerStorage } from './storage/open-storage.js';
 import { ensureDemoUser, type DemoUserOutcome } from './users.js';
 
@@ -79,14 +81,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const demoUser = await ensureDemoUser(opened.users, config.demoUser, Math.floor(Date.now() / 1000));
     const port = (http.address() as AddressInfo).port;
     const issuer = resolveIssuer(config, port);
-    const context = buildContext(config, issuer, opened, logger);
+    const context = await buildContext(config, issuer, opened, logger);
     handle = routeRequests(context);
     for (const [req, res] of waiting.splice(0)) handle(req, res);
 
     const pruneTimer = setInterval(() => {
-      opened.tokens
-        .pruneExpired(Math.floor(Date.now() / 1000) - PRUNE_GRACE_SECONDS)
-        .then((pruned) => pruned > 0 && logger.info({ pruned }, 'expired codes and tokens deleted'))
+      pruneStorage(opened, context.signingKeys)
+        .then((pruned) => pruned > 0 && logger.info({ pruned }, 'expired codes, tokens, assertions and keys deleted'))
         .catch((error: unknown) => logger.warn({ err: error }, 'pruning expired tokens failed'));
     }, PRUNE_INTERVAL_MS);
     pruneTimer.unref();
@@ -112,6 +113,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (ownsStorage) await storage?.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Deletes what can no longer be used: expired codes and tokens (revoked refresh tokens after a
+ * grace, so that reuse is still recognised), expired client-assertion jti records, and retired
+ * signing keys no live token needs. Resolves how many rows went.
+ */
+export async function pruneStorage(
+  storage: ServerStorage,
+  keys: SigningKeyRing,
+  graceSeconds = PRUNE_GRACE_SECONDS,
+): Promise<number> {
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = await storage.tokens.pruneExpired(now - graceSeconds);
+  const assertions = await storage.usedClientAssertions.pruneExpired(now);
+  return tokens + assertions + (await keys.prune());
 }
 
 /** Binds the port; the usual reasons it cannot be bound are settings, and say which. */
@@ -261,7 +278,12 @@ function logHangUp(logger: Logger, req: IncomingMessage, res: ServerResponse, ur
   });
 }
 
-function buildContext(config: ServerConfig, issuer: string, storage: ServerStorage, logger: Logger): ServerContext {
+async function buildContext(
+  config: ServerConfig,
+  issuer: string,
+  storage: ServerStorage,
+  logger: Logger,
+): Promise<ServerContext> {
   const registration = createRegistration({
     store: storage.clients,
     issuer,
@@ -275,7 +297,15 @@ function buildContext(config: ServerConfig, issuer: string, storage: ServerStora
     onEvent: (event) => onRegistrationEvent(event, storage, logger),
     onError: (error) => logger.error({ err: error }, 'registration endpoint error'),
   });
-  const model = createModel({ registration, tokens: storage.tokens, users: storage.users, logger });
+  const signingKeys = await openSigningKeys(config, storage);
+  const model = createModel({
+    registration,
+    tokens: storage.tokens,
+    users: storage.users,
+    logger,
+    jwt: { issuer, keys: signingKeys, lifetime: config.lifetimes.accessToken },
+    offlineAccessScope: registration.serverMetadata().scopes_supported?.includes('offline_access') ?? false,
+  });
   const oauth = new OAuth2Server({
     model,
     // The model's getClient decides: public clients pass without a secret, confidential ones
@@ -292,6 +322,13 @@ function buildContext(config: ServerConfig, issuer: string, storage: ServerStora
     issuer,
     basePath: new URL(issuer).pathname.replace(/\/+$/, ''),
     resource: issuer,
+    resources: new ResourcePolicy({
+      own: issuer,
+      ...(config.resources.list ? { list: config.resources.list } : {}),
+      ...(config.resources.default ? { default: config.resources.default } : {}),
+    }),
+    signingKeys,
+    introspectionClients: config.introspectionClients,
     registration,
     oauth,
     model,
@@ -300,6 +337,15 @@ function buildContext(config: ServerConfig, issuer: string, storage: ServerStora
     loginThrottle: new LoginThrottle(),
     logger,
   };
+}
+
+/** The access-token signing keys of this database, with the settings that govern them. */
+export function openSigningKeys(config: ServerConfig, storage: ServerStorage): Promise<SigningKeyRing> {
+  return SigningKeyRing.open({
+    store: storage.signingKeys,
+    accessTokenTtl: config.lifetimes.accessToken,
+    ...(config.signingKeySecret ? { secret: config.signingKeySecret } : {}),
+  });
 }
 
 /** The registration's audit events go to the log; a deleted client loses its tokens (RFC 7592 §2.3). */

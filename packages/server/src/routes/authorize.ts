@@ -2,8 +2,8 @@ import { Router, type ErrorRequestHandler, type Request, type Response } from 'e
 import OAuth2Server from '@node-oauth/oauth2-server';
 import type { OAuth2ServerClient } from 'oauth-dcr/oauth2-server';
 import {
-  AUTHORIZATION_PARAMETERS,
   buildClientRedirect,
+  carriedParameters,
   isUsableRedirectUri,
   validateAuthorizationRequest,
   type AuthorizationRequest,
@@ -39,7 +39,7 @@ export function authorizeRoutes(context: ServerContext): Router {
   router.get('/authorize', async (req, res) => {
     const outcome = await validateAuthorizationRequest(req.query as Record<string, unknown>, {
       clients: context.model,
-      resources: [context.resource],
+      resources: context.resources,
     });
     if (outcome.kind !== 'valid') {
       answerInvalidRequest(res, outcome);
@@ -72,11 +72,9 @@ export function authorizeRoutes(context: ServerContext): Router {
       return;
     }
     // The request came back from the browser: it is validated again, as if it were new.
-    const carried: Record<string, unknown> = {};
-    for (const name of AUTHORIZATION_PARAMETERS) if (form[name] !== undefined) carried[name] = form[name];
-    const outcome = await validateAuthorizationRequest(carried, {
+    const outcome = await validateAuthorizationRequest(carriedParameters(form), {
       clients: context.model,
-      resources: [context.resource],
+      resources: context.resources,
     });
     if (outcome.kind !== 'valid') {
       answerInvalidRequest(res, outcome);
@@ -296,10 +294,7 @@ async function issueAuthorizationCode(
     query.code_challenge = request.codeChallenge;
     query.code_challenge_method = request.codeChallengeMethod ?? 'S256';
   }
-  const subject = newGrantSubject(user, {
-    redirectUriSent: request.redirectUriSent,
-    ...(request.resource ? { resource: request.resource } : {}),
-  });
+  const subject = newGrantSubject(user, { redirectUriSent: request.redirectUriSent, resources: request.resources });
   const code = await context.oauth.authorize(
     new OAuth2Server.Request({ method: 'GET', headers: {}, query, body: {} }),
     new OAuth2Server.Response(),
@@ -317,7 +312,7 @@ function consentPage(
   client: OAuth2ServerClient,
   user: User,
 ): string {
-  return renderConsentPage({
+  const page = {
     basePath: context.basePath,
     requestId,
     csrfToken: session.csrfToken,
@@ -325,7 +320,10 @@ function consentPage(
     username: user.username,
     redirectUri: request.redirectUri,
     scopes: request.scope,
-  });
+    // RFC 8707: the resources the token will be for (the consent page shows them).
+    resources: request.resources,
+  };
+  return renderConsentPage(page);
 }
 
 function clientView(client: OAuth2ServerClient): ClientView {

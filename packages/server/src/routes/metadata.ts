@@ -8,21 +8,26 @@ import { apiCors } from './json-errors.js';
  * they list what /register and /token really accept.
  */
 export function authorizationServerMetadata(context: ServerContext): Record<string, unknown> {
+  // Everything the registration policy knows (auth methods, grants, Client ID Metadata Document
+  // support, assertion algorithms...) first; the server's own endpoints after.
   const registration = context.registration.serverMetadata();
   return {
+    ...registration,
     issuer: context.issuer,
     authorization_endpoint: endpoint(context, '/authorize'),
     token_endpoint: endpoint(context, '/token'),
     revocation_endpoint: endpoint(context, '/revoke'),
     registration_endpoint: registration.registration_endpoint ?? endpoint(context, '/register'),
-    ...(registration.scopes_supported ? { scopes_supported: registration.scopes_supported } : {}),
-    response_types_supported: registration.response_types_supported,
+    // RFC 9068: access tokens for a resource are JWTs signed with the keys published here.
+    jwks_uri: endpoint(context, '/jwks'),
     response_modes_supported: ['query'],
-    grant_types_supported: registration.grant_types_supported,
-    token_endpoint_auth_methods_supported: registration.token_endpoint_auth_methods_supported,
     // RFC 7009 revocation authenticates clients exactly as the token endpoint does.
     revocation_endpoint_auth_methods_supported: registration.token_endpoint_auth_methods_supported,
-    code_challenge_methods_supported: registration.code_challenge_methods_supported,
+    // RFC 7662 §2.1: introspection needs an authenticated (so confidential) client.
+    introspection_endpoint: endpoint(context, '/introspect'),
+    introspection_endpoint_auth_methods_supported: registration.token_endpoint_auth_methods_supported.filter(
+      (method) => method !== 'none',
+    ),
     // RFC 9207: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
     service_documentation: endpoint(context, '/'),

@@ -3,8 +3,9 @@ import express, { Router } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
 import { readClientCredentials, type PresentedClientCredentials } from 'oauth-dcr';
-import { matchResource } from '../authorization-request.js';
 import type { ServerContext } from '../context.js';
+import { resourceValues } from '../resources.js';
+import { forRequestedResources } from '../token-resources.js';
 import { answerApiCors, findRepeatedParameter, sendJson, sendJsonError, sendOAuthError } from './json-errors.js';
 
 export const FORM_BODY = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
@@ -43,7 +44,9 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
       return;
     }
     const body = req.body ?? {};
-    const repeated = findRepeatedParameter(body, query);
+    // RFC 8707 §2.2 lets `resource` repeat; one audience per token is decided with the grant.
+    const { resource, ...single } = body;
+    const repeated = findRepeatedParameter(single, query);
     if (repeated) {
       sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
       return;
@@ -59,12 +62,7 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
       sendJsonError(res, 400, 'unsupported_grant_type', `The ${grantType} grant is not supported by this server`);
       return;
     }
-    // RFC 8707 §2.2: a resource this server does not serve is invalid_target.
-    const resource = body.resource;
-    if (typeof resource === 'string' && resource !== '' && !matchResource(resource, [context.resource])) {
-      sendJsonError(res, 400, 'invalid_target', 'The requested resource is not served by this authorization server');
-      return;
-    }
+    const requested = resourceValues(resource) ?? [];
     const credentials = readClientCredentials({ authorization: req.headers.authorization, body });
     if (credentials.kind === 'invalid') {
       sendJsonError(res, 400, 'invalid_request', credentials.description);
@@ -73,10 +71,10 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
     const request = new OAuth2Server.Request(libraryRequest(req, body, query, credentials));
     const response = new OAuth2Server.Response();
     // With no client_id at all the library refuses by itself (invalid_client).
-    const options =
-      credentials.kind === 'credentials'
-        ? { model: holdToRegisteredAuthMethod(context.model, credentials.method) }
-        : {};
+    const model = forRequestedResources(context.model, requested, context.resources);
+    const options = {
+      model: credentials.kind === 'credentials' ? holdToRegisteredAuthMethod(model, credentials.method) : model,
+    };
     try {
       // The library's token() takes a per-call model; its type definitions omit it.
       await context.oauth.token(request, response, options as OAuth2Server.TokenOptions);

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { endpoint, type ServerContext } from '../context.js';
 import type { GrantSubject } from '../model.js';
+import { normalizeResource } from '../resources.js';
 import { apiCors, sendJsonError, sendOAuthError } from './json-errors.js';
 import { FORM_BODY } from './token.js';
 
@@ -48,6 +49,14 @@ export function userinfoRoutes(context: ServerContext): Router {
       return;
     }
     const subject = token.user as GrantSubject;
+    // RFC 8707 §2.2: a token for another resource (an MCP server) is no good here; only one for
+    // this server, or one without a resource audience.
+    if (subject.audience !== undefined && normalizeResource(subject.audience) !== normalizeResource(context.resource)) {
+      sendJsonError(res, 401, 'invalid_token', 'The access token is for another resource', {
+        'WWW-Authenticate': challenge('invalid_token'),
+      });
+      return;
+    }
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json({
       sub: subject.user?.id ?? token.client.id,
       ...(subject.user ? { preferred_username: subject.user.username } : {}),

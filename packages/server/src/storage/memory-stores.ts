@@ -4,7 +4,10 @@ import {
   checkStorableToken,
   checkStorableUser,
   type AuthorizationCodeRecord,
+  type SigningKeyRecord,
+  type SigningKeyStore,
   type TokenRecord,
+  type UsedOnceStore,
   type TokenStore,
   type UserRecord,
   type UserStore,
@@ -79,6 +82,54 @@ export class MemoryTokenStore implements TokenStore {
       }
     }
     return revoked;
+  }
+}
+
+export class MemorySigningKeyStore implements SigningKeyStore {
+  readonly #keys = new Map<string, SigningKeyRecord>();
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return [...this.#keys.values()].map((key) => ({ ...key }));
+  }
+
+  async insertSigningKey(record: SigningKeyRecord): Promise<void> {
+    if (this.#keys.has(record.kid)) throw new Error(`signing key ${record.kid} exists`);
+    this.#keys.set(record.kid, { ...record });
+  }
+
+  async retireSigningKeys(keepKid: string, at: number): Promise<number> {
+    let retired = 0;
+    for (const key of this.#keys.values()) {
+      if (key.kid !== keepKid && key.retiredAt === undefined) {
+        key.retiredAt = at;
+        retired++;
+      }
+    }
+    return retired;
+  }
+
+  async deleteRetiredSigningKeys(before: number): Promise<number> {
+    let deleted = 0;
+    for (const [kid, key] of this.#keys)
+      if (key.retiredAt !== undefined && key.retiredAt < before && this.#keys.delete(kid)) deleted++;
+    return deleted;
+  }
+}
+
+export class MemoryUsedOnceStore implements UsedOnceStore {
+  readonly #used = new Map<string, number>();
+
+  async useOnce(key: string, expiresAt: number): Promise<boolean> {
+    const seen = this.#used.get(key);
+    if (seen !== undefined && seen >= Math.floor(Date.now() / 1000)) return false;
+    this.#used.set(key, expiresAt);
+    return true;
+  }
+
+  async pruneExpired(before: number): Promise<number> {
+    let pruned = 0;
+    for (const [key, expiresAt] of this.#used) if (expiresAt < before && this.#used.delete(key)) pruned++;
+    return pruned;
   }
 }
 

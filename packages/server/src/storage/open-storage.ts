@@ -1,15 +1,25 @@
 import type { ClientStore } from 'oauth-dcr';
 import type { StorageConfig } from '../config.js';
-import { MemoryTokenStore, MemoryUserStore } from './memory-stores.js';
-import type { TokenStore, UserStore } from './records.js';
-import { createReferenceTables, type ReferenceDb, type ReferenceTables } from './reference-schema.js';
-import { SqlTokenStore, SqlUserStore } from './sql-stores.js';
+import { MemorySigningKeyStore, MemoryTokenStore, MemoryUsedOnceStore, MemoryUserStore } from './memory-stores.js';
+import type { SigningKeyStore, TokenStore, UsedOnceStore, UserStore } from './records.js';
+import { migrateReferenceTables, type ReferenceDb, type ReferenceTables } from './reference-schema.js';
+import {
+  SqlSigningKeyStore,
+  SqlTokenStore,
+  SqlUsedOnceStore,
+  SqlUserStore,
+  type WriteStatement,
+} from './sql-stores.js';
 
 /** Everything the server keeps, in one place: the library's client store and the server's own tables. */
 export interface ServerStorage {
   clients: ClientStore;
   tokens: TokenStore;
   users: UserStore;
+  /** RFC 9068 access-token signing keys, shared by every instance on this database. */
+  signingKeys: SigningKeyStore;
+  /** RFC 7523 §3: client assertion jti values already used. */
+  usedClientAssertions: UsedOnceStore;
   /** For the banner: "SQLite ./oauth-dcr.db", "PostgreSQL", "memory". */
   description: string;
   close(): Promise<void>;
@@ -21,7 +31,10 @@ export interface OpenStorageOptions {
    * and runs them itself to report what it applied.
    */
   migrate?: boolean;
-  /** Called with the names of migrations applied, when this call applied them itself. */
+  /**
+   * Called with the names of migrations applied (the client store's, then the server's own
+   * `ref_` ones), when this call applied them itself.
+   */
   onMigrated?: (applied: string[]) => void;
 }
 
@@ -33,6 +46,8 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
       clients,
       tokens: new MemoryTokenStore(),
       users: new MemoryUserStore(),
+      signingKeys: new MemorySigningKeyStore(),
+      usedClientAssertions: new MemoryUsedOnceStore(),
       description: 'memory (nothing survives a restart)',
       close: () => clients.close(),
     };
@@ -61,19 +76,23 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
   }
   try {
     await store.ready;
+    let applied: string[] = [];
     if (options.migrate === false) {
-      const applied = await migrateToLatest(store.db, {
+      applied = await migrateToLatest(store.db, {
         dialect: store.dialect,
         ...(config.kind === 'postgres' && config.schema ? { schema: config.schema } : {}),
       });
-      options.onMigrated?.(applied);
     }
     const db = store.db.withTables<ReferenceTables>() as unknown as ReferenceDb;
-    await createReferenceTables(db, store.dialect);
+    const appliedHere = await migrateReferenceTables(db, store.dialect);
+    if (options.migrate === false) options.onMigrated?.([...applied, ...appliedHere]);
+    const write: WriteStatement = (query) => store.executeWrite(query);
     return {
       clients: store,
-      tokens: new SqlTokenStore(db, (query) => store.executeWrite(query)),
+      tokens: new SqlTokenStore(db, write),
       users: new SqlUserStore(db),
+      signingKeys: new SqlSigningKeyStore(db, write),
+      usedClientAssertions: new SqlUsedOnceStore(db, write),
       description,
       close: () => store.close(),
     };

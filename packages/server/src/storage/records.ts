@@ -24,8 +24,8 @@ export interface AuthorizationCodeRecord {
   /** RFC 6749 §4.1.3: the token request must repeat redirect_uri only if the authorization request sent it. */
   redirectUriSent: boolean;
   scope?: string[];
-  /** RFC 8707 resource indicator the client asked for. */
-  resource?: string;
+  /** RFC 8707 §2: the resources the user granted, canonical (see ../resources.ts). */
+  resources?: string[];
   codeChallenge?: string;
   codeChallengeMethod?: string;
   expiresAt: number;
@@ -44,10 +44,50 @@ export interface TokenRecord {
   /** Absent for client_credentials tokens, which act for the client itself. */
   userId?: string;
   scope?: string[];
-  resource?: string;
+  /**
+   * RFC 8707: for an access token, its one audience (absent: no resource audience, good only at
+   * /userinfo); for a refresh token, every resource of the grant, which later access tokens may
+   * narrow to (§2.2).
+   */
+  resources?: string[];
   expiresAt: number;
   createdAt: number;
   revokedAt?: number;
+}
+
+/**
+ * An access-token signing key (RFC 9068 §2). The newest key not retired signs; a retired key
+ * stays published at jwks_uri until every token it signed has expired, then is deleted.
+ */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** The public JWK, as published. */
+  publicJwk: string;
+  /** The private JWK, as stored (see ../signing-keys.ts for how it is protected). */
+  privateJwk: string;
+  createdAt: number;
+  retiredAt?: number;
+}
+
+export interface SigningKeyStore {
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  insertSigningKey(record: SigningKeyRecord): Promise<void>;
+  /** Retires every live key except `keepKid`; resolves how many were retired. */
+  retireSigningKeys(keepKid: string, at: number): Promise<number>;
+  /** Deletes keys retired before `before`; resolves how many went. */
+  deleteRetiredSigningKeys(before: number): Promise<number>;
+}
+
+/**
+ * Single-use keys with an expiry (RFC 7523 §3: a client assertion's jti is used once). Kept
+ * in the database so that every instance behind a load balancer sees the same uses.
+ */
+export interface UsedOnceStore {
+  /** Records `key` until `expiresAt`; false when it was already recorded and has not expired. */
+  useOnce(key: string, expiresAt: number): Promise<boolean>;
+  /** Deletes records that expired before `before`. */
+  pruneExpired(before: number): Promise<number>;
 }
 
 export interface UserStore {
@@ -98,7 +138,7 @@ export function checkStorableCode(record: AuthorizationCodeRecord): void {
   checkStorableText('userId', record.userId);
   checkStorableText('redirectUri', record.redirectUri);
   for (const scope of record.scope ?? []) checkStorableText('scope', scope);
-  checkStorableText('resource', record.resource);
+  for (const resource of record.resources ?? []) checkStorableText('resource', resource);
   checkStorableText('codeChallenge', record.codeChallenge);
   checkStorableText('codeChallengeMethod', record.codeChallengeMethod);
 }
@@ -110,7 +150,7 @@ export function checkStorableToken(record: TokenRecord): void {
   checkStorableText('clientId', record.clientId);
   checkStorableText('userId', record.userId);
   for (const scope of record.scope ?? []) checkStorableText('scope', scope);
-  checkStorableText('resource', record.resource);
+  for (const resource of record.resources ?? []) checkStorableText('resource', resource);
 }
 
 export function checkStorableUser(username: string, passwordHash: string): void {

@@ -2,8 +2,10 @@ import { sql, type ColumnType, type Kysely } from 'kysely';
 
 /**
  * The reference server's own tables, next to the client store's `dcr_` tables in the same
- * database. They are created if missing at start (`create ... if not exists`), so the server
- * needs no migration step of its own; the `ref_` prefix keeps them apart from the library's.
+ * database; the `ref_` prefix keeps them apart from the library's. They are brought up to date at
+ * start by the migrations below, in order, each recorded in `ref_migrations` once applied, so the
+ * server needs no separate migration step. The first one creates tables only if missing, so a
+ * database made before migrations were recorded takes it as a no-op.
  */
 
 /** BIGINT epoch seconds: node-postgres returns BIGINT as a string, SQLite as a number. */
@@ -26,7 +28,10 @@ export interface RefAuthorizationCodesTable {
   /** 0 or 1: portable across SQLite and PostgreSQL. */
   redirect_uri_sent: number;
   scope: string | null;
+  /** Before 002: one resource. Kept for old rows' sake; `resources` is read. */
   resource: string | null;
+  /** Space-separated canonical resources (../resources.ts). */
+  resources: string | null;
   code_challenge: string | null;
   code_challenge_method: string | null;
   expires_at: EpochSeconds;
@@ -41,10 +46,33 @@ export interface RefTokensTable {
   client_id: string;
   user_id: string | null;
   scope: string | null;
+  /** Before 002: one resource. Kept for old rows' sake; `resources` is read. */
   resource: string | null;
+  /** Space-separated canonical resources (../resources.ts). */
+  resources: string | null;
   expires_at: EpochSeconds;
   created_at: EpochSeconds;
   revoked_at: OptionalEpochSeconds;
+}
+
+export interface RefSigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: EpochSeconds;
+  retired_at: OptionalEpochSeconds;
+}
+
+export interface RefUsedClientAssertionsTable {
+  /** client_id and jti together (RFC 7523 §3: a jti is unique per issuer). */
+  assertion_key: string;
+  expires_at: EpochSeconds;
+}
+
+export interface RefMigrationsTable {
+  name: string;
+  applied_at: EpochSeconds;
 }
 
 /** A type alias, not an interface: Kysely's withTables needs an index-signature-compatible type. */
@@ -52,88 +80,161 @@ export type ReferenceTables = {
   ref_users: RefUsersTable;
   ref_authorization_codes: RefAuthorizationCodesTable;
   ref_tokens: RefTokensTable;
+  ref_signing_keys: RefSigningKeysTable;
+  ref_used_client_assertions: RefUsedClientAssertionsTable;
+  ref_migrations: RefMigrationsTable;
 };
 
 export type ReferenceDb = Kysely<ReferenceTables>;
 
-export async function createReferenceTables(db: ReferenceDb, dialect: 'sqlite' | 'postgres'): Promise<void> {
-  const create = async (target: ReferenceDb) => {
-    await target.schema
-      .createTable('ref_users')
-      .ifNotExists()
-      .addColumn('id', 'text', (col) => col.primaryKey())
-      .addColumn('username', 'text', (col) => col.notNull().unique())
-      .addColumn('password_hash', 'text', (col) => col.notNull())
-      .addColumn('created_at', 'bigint', (col) => col.notNull())
-      .execute();
+/** A migration takes the database from the previous state to its own; it runs once. */
+interface ReferenceMigration {
+  name: string;
+  up(db: ReferenceDb): Promise<void>;
+}
 
-    await target.schema
-      .createTable('ref_authorization_codes')
-      .ifNotExists()
-      .addColumn('code_hash', 'text', (col) => col.primaryKey())
-      .addColumn('grant_id', 'text', (col) => col.notNull())
-      .addColumn('client_id', 'text', (col) => col.notNull())
-      .addColumn('user_id', 'text', (col) => col.notNull())
-      .addColumn('redirect_uri', 'text', (col) => col.notNull())
-      .addColumn('redirect_uri_sent', 'integer', (col) => col.notNull())
-      .addColumn('scope', 'text')
-      .addColumn('resource', 'text')
-      .addColumn('code_challenge', 'text')
-      .addColumn('code_challenge_method', 'text')
-      .addColumn('expires_at', 'bigint', (col) => col.notNull())
-      .addColumn('created_at', 'bigint', (col) => col.notNull())
-      .addColumn('used_at', 'bigint')
-      .execute();
-    await target.schema
-      .createIndex('ref_authorization_codes_client_id')
-      .ifNotExists()
-      .on('ref_authorization_codes')
-      .column('client_id')
-      .execute();
-    await target.schema
-      .createIndex('ref_authorization_codes_grant_id')
-      .ifNotExists()
-      .on('ref_authorization_codes')
-      .column('grant_id')
-      .execute();
+const MIGRATIONS: ReferenceMigration[] = [
+  { name: '001_users_codes_tokens', up: createFirstTables },
+  { name: '002_resources_signing_keys_client_assertions', up: addResourcesSigningKeysAndAssertions },
+];
 
-    await target.schema
-      .createTable('ref_tokens')
-      .ifNotExists()
-      .addColumn('token_hash', 'text', (col) => col.primaryKey())
-      .addColumn('kind', 'text', (col) => col.notNull())
-      .addColumn('grant_id', 'text', (col) => col.notNull())
-      .addColumn('client_id', 'text', (col) => col.notNull())
-      .addColumn('user_id', 'text')
-      .addColumn('scope', 'text')
-      .addColumn('resource', 'text')
-      .addColumn('expires_at', 'bigint', (col) => col.notNull())
-      .addColumn('created_at', 'bigint', (col) => col.notNull())
-      .addColumn('revoked_at', 'bigint')
+/** The names of every migration, in order (for `migrate`'s report and the tests). */
+export const REFERENCE_MIGRATIONS = MIGRATIONS.map((migration) => migration.name);
+
+async function createFirstTables(target: ReferenceDb): Promise<void> {
+  await target.schema
+    .createTable('ref_users')
+    .ifNotExists()
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('username', 'text', (col) => col.notNull().unique())
+    .addColumn('password_hash', 'text', (col) => col.notNull())
+    .addColumn('created_at', 'bigint', (col) => col.notNull())
+    .execute();
+
+  await target.schema
+    .createTable('ref_authorization_codes')
+    .ifNotExists()
+    .addColumn('code_hash', 'text', (col) => col.primaryKey())
+    .addColumn('grant_id', 'text', (col) => col.notNull())
+    .addColumn('client_id', 'text', (col) => col.notNull())
+    .addColumn('user_id', 'text', (col) => col.notNull())
+    .addColumn('redirect_uri', 'text', (col) => col.notNull())
+    .addColumn('redirect_uri_sent', 'integer', (col) => col.notNull())
+    .addColumn('scope', 'text')
+    .addColumn('resource', 'text')
+    .addColumn('code_challenge', 'text')
+    .addColumn('code_challenge_method', 'text')
+    .addColumn('expires_at', 'bigint', (col) => col.notNull())
+    .addColumn('created_at', 'bigint', (col) => col.notNull())
+    .addColumn('used_at', 'bigint')
+    .execute();
+  await target.schema
+    .createIndex('ref_authorization_codes_client_id')
+    .ifNotExists()
+    .on('ref_authorization_codes')
+    .column('client_id')
+    .execute();
+  await target.schema
+    .createIndex('ref_authorization_codes_grant_id')
+    .ifNotExists()
+    .on('ref_authorization_codes')
+    .column('grant_id')
+    .execute();
+
+  await target.schema
+    .createTable('ref_tokens')
+    .ifNotExists()
+    .addColumn('token_hash', 'text', (col) => col.primaryKey())
+    .addColumn('kind', 'text', (col) => col.notNull())
+    .addColumn('grant_id', 'text', (col) => col.notNull())
+    .addColumn('client_id', 'text', (col) => col.notNull())
+    .addColumn('user_id', 'text')
+    .addColumn('scope', 'text')
+    .addColumn('resource', 'text')
+    .addColumn('expires_at', 'bigint', (col) => col.notNull())
+    .addColumn('created_at', 'bigint', (col) => col.notNull())
+    .addColumn('revoked_at', 'bigint')
+    .execute();
+  await target.schema.createIndex('ref_tokens_grant_id').ifNotExists().on('ref_tokens').column('grant_id').execute();
+  await target.schema.createIndex('ref_tokens_client_id').ifNotExists().on('ref_tokens').column('client_id').execute();
+  await target.schema
+    .createIndex('ref_tokens_expires_at')
+    .ifNotExists()
+    .on('ref_tokens')
+    .column('expires_at')
+    .execute();
+}
+
+/**
+ * RFC 8707: codes and tokens hold a list of resources (old rows keep their one resource, copied
+ * over); RFC 9068: the access-token signing keys; RFC 7523: the jti of client assertions seen.
+ */
+async function addResourcesSigningKeysAndAssertions(target: ReferenceDb): Promise<void> {
+  for (const table of ['ref_authorization_codes', 'ref_tokens'] as const) {
+    await target.schema.alterTable(table).addColumn('resources', 'text').execute();
+    await target
+      .updateTable(table)
+      .set({ resources: sql<string>`resource` })
+      .where('resource', 'is not', null)
       .execute();
-    await target.schema.createIndex('ref_tokens_grant_id').ifNotExists().on('ref_tokens').column('grant_id').execute();
+  }
+  await target.schema
+    .createTable('ref_signing_keys')
+    .addColumn('kid', 'text', (col) => col.primaryKey())
+    .addColumn('alg', 'text', (col) => col.notNull())
+    .addColumn('public_jwk', 'text', (col) => col.notNull())
+    .addColumn('private_jwk', 'text', (col) => col.notNull())
+    .addColumn('created_at', 'bigint', (col) => col.notNull())
+    .addColumn('retired_at', 'bigint')
+    .execute();
+  await target.schema
+    .createTable('ref_used_client_assertions')
+    .addColumn('assertion_key', 'text', (col) => col.primaryKey())
+    .addColumn('expires_at', 'bigint', (col) => col.notNull())
+    .execute();
+  await target.schema
+    .createIndex('ref_used_client_assertions_expires_at')
+    .on('ref_used_client_assertions')
+    .column('expires_at')
+    .execute();
+}
+
+/**
+ * Applies the migrations not yet recorded, each in a transaction with its record, so a failure
+ * leaves the database as it was before that migration. Resolves the names applied.
+ */
+export async function migrateReferenceTables(db: ReferenceDb, dialect: 'sqlite' | 'postgres'): Promise<string[]> {
+  const run = async (target: ReferenceDb): Promise<string[]> => {
     await target.schema
-      .createIndex('ref_tokens_client_id')
+      .createTable('ref_migrations')
       .ifNotExists()
-      .on('ref_tokens')
-      .column('client_id')
+      .addColumn('name', 'text', (col) => col.primaryKey())
+      .addColumn('applied_at', 'bigint', (col) => col.notNull())
       .execute();
-    await target.schema
-      .createIndex('ref_tokens_expires_at')
-      .ifNotExists()
-      .on('ref_tokens')
-      .column('expires_at')
-      .execute();
+    const done = new Set((await target.selectFrom('ref_migrations').select('name').execute()).map((row) => row.name));
+    const applied: string[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.name)) continue;
+      await target.transaction().execute(async (trx) => {
+        await migration.up(trx);
+        await trx
+          .insertInto('ref_migrations')
+          .values({ name: migration.name, applied_at: Math.floor(Date.now() / 1000) })
+          .execute();
+      });
+      applied.push(migration.name);
+    }
+    return applied;
   };
 
-  if (dialect === 'sqlite') return create(db);
+  if (dialect === 'sqlite') return run(db);
   // PostgreSQL's `create table if not exists` is not race-free: two instances starting together
   // can both try. An advisory lock (the store's migrations use the same idea) serialises them.
-  await db.connection().execute(async (connection) => {
+  return db.connection().execute(async (connection) => {
     const key = 'oauth-dcr reference tables';
     await sql`select pg_advisory_lock(hashtextextended(${key}, 0))`.execute(connection);
     try {
-      await create(connection);
+      return await run(connection);
     } finally {
       await sql`select pg_advisory_unlock(hashtextextended(${key}, 0))`.execute(connection);
     }

@@ -8,13 +8,23 @@ import {
   joinScope,
   splitScope,
   type AuthorizationCodeRecord,
+  type SigningKeyRecord,
+  type SigningKeyStore,
   type TokenKind,
   type TokenRecord,
   type TokenStore,
   type UserRecord,
+  type UsedOnceStore,
   type UserStore,
 } from './records.js';
-import type { RefAuthorizationCodesTable, RefTokensTable, RefUsersTable, ReferenceDb } from './reference-schema.js';
+import { joinResources, splitResources } from '../resources.js';
+import type {
+  RefAuthorizationCodesTable,
+  RefSigningKeysTable,
+  RefTokensTable,
+  RefUsersTable,
+  ReferenceDb,
+} from './reference-schema.js';
 
 /** Runs one write statement through the client store's own write path (see SqlClientStore.executeWrite). */
 export type WriteStatement = <R>(query: Compilable<R>) => Promise<QueryResult<R>>;
@@ -43,7 +53,7 @@ export class SqlTokenStore implements TokenStore {
         redirect_uri: record.redirectUri,
         redirect_uri_sent: record.redirectUriSent ? 1 : 0,
         scope: joinScope(record.scope),
-        resource: record.resource ?? null,
+        resources: joinResources(record.resources),
         code_challenge: record.codeChallenge ?? null,
         code_challenge_method: record.codeChallengeMethod ?? null,
         expires_at: record.expiresAt,
@@ -91,7 +101,7 @@ export class SqlTokenStore implements TokenStore {
           client_id: record.clientId,
           user_id: record.userId ?? null,
           scope: joinScope(record.scope),
-          resource: record.resource ?? null,
+          resources: joinResources(record.resources),
           expires_at: record.expiresAt,
           created_at: record.createdAt,
           revoked_at: record.revokedAt ?? null,
@@ -168,6 +178,85 @@ export class SqlTokenStore implements TokenStore {
   }
 }
 
+export class SqlSigningKeyStore implements SigningKeyStore {
+  constructor(
+    private readonly db: ReferenceDb,
+    private readonly write: WriteStatement,
+  ) {}
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db.selectFrom('ref_signing_keys').selectAll().execute();
+    return rows.map(rowToSigningKey);
+  }
+
+  async insertSigningKey(record: SigningKeyRecord): Promise<void> {
+    await this.write(
+      this.db.insertInto('ref_signing_keys').values({
+        kid: record.kid,
+        alg: record.alg,
+        public_jwk: record.publicJwk,
+        private_jwk: record.privateJwk,
+        created_at: record.createdAt,
+        retired_at: record.retiredAt ?? null,
+      }),
+    );
+  }
+
+  async retireSigningKeys(keepKid: string, at: number): Promise<number> {
+    return affected(
+      await this.write(
+        this.db
+          .updateTable('ref_signing_keys')
+          .set({ retired_at: at })
+          .where('kid', '!=', keepKid)
+          .where('retired_at', 'is', null),
+      ),
+    );
+  }
+
+  async deleteRetiredSigningKeys(before: number): Promise<number> {
+    return affected(
+      await this.write(
+        this.db.deleteFrom('ref_signing_keys').where('retired_at', 'is not', null).where('retired_at', '<', before),
+      ),
+    );
+  }
+}
+
+/**
+ * Insert-if-absent: one statement, so two instances seeing the same key at once cannot both
+ * succeed. An expired record with the same key is replaced in the same statement.
+ */
+export class SqlUsedOnceStore implements UsedOnceStore {
+  constructor(
+    private readonly db: ReferenceDb,
+    private readonly write: WriteStatement,
+  ) {}
+
+  async useOnce(key: string, expiresAt: number): Promise<boolean> {
+    if (!isStorableText(key)) return false;
+    const now = Math.floor(Date.now() / 1000);
+    const result = await this.write(
+      this.db
+        .insertInto('ref_used_client_assertions')
+        .values({ assertion_key: key, expires_at: expiresAt })
+        .onConflict((conflict) =>
+          conflict
+            .column('assertion_key')
+            .doUpdateSet({ expires_at: expiresAt })
+            .where('ref_used_client_assertions.expires_at', '<', now),
+        ),
+    );
+    return affected(result) > 0;
+  }
+
+  async pruneExpired(before: number): Promise<number> {
+    return affected(
+      await this.write(this.db.deleteFrom('ref_used_client_assertions').where('expires_at', '<', before)),
+    );
+  }
+}
+
 export class SqlUserStore implements UserStore {
   constructor(private readonly db: ReferenceDb) {}
 
@@ -222,7 +311,8 @@ function rowToCode(row: Selectable<RefAuthorizationCodesTable>): AuthorizationCo
   };
   const scope = splitScope(row.scope);
   if (scope) record.scope = scope;
-  if (row.resource !== null) record.resource = row.resource;
+  const resources = splitResources(row.resources);
+  if (resources) record.resources = resources;
   if (row.code_challenge !== null) record.codeChallenge = row.code_challenge;
   if (row.code_challenge_method !== null) record.codeChallengeMethod = row.code_challenge_method;
   if (row.used_at !== null) record.usedAt = Number(row.used_at);
@@ -241,8 +331,21 @@ function rowToToken(row: Selectable<RefTokensTable>): TokenRecord {
   if (row.user_id !== null) record.userId = row.user_id;
   const scope = splitScope(row.scope);
   if (scope) record.scope = scope;
-  if (row.resource !== null) record.resource = row.resource;
+  const resources = splitResources(row.resources);
+  if (resources) record.resources = resources;
   if (row.revoked_at !== null) record.revokedAt = Number(row.revoked_at);
+  return record;
+}
+
+function rowToSigningKey(row: Selectable<RefSigningKeysTable>): SigningKeyRecord {
+  const record: SigningKeyRecord = {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: row.public_jwk,
+    privateJwk: row.private_jwk,
+    createdAt: Number(row.created_at),
+  };
+  if (row.retired_at !== null) record.retiredAt = Number(row.retired_at);
   return record;
 }
 

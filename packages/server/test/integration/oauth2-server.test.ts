@@ -5,6 +5,7 @@ import { createRegistration, type Registration } from 'oauth-dcr';
 import { holdToRegisteredAuthMethod, oauth2ServerClients } from 'oauth-dcr/oauth2-server';
 import { readClientCredentials } from 'oauth-dcr';
 import { silentLogger } from '../../src/logger.js';
+import { SigningKeyRing } from '../../src/signing-keys.js';
 import { createModel, newGrantSubject, type ReferenceModel } from '../../src/model.js';
 import { hashPassword } from '../../src/passwords.js';
 import type { ServerStorage } from '../../src/storage/open-storage.js';
@@ -38,7 +39,15 @@ for (const backend of storageBackends()) {
         allowedGrantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
         now: () => clock,
       });
-      model = createModel({ registration, tokens: storage.tokens, users: storage.users, logger: silentLogger() });
+      const keys = await SigningKeyRing.open({ store: storage.signingKeys, accessTokenTtl: 3600 });
+      model = createModel({
+        registration,
+        tokens: storage.tokens,
+        users: storage.users,
+        logger: silentLogger(),
+        jwt: { issuer: ISSUER, keys, lifetime: 3600 },
+        offlineAccessScope: false,
+      });
       oauth = new OAuth2Server({
         model,
         requireClientAuthentication: { authorization_code: false, refresh_token: false },
@@ -72,7 +81,7 @@ for (const backend of storageBackends()) {
         new OAuth2Server.Response(),
         {
           authenticateHandler: {
-            handle: () => newGrantSubject(user, { redirectUriSent: query.redirect_uri !== undefined }),
+            handle: () => newGrantSubject(user, { redirectUriSent: query.redirect_uri !== undefined, resources: [] }),
           },
         },
       );

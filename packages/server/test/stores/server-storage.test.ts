@@ -94,7 +94,7 @@ for (const backend of storageBackends()) {
         await assert.rejects(storage.users.upsertUser('bob\u0000', 'scrypt$hash', T0), isNulRefused);
         assert.equal(await storage.users.findUserByName('bob'), null);
 
-        const badCode = code({ resource: 'https://rs.example/\u0000' });
+        const badCode = code({ resources: ['https://rs.example/\u0000'] });
         await assert.rejects(storage.tokens.insertAuthorizationCode(badCode), isNulRefused);
         assert.equal(await storage.tokens.findAuthorizationCode(badCode.codeHash), null);
 

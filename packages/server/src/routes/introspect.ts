@@ -1,0 +1,121 @@
+import { Router, type Response } from 'express';
+import { holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
+import { hashSecret, readClientCredentials } from 'oauth-dcr';
+import type { ServerContext } from '../context.js';
+import type { IntrospectionClient } from '../config.js';
+import { normalizeResource } from '../resources.js';
+import type { TokenRecord } from '../storage/records.js';
+import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
+import { FORM_BODY } from './token.js';
+
+/**
+ * RFC 7662 token introspection, for resource servers that must see revocation at once.
+ *
+ * Who may ask (§2.1 "the endpoint MUST require some form of authorization"): a confidential
+ * client, authenticated with the method it registered, whose client_id the operator listed in
+ * DCR_INTROSPECTION_CLIENTS. Anyone else, a self-registered client above all, gets 401
+ * invalid_client (§2.3): it must not learn about other clients' tokens. An entry written
+ * `client_id=resource|resource` sees only access tokens for those resources.
+ *
+ * The answer (§2.2): for a live token the caller may see, `active: true` with the token's
+ * client_id, scope, exp, iat, sub, aud, iss and token_type (the MCP SDK's bearer middleware
+ * refuses a token without exp). For anything else (unknown, expired, revoked, issued to a client
+ * since deleted, for another resource, or another client's refresh token) exactly
+ * `{"active": false}`, so the answer never tells which.
+ */
+export function introspectionRoutes(context: ServerContext, allowed: readonly IntrospectionClient[]): Router {
+  const router = Router();
+  const callers = new Map(allowed.map((entry) => [entry.clientId, entry]));
+
+  router.all('/introspect', apiCors);
+  router.post('/introspect', FORM_BODY, async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      sendJsonError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
+      return;
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const repeated = findRepeatedParameter(body);
+    if (repeated) {
+      sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
+      return;
+    }
+    const credentials = readClientCredentials({ authorization: req.headers.authorization, body });
+    if (credentials.kind === 'invalid') {
+      sendJsonError(res, 400, 'invalid_request', credentials.description);
+      return;
+    }
+    // A public client proves nothing about itself: introspection needs a confidential client.
+    if (credentials.kind === 'missing' || credentials.method === 'none') {
+      refuseCaller(res, 'Introspection requires client authentication');
+      return;
+    }
+    let client;
+    try {
+      client = await holdToRegisteredAuthMethod(context.model, credentials.method).getClient(
+        credentials.clientId,
+        credentials.clientSecret,
+      );
+    } catch (error) {
+      sendOAuthError(res, error, context.logger);
+      return;
+    }
+    if (!client) {
+      refuseCaller(res, 'Client authentication failed');
+      return;
+    }
+    const caller = callers.get(client.id);
+    if (!caller) {
+      refuseCaller(res, 'This client is not allowed to introspect tokens');
+      return;
+    }
+    if (typeof body.token !== 'string' || body.token === '') {
+      sendJsonError(res, 400, 'invalid_request', 'The token parameter is missing');
+      return;
+    }
+    // §2.1: token_type_hint is only a hint; one look-up by hash finds either kind.
+    const record = await context.storage.tokens.findToken(hashSecret(body.token));
+    const answer = record ? await describe(context, record, caller) : undefined;
+    res
+      .status(200)
+      .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+      .json(answer ?? { active: false });
+  });
+  router.all('/introspect', (_req, res) => {
+    sendJsonError(res, 405, 'invalid_request', 'Use POST at the introspection endpoint', { Allow: 'POST, OPTIONS' });
+  });
+  return router;
+}
+
+/** §2.3: a caller that failed to authenticate, or may not introspect. */
+function refuseCaller(res: Response, description: string): void {
+  sendJsonError(res, 401, 'invalid_client', description, { 'WWW-Authenticate': 'Basic realm="oauth-dcr"' });
+}
+
+/** The §2.2 answer for a token the caller may see, or undefined for `{"active": false}`. */
+async function describe(
+  context: ServerContext,
+  record: TokenRecord,
+  caller: IntrospectionClient,
+): Promise<Record<string, unknown> | undefined> {
+  if (record.revokedAt !== undefined || record.expiresAt <= Math.floor(Date.now() / 1000)) return undefined;
+  // A refresh token is its own client's business alone (RFC 7009 §2.1 applies the same rule).
+  if (record.kind === 'refresh' && record.clientId !== caller.clientId) return undefined;
+  const audience = record.kind === 'access' ? record.resources?.[0] : undefined;
+  if (caller.resources && record.kind === 'access') {
+    const wanted = audience === undefined ? undefined : normalizeResource(audience);
+    if (!wanted || !caller.resources.some((resource) => normalizeResource(resource) === wanted)) return undefined;
+  }
+  // A client deleted through RFC 7592 takes its tokens with it, even before their rows go.
+  if (!(await context.model.getClient(record.clientId, null))) return undefined;
+  return {
+    active: true,
+    client_id: record.clientId,
+    ...(record.scope && record.scope.length > 0 ? { scope: record.scope.join(' ') } : {}),
+    exp: record.expiresAt,
+    iat: record.createdAt,
+    sub: record.userId ?? record.clientId,
+    ...(audience ? { aud: audience } : {}),
+    iss: context.issuer,
+    token_type: record.kind === 'access' ? 'Bearer' : 'refresh_token',
+  };
+}
