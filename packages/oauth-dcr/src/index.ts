@@ -36,6 +36,7 @@ export { ClientExistsError, StoreClosedError } from './store/errors.js';
 export { isStorableText, checkStorableText } from './store/text.js';
 // private_key_jwt client authentication (RFC 7523).
 export { JWT_BEARER_CLIENT_ASSERTION_TYPE } from './protocol/client-auth.js';
-export { CLIENT_ASSERTION_SIGNING_ALGS, type ClientAssertionVerification } from './protocol/client-assertion.js';
+export type { ClientAssertionVerification } from './protocol/client-assertion.js';
+export { CLIENT_ASSERTION_ALGORITHMS } from './metadata/client-keys.js';
 export { createMemoryReplayGuard, type MemoryReplayGuardOptions } from './protocol/client-assertion-replay.js';
 export type { ClientAssertionOptions, ClientAssertionReplayGuard } from './core/options.js';

@@ -101,27 +101,30 @@ export interface OAuth2ServerClientModel {
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
  */
 export function oauth2ServerClients(
-  registration: Pick<Registration, 'store' | 'now' | 'clientLimits'>,
+  registration: Pick<Registration, 'store' | 'now' | 'clientLimits' | 'resolveClient'>,
   options: OAuth2ServerClientsOptions = {},
 ): OAuth2ServerClientModel {
-  const { store } = registration;
-
   return {
     async getClient(clientId, clientSecret) {
       if (typeof clientId !== 'string' || clientId.length === 0) return null;
-      const record = await store.findClient(clientId);
+      // A stored client, or a Client ID Metadata Document, wherever the host looks a client up.
+      const record = await registration.resolveClient(clientId);
       if (!record) return null;
       const client = toHostClient(record, registration.clientLimits(record.registeredVia), options);
       if (clientSecret === null) return client; // authorize endpoint: look-up only
 
-      const isPublic = client.tokenEndpointAuthMethod === 'none';
+      const method = client.tokenEndpointAuthMethod;
       if (clientSecret === undefined || clientSecret === '') {
-        if (!isPublic) return null;
-      } else if (isPublic || !isAcceptedSecret(record, clientSecret, registration.now())) {
+        // Only a public client goes without credentials; a private_key_jwt client authenticates
+        // through holdToClientAssertion, never here.
+        if (method !== 'none') return null;
+      } else if (method === 'none' || method === 'private_key_jwt') {
+        // A secret authenticates neither a public client nor one that registered a key (RFC 7591 §2).
+        return null;
+      } else if (!isAcceptedSecret(record, clientSecret, registration.now())) {
         return null;
       }
-      // Fire and forget: the store coalesces these writes off the hot path.
-      store.recordClientUse(clientId, registration.now()).catch(() => {});
+      noteClientUse(registration, record);
       return client;
     },
 
@@ -147,6 +150,15 @@ export function oauth2ServerClients(
       return granted.length > 0 ? granted : false;
     },
   };
+}
+
+/**
+ * Fire and forget: the store coalesces these writes off the hot path. A client resolved from its
+ * Client ID Metadata Document (the `metadata_document` tier) is not in the store: nothing to record.
+ */
+function noteClientUse(registration: Pick<Registration, 'store' | 'now'>, record: ClientRecord): void {
+  if (record.registeredVia === 'metadata_document') return;
+  registration.store.recordClientUse(record.clientId, registration.now()).catch(() => {});
 }
 
 function toHostClient(
@@ -215,6 +227,74 @@ export function holdToRegisteredAuthMethod<
     const refusal = checkClientAuthMethod(registeredMethod, usedMethod);
     if (refusal !== undefined) throw new OAuth2Server.InvalidClientError(refusal);
     return client;
+  };
+  return Object.create(model, { getClient: { value: getClient, enumerable: true } }) as Model;
+}
+
+/** What `holdToClientAssertion` needs of the registration endpoint. */
+export type ClientAssertionRegistration = Pick<
+  Registration,
+  'store' | 'now' | 'resolveClient' | 'verifyClientAssertion'
+>;
+
+/**
+ * The model for one token (or revocation, introspection) request whose client authenticated with
+ * a JWT client assertion (`private_key_jwt`, RFC 7523 §2.2): getClient(id, undefined) answers the
+ * client only once `registration.verifyClientAssertion` accepted the assertion for it, and any
+ * refusal (bad signature, wrong `aud`, replayed `jti`, a client that registered another method)
+ * is the library's InvalidClientError with status 401 and the reason as its description (RFC
+ * 7521 §4.2.1). The client is resolved like any other (`registration.resolveClient`), so a Client
+ * ID Metadata Document's keys work too. The rules themselves live in the library's protocol code;
+ * this wrapper only connects them to @node-oauth/oauth2-server.
+ *
+ * @node-oauth/oauth2-server knows nothing of assertions: it reads the client_id from the body (an
+ * assertion may omit it, so set it from the credentials) and, for grants that require client
+ * authentication (client_credentials by default), wants a secret unless told otherwise for this
+ * request. The assertion is that authentication, so the request's options say the grant needs
+ * none, which is safe because this model refuses the client without a verified assertion:
+ *
+ *   const credentials = readClientCredentials({ authorization: req.headers.authorization, body: req.body });
+ *   if (credentials.kind === 'invalid') return answer(400, 'invalid_request', credentials.description);
+ *   if (credentials.kind === 'credentials' && credentials.method === 'private_key_jwt') {
+ *     const body = { ...req.body, client_id: credentials.clientId };
+ *     const options = {
+ *       model: holdToClientAssertion(model, registration, credentials),
+ *       requireClientAuthentication: { [body.grant_type]: false },
+ *     };
+ *     await oauth.token(new OAuth2Server.Request({ ...req, body }), response, options as OAuth2Server.TokenOptions);
+ *   }
+ *
+ * The assertion is verified once per wrapper: its `jti` is single use, so build one wrapper per
+ * request. getClient(id, null) (a look-up) passes through to the model. The client returned is the
+ * model's own look-up, so a model built from `oauth2ServerClients` answers the same client shape
+ * as for any other method.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ * @see https://www.rfc-editor.org/rfc/rfc7521#section-4.2.1
+ */
+export function holdToClientAssertion<
+  Model extends { getClient(clientId: string, clientSecret?: string | null): Promise<unknown> },
+>(
+  model: Model,
+  registration: ClientAssertionRegistration,
+  credentials: { readonly clientId: string; readonly clientAssertion: string },
+): Model {
+  let verified: Promise<unknown> | undefined;
+  const authenticate = async (clientId: string): Promise<unknown> => {
+    const record = await registration.resolveClient(clientId);
+    if (!record) return null;
+    const verdict = await registration.verifyClientAssertion(credentials.clientAssertion, record);
+    if (!verdict.ok) throw new OAuth2Server.InvalidClientError(verdict.description, { code: 401 });
+    const client = await model.getClient(clientId, null);
+    if (client) noteClientUse(registration, record);
+    return client;
+  };
+  const getClient = async (clientId: string, clientSecret?: string | null) => {
+    if (clientSecret === null) return model.getClient(clientId, null); // a look-up, nobody authenticates
+    // The assertion authenticates the client it names, alone, and no other credential comes with it.
+    if (clientId !== credentials.clientId || (clientSecret !== undefined && clientSecret !== '')) return null;
+    verified ??= authenticate(clientId);
+    return verified;
   };
   return Object.create(model, { getClient: { value: getClient, enumerable: true } }) as Model;
 }

@@ -13,6 +13,7 @@ import { hashSecret } from '../core/secrets.js';
 import { createFetchCache } from '../net/fetch-cache.js';
 import { SafeFetchError, type SafeFetchOptions } from '../net/safe-fetch.js';
 import type { ClientRecord } from '../store/types.js';
+import { CLIENT_ASSERTION_ALGORITHMS, checkKeySource } from '../metadata/client-keys.js';
 import { checkClientAuthMethod } from './client-auth.js';
 import { createMemoryReplayGuard } from './client-assertion-replay.js';
 
@@ -31,28 +32,6 @@ export interface ClientAssertionVerifier {
   /** Verifies `assertion` as `client`'s authentication; uses up its `jti` when it is accepted. */
   verify(assertion: string, client: ClientRecord): Promise<ClientAssertionVerification>;
 }
-
-/**
- * The JWS algorithms a client assertion may use: asymmetric only. An HMAC assertion would be
- * keyed with a secret the server also holds, which `private_key_jwt` exists to avoid, and `none`
- * proves nothing. Advertise it as `token_endpoint_auth_signing_alg_values_supported` (RFC 8414 §2).
- *
- * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
- * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
- */
-export const CLIENT_ASSERTION_SIGNING_ALGS: readonly string[] = Object.freeze([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
 
 /** RFC 10070 §4's explicit type; `JWT` or no `typ` at all are accepted too. */
 const CLIENT_AUTHENTICATION_TYP = 'client-authentication+jwt';
@@ -120,7 +99,7 @@ export function createClientAssertionVerifier(settings: ClientAssertionVerifierS
     }
     const alg = header.alg;
     // RFC 7523 §3 item 9 and RFC 7518 §3.1: asymmetric signatures only; never none or HS*.
-    if (typeof alg !== 'string' || !CLIENT_ASSERTION_SIGNING_ALGS.includes(alg)) {
+    if (typeof alg !== 'string' || !CLIENT_ASSERTION_ALGORITHMS.includes(alg)) {
       return refuse(`client_assertion alg ${String(alg)} is not accepted (asymmetric algorithms only)`);
     }
     // OIDC DCR §2: token_endpoint_auth_signing_alg, when registered, is the only one the client may use.
@@ -264,10 +243,14 @@ async function verifyWithClientKeys(
   client: ClientRecord,
 ): Promise<JWTPayload> {
   const { jwks, jwks_uri: jwksUri } = client.metadata;
-  // RFC 7591 §2: "The jwks_uri and jwks parameters MUST NOT both be present".
-  if (jwks !== undefined && jwksUri !== undefined) throw new KeyProblem('This client has both jwks and jwks_uri');
+  try {
+    // The registration rules, again: a record may predate them, or come from the host's createClient.
+    checkKeySource(client.metadata, 'private_key_jwt');
+  } catch (error) {
+    throw new KeyProblem(`This client's keys cannot be used: ${(error as Error).message}`);
+  }
   if (jwks !== undefined) return verifyWithKeySet(assertion, keySets.inline(jwks as JSONWebKeySet), options);
-  if (typeof jwksUri !== 'string') throw new KeyProblem('This client has no registered keys (jwks or jwks_uri)');
+  if (typeof jwksUri !== 'string') throw new KeyProblem('This client has no usable jwks_uri');
   const keys = await loadRemote(keySets, jwksUri, false);
   try {
     return await verifyWithKeySet(assertion, keys!, options);
