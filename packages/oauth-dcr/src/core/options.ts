@@ -139,6 +139,13 @@ export interface RegistrationOptions {
    * @see https://openid.net/specs/openid-connect-registration-1_0.html#SectorIdentifierValidation
    */
   outboundFetch?: SafeFetchOptions;
+  /**
+   * Client ID Metadata Documents: a `client_id` that is an https URL names the client's own
+   * metadata document, fetched through safe-fetch and validated like a registration. Off by default.
+   *
+   * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document-01
+   */
+  clientIdMetadataDocuments?: ClientIdMetadataDocumentOptions;
   /** Clock in epoch seconds; for tests. */
   now?: () => number;
   /**

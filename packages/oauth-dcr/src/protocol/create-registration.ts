@@ -1,6 +1,8 @@
 import type { RegistrationOptions } from '../core/options.js';
 import type { ClientRecord, ClientStore, RegistrationVia } from '../store/types.js';
-import { createPolicy } from './policy.js';
+import { createPolicy, type Policy } from './policy.js';
+import { isDocumentClientId } from '../cimd/client-id-url.js';
+import { emitEvent } from './events.js';
 import { initialAccessTokenAdmin, type InitialAccessTokenAdmin } from './initial-access-tokens.js';
 import { registrationServerMetadata, type RegistrationServerMetadata } from './server-metadata.js';
 import type { RawRequest } from '../core/request.js';
@@ -102,10 +104,7 @@ export function createRegistration(options: RegistrationOptions): Registration {
     scopesSupported: policy.scopesSupported,
   };
   const handleRaw = (request: RawRequest) => dispatch(policy, request);
-  const lookupClient = async (clientId: string): Promise<ClientLookup> => {
-    const client = await policy.store.findClient(clientId);
-    return client ? { kind: 'found', client } : { kind: 'unknown' };
-  };
+  const lookupClient = (clientId: string): Promise<ClientLookup> => resolveClientId(policy, clientId);
   const handler = async (request: Request): Promise<Response> =>
     toWebResponse(await handleRaw(fromWebRequest(request)));
   return Object.assign(handler, {
@@ -126,6 +125,26 @@ export function createRegistration(options: RegistrationOptions): Registration {
     verifyClientAssertion: (assertion: string, client: ClientRecord) =>
       policy.clientAssertions.verify(assertion, client),
   });
+}
+
+/**
+ * A stored client first, so that a URL an operator registered behaves like any registered client
+ * (CIMD §6.10); then, when documents are on and the id is an https URL, its document (CIMD §4).
+ * A refused document is reported as an event, as a refused registration is.
+ */
+async function resolveClientId(policy: Policy, clientId: string): Promise<ClientLookup> {
+  const stored = await policy.store.findClient(clientId);
+  if (stored) return { kind: 'found', client: stored };
+  if (policy.clientDocuments === undefined || !isDocumentClientId(clientId)) return { kind: 'unknown' };
+  const lookup = await policy.clientDocuments.resolve(clientId);
+  if (lookup.kind === 'refused') {
+    emitEvent(policy, {
+      type: 'registration.rejected',
+      clientId,
+      detail: { via: 'metadata_document', error: lookup.error, error_description: lookup.description },
+    });
+  }
+  return lookup;
 }
 
 function fromWebRequest(request: Request): RawRequest {

@@ -1,5 +1,6 @@
 import { resolveOptions, type RegistrationOptions, type ResolvedOptions } from '../core/options.js';
 import { createFetchCache } from '../net/fetch-cache.js';
+import { createClientDocuments, type ClientDocuments } from '../cimd/client-documents.js';
 import { createStatementVerifier, type StatementVerifier } from './software-statement.js';
 import { createClientAssertionVerifier, type ClientAssertionVerifier } from './client-assertion.js';
 
@@ -13,6 +14,8 @@ export interface Policy extends ResolvedOptions {
   statements: StatementVerifier;
   /** Fetches a JSON document on a client's behalf (sector_identifier_uri), through safe-fetch, cached. */
   fetchJson: (url: string) => Promise<unknown>;
+  /** Resolves https client_ids by their Client ID Metadata Document; absent while the feature is off. */
+  clientDocuments?: ClientDocuments;
   /** Verifies private_key_jwt client assertions (RFC 7523 §3); refuses all while the method is not enabled. */
   clientAssertions: ClientAssertionVerifier;
 }
@@ -24,10 +27,20 @@ export function createPolicy(options: RegistrationOptions): Policy {
   const resolved = resolveOptions(options);
   const documents = createFetchCache({ maxEntries: DOCUMENT_CACHE_ENTRIES });
   const { outboundFetch } = resolved;
+  const fetchJson = (url: string) => documents.json(url, outboundFetch);
   return {
     ...resolved,
     statements: createStatementVerifier(resolved.softwareStatements, outboundFetch),
-    fetchJson: (url) => documents.json(url, outboundFetch),
+    fetchJson,
+    clientDocuments: resolved.clientIdMetadataDocuments.enabled
+      ? createClientDocuments({
+          options: resolved.clientIdMetadataDocuments,
+          rules: { ...resolved, fetchJson },
+          tier: resolved.tiers.metadata_document,
+          outboundFetch,
+          now: resolved.now,
+        })
+      : undefined,
     clientAssertions: createClientAssertionVerifier({
       ...options.clientAssertions,
       enabled: resolved.tokenEndpointAuthMethods.has('private_key_jwt'),

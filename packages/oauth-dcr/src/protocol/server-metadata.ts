@@ -1,4 +1,5 @@
 import type { Policy } from './policy.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from '../metadata/client-keys.js';
 
 /**
  * The RFC 8414 §2 members that describe registration, derived from the live policy: merge them into
@@ -19,6 +20,16 @@ export interface RegistrationServerMetadata {
   code_challenge_methods_supported: string[];
   /** The `scopesSupported` option, when set. */
   scopes_supported?: string[];
+  /**
+   * The asymmetric algorithms accepted for `private_key_jwt` assertions; present exactly when
+   * private_key_jwt is (RFC 8414 §2 MUST).
+   */
+  token_endpoint_auth_signing_alg_values_supported?: string[];
+  /**
+   * `true` while Client ID Metadata Documents are on; absent otherwise, never `false`
+   * (draft-ietf-oauth-client-id-metadata-document-01 §5).
+   */
+  client_id_metadata_document_supported?: true;
 }
 
 export function registrationServerMetadata(policy: Policy): RegistrationServerMetadata {
@@ -28,8 +39,12 @@ export function registrationServerMetadata(policy: Policy): RegistrationServerMe
   const responseTypes: string[] = [];
   if (grants.has('authorization_code')) responseTypes.push('code');
   if (grants.has('implicit')) responseTypes.push('token');
+  const authMethods = [...policy.tokenEndpointAuthMethods];
+  // Document clients are public (`none`) unless they sign; Claude uses a document only when it
+  // sees both the flag and `none` here.
+  if (policy.clientDocuments && !authMethods.includes('none')) authMethods.unshift('none');
   const metadata: RegistrationServerMetadata = {
-    token_endpoint_auth_methods_supported: [...policy.tokenEndpointAuthMethods],
+    token_endpoint_auth_methods_supported: authMethods,
     grant_types_supported: [...grants],
     response_types_supported: responseTypes,
     // RFC 9700 §2.1.1: only S256; `plain` offers no protection if the request leaks.
@@ -39,5 +54,11 @@ export function registrationServerMetadata(policy: Policy): RegistrationServerMe
     metadata.registration_endpoint = `${policy.issuer}${policy.registrationPath === '/' ? '' : policy.registrationPath}`;
   }
   if (policy.scopesSupported) metadata.scopes_supported = [...policy.scopesSupported];
+  // RFC 8414 §2: MUST be present when private_key_jwt is listed.
+  if (authMethods.includes('private_key_jwt')) {
+    metadata.token_endpoint_auth_signing_alg_values_supported = [...CLIENT_ASSERTION_ALGORITHMS];
+  }
+  // CIMD §5: only while the feature is on.
+  if (policy.clientDocuments) metadata.client_id_metadata_document_supported = true;
   return metadata;
 }

@@ -62,6 +62,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
  */
 export const IMPORT_GUARD = `${LIBRARY_SRC}core/peer-dependency`;
 
+/** The library's test modules the server's tests may import by path (prefixes below test/). */
+const SHARED_TEST_HARNESS = ['support/', 'net/local-https'];
+
 /** The store's own drivers: the only packages it (and admin/) may import besides Node's. */
 const STORE_DRIVERS = new Set(['better-sqlite3', 'pg', 'kysely']);
 
@@ -176,9 +179,11 @@ function checkServerFile(
   if (isRelative(specifier)) {
     const target = posix.join(posix.dirname(file.path), specifier);
     // The server's tests share the library's test harness (the services gate, the registration
-    // helper), which is test code, not the library; anything else is reached by package name.
+    // helper, the local https server with its test CA), which is test code, not the library;
+    // anything else is reached by package name.
     const sharedHarness =
-      file.path.startsWith(`${SERVER_ROOT}/test/`) && target.startsWith(`${LIBRARY_ROOT}/test/support/`);
+      file.path.startsWith(`${SERVER_ROOT}/test/`) &&
+      SHARED_TEST_HARNESS.some((shared) => target.startsWith(`${LIBRARY_ROOT}/test/${shared}`));
     if ((target === LIBRARY_ROOT || target.startsWith(`${LIBRARY_ROOT}/`)) && !sharedHarness) {
       report(`the server imports the library by package name ('${LIBRARY_NAME}'), never by relative path`);
     }

@@ -1,0 +1,104 @@
+import type { ResolvedDocumentOptions } from '../core/document-options.js';
+import type { Tier } from '../core/options.js';
+import { isRegistrationError } from '../core/errors.js';
+import { validateClientMetadata, type MetadataRules } from '../metadata/validate.js';
+import { cacheLifetime, type LifetimeBounds } from '../net/cache-lifetime.js';
+import { createLoadingCache } from '../net/loading-cache.js';
+import type { SafeFetchOptions } from '../net/safe-fetch.js';
+import { deepFreeze } from '../store/frozen.js';
+import type { ClientRecord } from '../store/types.js';
+import { checkClientIdUrl } from './client-id-url.js';
+import { checkDocumentRules, documentAuthMethods } from './document-rules.js';
+import { fetchClientDocument } from './fetch-document.js';
+import { DocumentRefusal, invalidClient, invalidDocument } from './refusal.js';
+
+/** What a client_id URL resolved to: the client its document describes, or why it cannot be used. */
+export type DocumentLookup =
+  | { kind: 'found'; client: ClientRecord }
+  | { kind: 'refused'; error: DocumentRefusal['error']; description: string };
+
+/** Resolves https client_ids by their Client ID Metadata Document. */
+export interface ClientDocuments {
+  resolve(clientId: string): Promise<DocumentLookup>;
+}
+
+export interface ClientDocumentsSetup {
+  options: ResolvedDocumentOptions;
+  /** The deployment's metadata rules; the auth methods are narrowed to those a document may use. */
+  rules: MetadataRules;
+  /** The `metadata_document` tier's ceilings. */
+  tier: Tier;
+  outboundFetch: SafeFetchOptions;
+  /** Clock in epoch seconds. */
+  now: () => number;
+}
+
+/**
+ * draft-ietf-oauth-client-id-metadata-document-01 §4: check the URL (§3), ask the operator
+ * (`allowFetch`), fetch (§4, §6.5, §6.6), check the document's own rules (§4.1), then run the
+ * same metadata engine as a registration, held to the `metadata_document` tier. Valid documents
+ * are cached within bounds (§4.4) and concurrent look-ups of a cold URL share one fetch; refusals
+ * are never cached. `allowClient` runs on every look-up, cache hits included.
+ */
+export function createClientDocuments(setup: ClientDocumentsSetup): ClientDocuments {
+  const { options, tier, outboundFetch, now } = setup;
+  const rules: MetadataRules = {
+    ...setup.rules,
+    tokenEndpointAuthMethods: documentAuthMethods(setup.rules.tokenEndpointAuthMethods),
+  };
+  const bounds: LifetimeBounds = {
+    defaultSeconds: options.cache.defaultTtlSeconds,
+    minSeconds: options.cache.minTtlSeconds,
+    maxSeconds: options.cache.maxTtlSeconds,
+  };
+  const nowMs = () => now() * 1000;
+  const cache = createLoadingCache<ClientRecord>({ maxEntries: options.cache.maxEntries, now: nowMs });
+  const urlRules = { allowQuery: options.allowQuery, maxLength: options.maxUrlLength };
+
+  async function load(clientId: string, url: URL): Promise<{ value: ClientRecord; ttlSeconds: number }> {
+    // §6.8: the operator's domain policy, before any traffic.
+    if (options.allowFetch && !(await options.allowFetch(new URL(url)))) {
+      throw invalidClient(`client not allowed: fetching the metadata document of ${url.host} is not permitted`);
+    }
+    const { document, headers } = await fetchClientDocument(url, outboundFetch, options.timeoutMs);
+    const input = checkDocumentRules(document, clientId, rules.tokenEndpointAuthMethods);
+    let metadata: Record<string, unknown>;
+    try {
+      metadata = await validateClientMetadata(input, rules, tier, 'metadata_document');
+    } catch (error) {
+      // The engine's refusals (invalid_client_metadata, invalid_redirect_uri) all mean "this document is invalid".
+      if (isRegistrationError(error)) throw invalidDocument(`Client ID Metadata Document is invalid: ${error.message}`);
+      throw error;
+    }
+    const fetchedAt = now();
+    const client: ClientRecord = deepFreeze({
+      clientId,
+      metadata: { ...metadata },
+      clientIdIssuedAt: fetchedAt,
+      clientSecretExpiresAt: 0,
+      registeredVia: 'metadata_document',
+      createdAt: fetchedAt,
+      updatedAt: fetchedAt,
+    });
+    return { value: client, ttlSeconds: cacheLifetime(headers, bounds, nowMs()) };
+  }
+
+  return {
+    async resolve(clientId) {
+      try {
+        const url = checkClientIdUrl(clientId, urlRules);
+        // Keyed by the exact string: the document must repeat it byte for byte (§4.1).
+        const client = await cache.get(clientId, () => load(clientId, url));
+        // §6.8: re-applied on every use, so a policy change holds cached clients too.
+        if (options.allowClient && !(await options.allowClient(client, new URL(url)))) {
+          throw invalidClient(`client not allowed: ${url.host} is not permitted by this server's policy`);
+        }
+        return { kind: 'found', client };
+      } catch (error) {
+        if (error instanceof DocumentRefusal)
+          return { kind: 'refused', error: error.error, description: error.message };
+        throw error;
+      }
+    },
+  };
+}
