@@ -46,13 +46,13 @@ export function identifyClient(client: ClientView): ClientIdentity {
   const name = cleanName(client.name);
   if (name === undefined) {
     // CIMD: a missing client_name is accepted, and the website stands in for it (project default).
-    return { name: website ?? 'An unnamed application', ...(website ? { website } : {}) };
+    return { name: website ?? 'an unnamed application', ...(website ? { website } : {}) };
   }
   // Only names nobody vouched for are judged: an administrator or a trusted statement issuer
   // already stands behind a registered name.
   const selfAsserted = client.registeredVia === 'anonymous' || client.registeredVia === 'metadata_document';
   if (selfAsserted && namesOtherAddress(name, website)) {
-    return { name: website ?? 'An unnamed application', lookAlikeName: name, ...(website ? { website } : {}) };
+    return { name: website ?? 'an unnamed application', lookAlikeName: name, ...(website ? { website } : {}) };
   }
   return { name, ...(website ? { website } : {}) };
 }
