@@ -33,8 +33,9 @@ export async function startServer({
   cpu,
   readyPath = '/.well-known/oauth-authorization-server',
   timeoutMs = 20_000,
+  port: chosenPort,
 }) {
-  const port = await freePort();
+  const port = chosenPort ?? (await freePort());
   const logFile = join(logDir, `${name}.log`);
   const log = openSync(logFile, 'a');
   // taskset execs node, so the child's pid is the server's.

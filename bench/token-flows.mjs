@@ -19,9 +19,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_USER } from './oauth-setup.mjs';
+import { startDocumentHost } from './document-host.mjs';
+import { MCP_FLOWS } from './mcp-scenarios.mjs';
 import { freePort, startServer, stopServer } from './servers.mjs';
 import { TOKEN_FLOWS } from './token-scenarios.mjs';
+import { seedIntrospectionCaller, serverDefinitions } from './token-servers.mjs';
 import { evaluateTokenTargets, flowTable, median, targetText } from './token-report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -37,7 +39,8 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 1);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const connectionCounts = list(process.env.BENCH_CONNECTIONS, '16,64').map(Number);
 const stores = list(process.env.BENCH_STORES, 'sqlite,memory');
-const flowIds = list(process.env.BENCH_FLOWS, TOKEN_FLOWS.map((f) => f.id).join(','));
+const ALL_FLOWS = [...TOKEN_FLOWS, ...MCP_FLOWS];
+const flowIds = list(process.env.BENCH_FLOWS, ALL_FLOWS.map((f) => f.id).join(','));
 const baselinesDir = process.env.BENCH_BASELINES ?? join(root, '..', 'shared', 'bench');
 const cpuProfile = process.env.BENCH_CPU_PROF === '1';
 const pin = process.env.BENCH_PIN !== '0' && cpus().length >= 2 && hasTaskset();
@@ -45,6 +48,7 @@ const serverCpu = pin ? 0 : undefined;
 
 const workDir = mkdtempSync(join(tmpdir(), 'oauth-dcr-token-bench-'));
 const running = [];
+const cleanups = [];
 let generator;
 
 function hasTaskset() {
@@ -59,6 +63,7 @@ function hasTaskset() {
 async function cleanup() {
   generator?.kill();
   await Promise.allSettled(running.map((server) => stopServer(server)));
+  await Promise.allSettled(cleanups.map((close) => close()));
   rmSync(workDir, { recursive: true, force: true });
 }
 for (const signal of ['SIGINT', 'SIGTERM'])
@@ -95,54 +100,13 @@ function startGenerator() {
   };
 }
 
-function serverDefinitions(mcpResource) {
-  const bareEnv = { BSQLITE_DIR: root };
-  const reference = (store, env) => ({
-    name: store,
-    kind: 'reference',
-    args: [
-      ...(cpuProfile
-        ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`, `--cpu-prof-name=tokens-${store}.cpuprofile`]
-        : []),
-      join(root, 'packages', 'server', 'dist', 'cli.js'),
-      'serve',
-    ],
-    env: {
-      DCR_ALLOWED_GRANT_TYPES: 'authorization_code,refresh_token,client_credentials',
-      DCR_DEMO_USER: `${BENCH_USER.username}:${BENCH_USER.password}`,
-      // The MCP server the tokens are for (RFC 8707); ignored by a server without resource lists.
-      DCR_RESOURCES: mcpResource,
-      DCR_CODE_TTL: '600',
-      ...env,
-    },
-  });
-  const all = {
-    'bare-sqlite': {
-      name: 'bare-sqlite',
-      kind: 'baseline',
-      args: (port) => [join(baselinesDir, 'bare-sqlite.mjs'), '--port', String(port), '--db', join(workDir, 'bare.db')],
-      env: bareEnv,
-    },
-    bare: {
-      name: 'bare',
-      kind: 'baseline',
-      args: (port) => [join(baselinesDir, 'bare.mjs'), '--port', String(port), '--hash', 'sha256'],
-      env: {},
-    },
-    sqlite: reference('sqlite', { DCR_STORE: 'sqlite', DATABASE_PATH: join(workDir, 'reference.db') }),
-    memory: reference('memory', { DCR_STORE: 'memory' }),
-  };
-  for (const store of stores) if (!all[store]) throw new Error(`BENCH_STORES: unknown store ${store}`);
-  return [all['bare-sqlite'], all.bare, ...stores.map((s) => all[s])];
-}
-
 async function main() {
   for (const file of ['bare.mjs', 'bare-sqlite.mjs'])
     if (!existsSync(join(baselinesDir, file)))
       throw new Error(`baseline ${file} not found in ${baselinesDir} (set BENCH_BASELINES)`);
   if (!existsSync(join(root, 'packages', 'server', 'dist', 'cli.js')))
     throw new Error('packages/server/dist/cli.js is missing: run `npm run build` first');
-  const flows = TOKEN_FLOWS.filter((f) => flowIds.includes(f.id));
+  const flows = ALL_FLOWS.filter((f) => flowIds.includes(f.id));
   const meta = {
     date: new Date().toISOString(),
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(),
@@ -162,37 +126,80 @@ async function main() {
   );
   if (cpuProfile) mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
 
-  const mcpResource = `http://127.0.0.1:${await freePort()}/mcp`;
+  const serverOptions = { cwd: workDir, logDir: workDir, cpu: serverCpu };
+  const mcpPort = await freePort();
+  const mcpResource = `http://127.0.0.1:${mcpPort}/mcp`;
+  const documents = flows.some((f) => f.needsDocuments) ? await startDocumentHost(workDir) : undefined;
+  if (documents) cleanups.push(() => documents.close());
   const servers = [];
-  for (const def of serverDefinitions(mcpResource)) {
-    const server = await startServer({ ...def, cwd: workDir, logDir: workDir, cpu: serverCpu, readyPath: '/' });
+  const definitions = serverDefinitions({ root, workDir, baselinesDir, stores, mcpResource, documents, cpuProfile });
+  for (const def of definitions) {
+    const introspection = flows.some((f) => f.needsIntrospection)
+      ? await seedIntrospectionCaller(def, serverOptions)
+      : undefined;
+    const readyPath = def.kind === 'baseline' ? '/' : undefined;
+    const server = await startServer({ ...def, ...serverOptions, ...(readyPath ? { readyPath } : {}) });
     running.push(server);
-    Object.assign(server, { kind: def.kind, store: def.name, mcpResource });
+    Object.assign(server, { kind: def.kind, store: def.name, mcpResource, introspection });
     servers.push(server);
     console.log(`started ${def.name} (pid ${server.pid}) at ${server.origin}`);
   }
   generator = startGenerator();
+  const context = {
+    root,
+    servers,
+    documents,
+    mcpPort,
+    mcpResource,
+    maxConnections: Math.max(...connectionCounts),
+    generator,
+    serverOptions,
+    /** Servers a flow starts for itself (stopped at the end). */
+    async startExtra(start) {
+      const server = await start(serverOptions);
+      running.push(server);
+      return server;
+    },
+  };
 
   const rows = [];
   const problems = [];
+  const checks = [];
   for (const flow of flows) {
     console.log(`\n${flow.title}`);
-    const states = new Map();
-    for (const server of servers) {
+    if (flow.check) {
       try {
-        states.set(server, await flow.prepare(server, { maxConnections: Math.max(...connectionCounts) }));
+        checks.push(...(await flow.check(context)));
       } catch (error) {
-        problems.push(`${flow.id} on ${server.store}: ${error.message}`);
-        console.log(`  skipped on ${server.store}: ${error.message}`);
+        problems.push(`${flow.id}: ${error.message}`);
+        console.log(`  failed: ${error.message}`);
+      }
+      continue;
+    }
+    const states = new Map();
+    let participants = [];
+    try {
+      participants = flow.participants ? await flow.participants(context) : servers.map(asParticipant);
+    } catch (error) {
+      problems.push(`${flow.id}: ${error.message}`);
+      console.log(`  skipped: ${error.message}`);
+    }
+    for (const participant of participants) {
+      try {
+        states.set(participant, await flow.prepare(participant, context));
+      } catch (error) {
+        problems.push(`${flow.id} on ${participant.label}: ${error.message}`);
+        console.log(`  skipped on ${participant.label}: ${error.message}`);
       }
     }
     for (const connections of connectionCounts) {
-      const samples = new Map([...states.keys()].map((server) => [server, []]));
+      const samples = new Map([...states.keys()].map((participant) => [participant, []]));
       for (let round = 0; round < rounds; round++) {
-        for (const [server, state] of states) {
+        for (const [participant, state] of states) {
+          const { server } = participant;
           // The job is built (codes minted, dead chains replaced) before the server's CPU is read.
           const jobFor = async (runSeconds, estimate) => ({
-            ...(await flow.job(server, state, { connections, seconds: runSeconds, estimate })),
+            ...(await flow.job(participant, state, { connections, seconds: runSeconds, estimate })),
             origin: server.origin,
             connections,
             seconds: runSeconds,
@@ -210,50 +217,29 @@ async function main() {
           flow.settle?.(state, result);
           state.lastRate = result.rps;
           const sample = { ...result, cpuMsPerRequest: result.requests ? (cpu * 1000) / result.requests : null };
-          samples.get(server).push(sample);
+          samples.get(participant).push(sample);
           console.log(
-            `  ${server.store.padEnd(11)} c=${String(connections).padEnd(3)} #${round + 1} ` +
+            `  ${participant.label.padEnd(18)} c=${String(connections).padEnd(3)} #${round + 1} ` +
               `${Math.round(sample.rps).toString().padStart(6)} req/s  p50 ${sample.p50Ms?.toFixed(2)} ms  ` +
               `p99 ${sample.p99Ms?.toFixed(2)} ms  CPU ${sample.cpuMsPerRequest?.toFixed(3) ?? '-'} ms/req` +
               (sample.exhausted ? `  (ran out of pre-minted input after ${sample.seconds.toFixed(1)} s)` : '') +
               (sample.failed ? `  (${sample.failed} failed: ${sample.firstFailure})` : ''),
           );
-          await sleep(100);
         }
       }
-      const baseline = (name) => [...samples].find(([server]) => server.store === name)?.[1] ?? [];
-      const ratioTo = (list, base) =>
-        median(list.map((x, i) => (base[i]?.rps ? x.rps / base[i].rps : null)).filter((x) => x !== null));
-      for (const [server, list] of samples) {
-        const requests = list.reduce((sum, x) => sum + x.requests, 0);
-        const failed = list.reduce((sum, x) => sum + x.failed, 0);
-        rows.push({
-          flow: flow.id,
-          server: server.store,
-          kind: server.kind,
-          connections,
-          requests,
-          failed,
-          failedShare: requests ? failed / requests : 1,
-          rps: median(list.map((x) => x.rps)),
-          p50Ms: median(list.map((x) => x.p50Ms)),
-          p99Ms: median(list.map((x) => x.p99Ms)),
-          cpuMsPerRequest: median(list.map((x) => x.cpuMsPerRequest).filter((x) => x !== null)),
-          xBareSqlite: server.kind === 'baseline' ? null : ratioTo(list, baseline('bare-sqlite')),
-          xBare: server.kind === 'baseline' ? null : ratioTo(list, baseline('bare')),
-        });
-      }
+      rows.push(...summarise(flow, connections, samples));
     }
   }
   generator.kill();
   generator = undefined;
-  for (const server of servers) await stopServer(server);
+  for (const server of running) await stopServer(server);
   running.length = 0;
   meta.loadavgAtEnd = loadavg().map((v) => Number(v.toFixed(2)));
 
   console.log('\n==== Results ====');
-  for (const flow of flows) console.log(`\n${flow.title}\n${flowTable(rows, flow.id, 'text')}`);
-  const targets = evaluateTokenTargets(rows);
+  const loadFlows = flows.filter((f) => !f.check);
+  for (const flow of loadFlows) console.log(`\n${flow.title}\n${flowTable(rows, flow.id, 'text')}`);
+  const targets = evaluateTokenTargets(rows, checks);
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${targetText(t)}`);
   if (problems.length) console.log(`\nProblems\n${problems.map((p) => `  ${p}`).join('\n')}`);
@@ -261,10 +247,10 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(
     join(resultsDir, 'tokens-latest.json'),
-    `${JSON.stringify({ meta, rows, targets, problems }, null, 2)}\n`,
+    `${JSON.stringify({ meta, rows, checks, targets, problems }, null, 2)}\n`,
   );
   const md = [
-    ...flows.flatMap((f) => [`#### ${f.title}`, '', flowTable(rows, f.id, 'markdown'), '']),
+    ...loadFlows.flatMap((f) => [`#### ${f.title}`, '', flowTable(rows, f.id, 'markdown'), '']),
     '#### Targets',
     '',
     ...targets.map((t) => `- ${targetText(t)}`),
@@ -272,6 +258,63 @@ async function main() {
   ].join('\n');
   writeFileSync(join(resultsDir, 'tokens-latest.md'), md);
   console.log(`\nWrote bench/results/tokens-latest.json and tokens-latest.md (load average ${meta.loadavgAtEnd}).`);
+}
+
+const asParticipant = (server) => ({ server, side: null, label: server.store });
+
+/** Medians over rounds, and each participant's ratios, round by round, to the baselines and its reference side. */
+function summarise(flow, connections, samples) {
+  const entries = [...samples];
+  const samplesOf = (predicate) => entries.find(([participant]) => predicate(participant))?.[1] ?? [];
+  const ratioTo = (list, base) =>
+    base.length === 0
+      ? null
+      : median(list.map((x, i) => (base[i]?.rps ? x.rps / base[i].rps : null)).filter((x) => x !== null));
+  return entries.map(([participant, list]) => {
+    const { server, side, label } = participant;
+    const requests = list.reduce((sum, x) => sum + x.requests, 0);
+    const failed = list.reduce((sum, x) => sum + x.failed, 0);
+    const referenceSide = side === null ? undefined : flow.referenceSide?.(side);
+    const baseline = server.kind === 'baseline';
+    return {
+      flow: flow.id,
+      label,
+      server: server.store,
+      side,
+      kind: server.kind,
+      connections,
+      requests,
+      failed,
+      failedShare: requests ? failed / requests : 1,
+      rps: median(list.map((x) => x.rps)),
+      p50Ms: median(list.map((x) => x.p50Ms)),
+      p99Ms: median(list.map((x) => x.p99Ms)),
+      cpuMsPerRequest: median(list.map((x) => x.cpuMsPerRequest).filter((x) => x !== null)),
+      xBareSqlite: baseline
+        ? null
+        : ratioTo(
+            list,
+            samplesOf((p) => p.server.store === 'bare-sqlite'),
+          ),
+      xBare: baseline
+        ? null
+        : ratioTo(
+            list,
+            samplesOf((p) => p.server.store === 'bare'),
+          ),
+      xReference:
+        referenceSide && referenceSide !== side
+          ? ratioTo(
+              list,
+              // The reference side on the same server, or (verification in introspection mode) the one there is.
+              samplesOf((p) => p.server === server && p.side === referenceSide).length
+                ? samplesOf((p) => p.server === server && p.side === referenceSide)
+                : samplesOf((p) => p.side === referenceSide),
+            )
+          : null,
+      referenceSide: referenceSide ?? null,
+    };
+  });
 }
 
 try {

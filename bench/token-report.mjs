@@ -8,8 +8,8 @@ export const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-const find = (rows, flow, server, connections) =>
-  rows.find((r) => r.flow === flow && r.server === server && r.connections === connections);
+const find = (rows, flow, label, connections) =>
+  rows.find((r) => r.flow === flow && r.label === label && r.connections === connections);
 
 /**
  * Issue 9's targets. `value` and `bound` are computed from this run's rows; `met` is null when a
@@ -52,10 +52,36 @@ const TARGETS = [
     detail: ([sqlite, memory]) =>
       sqlite && memory ? `${Math.round(sqlite.rps)} vs ${Math.round(memory.rps)} req/s on memory` : '',
   },
+  ...[16, 64].flatMap((connections) =>
+    ['mcp-reused', 'mcp-first-seen'].map((label) => ({
+      label: `MCP tool call with ${label === 'mcp-reused' ? 'a reused' : 'first-seen'} token at ${connections} conns vs the same call without auth`,
+      rows: (rows) => [find(rows, 'verify', label, connections)],
+      value: ([row]) => row?.xReference,
+      bound: () => 0.8,
+      kind: 'min-ratio',
+    })),
+  ),
+  {
+    label: 'Introspection at 16 conns, SQLite, vs bare.mjs',
+    rows: (rows) => [find(rows, 'introspect', 'sqlite', 16)],
+    value: ([row]) => row?.xBare,
+    bound: () => 0.5,
+    kind: 'min-ratio',
+    detail: ([row]) => (row?.xBareSqlite != null ? `${row.xBareSqlite.toFixed(2)}x bare-sqlite` : ''),
+  },
+  ...['sqlite', 'memory'].map((store) => ({
+    // "Within 1.2x": the DCR client's rate is at most 1.2x the CIMD client's, i.e. CIMD >= 1/1.2 of it.
+    label: `/authorize for a CIMD client with a cached document at 16 conns, ${store}, vs a DCR client`,
+    rows: (rows) => [find(rows, 'authorize', `${store}/cimd`, 16)],
+    value: ([row]) => row?.xReference,
+    bound: () => Number((1 / 1.2).toFixed(3)),
+    kind: 'min-ratio',
+  })),
 ];
 
-export function evaluateTokenTargets(rows, extraTargets = []) {
-  return [...TARGETS, ...extraTargets].map((target) => {
+/** This run's verdicts: the load targets from `rows`, then the checks as they came. */
+export function evaluateTokenTargets(rows, checks = []) {
+  const evaluated = TARGETS.map((target) => {
     const used = target.rows(rows);
     const value = target.value(used);
     const bound = target.bound(used);
@@ -71,6 +97,7 @@ export function evaluateTokenTargets(rows, extraTargets = []) {
       detail: target.detail?.(used) ?? '',
     };
   });
+  return [...evaluated, ...checks];
 }
 
 export function targetText(t) {
@@ -88,19 +115,27 @@ const fmt = {
 };
 
 const COLUMNS = [
-  ['server', (r) => r.server],
+  ['server', (r) => r.label],
   ['conns', (r) => String(r.connections)],
   ['req/s', (r) => fmt.int(r.rps)],
   ['p50 ms', (r) => fmt.ms(r.p50Ms)],
   ['p99 ms', (r) => fmt.ms(r.p99Ms)],
   ['CPU ms/req', (r) => fmt.cpu(r.cpuMsPerRequest)],
-  ['x bare-sqlite', (r) => (r.server === 'bare-sqlite' ? '1.00x' : fmt.ratio(r.xBareSqlite))],
-  ['x bare', (r) => (r.server === 'bare' ? '1.00x' : fmt.ratio(r.xBare))],
+  ['x bare-sqlite', (r) => (r.server === 'bare-sqlite' ? '1.00x' : fmt.ratio(r.xBareSqlite)), (r) => r.xBareSqlite],
+  ['x bare', (r) => (r.server === 'bare' ? '1.00x' : fmt.ratio(r.xBare)), (r) => r.xBare],
+  [
+    'x same server',
+    (r) => (r.xReference == null ? '-' : `${fmt.ratio(r.xReference)} of ${r.referenceSide}`),
+    (r) => r.xReference,
+  ],
   ['failed', (r) => String(r.failed ?? 0)],
 ];
 
-export function flowTable(rows, flowId, style, columns = COLUMNS) {
-  const body = rows.filter((r) => r.flow === flowId).map((r) => columns.map(([, cell]) => cell(r)));
+/** A flow's rows as a text or Markdown table; ratio columns no row of the flow has are left out. */
+export function flowTable(rows, flowId, style) {
+  const flowRows = rows.filter((r) => r.flow === flowId);
+  const columns = COLUMNS.filter(([, , present]) => !present || flowRows.some((r) => present(r) != null));
+  const body = flowRows.map((r) => columns.map(([, cell]) => cell(r)));
   const head = columns.map(([name]) => name);
   if (style === 'markdown') {
     return [

@@ -2,9 +2,12 @@
 // on a baseline every flow sends the same registration; on the reference server each flow sends
 // its own requests. Set-up goes through HTTP as a client and a browser would (bench/oauth-setup.mjs).
 //
-// A flow: prepare(server, { maxConnections }) -> state, once per server;
-//         job(server, state, { connections, seconds, estimate }) -> the generator's job, per run;
-//         settle(state, result) after each run (carry refresh chains forward).
+// A flow: participants(context) -> [{ server, side, label }] (default: every server, side null);
+//         prepare(participant, context) -> state, once per participant;
+//         job(participant, state, { connections, seconds, estimate }) -> the generator's job, per run;
+//         settle(state, result) after each run (carry refresh chains forward);
+//         referenceSide(side) -> the side of the same server a side's ratio is taken against;
+//         or check(context) -> [{ label, kind, value, bound, met, text }] instead of a load.
 import {
   Browser,
   acceptedResource,
@@ -49,7 +52,7 @@ export const TOKEN_FLOWS = [
   {
     id: 'refresh',
     title: 'Token endpoint: public client refresh with rotation, one chain (grant) per connection',
-    async prepare(server, { maxConnections }) {
+    async prepare({ server }, { maxConnections }) {
       if (isBaseline(server)) return {};
       const client = await registerClient(server.origin, publicMcpClient);
       const browsers = Array.from({ length: 4 }, () => new Browser(server.origin));
@@ -59,7 +62,7 @@ export const TOKEN_FLOWS = [
       const chains = await mintChains(server.origin, client, maxConnections + SPARE_CHAINS, { resource, browsers });
       return { client, browsers, resource, chains };
     },
-    async job(server, state, { connections }) {
+    async job({ server }, state, { connections }) {
       if (isBaseline(server)) return registration;
       // A chain whose refresh failed is dead (its token was rotated out, or its grant revoked).
       state.chains = state.chains.filter((chain) => !chain.dead);
@@ -81,14 +84,14 @@ export const TOKEN_FLOWS = [
   {
     id: 'code',
     title: 'Token endpoint: authorization code exchange with PKCE, public client (codes minted before each run)',
-    async prepare(server) {
+    async prepare({ server }) {
       if (isBaseline(server)) return {};
       const client = await registerClient(server.origin, publicMcpClient);
       const browsers = Array.from({ length: 8 }, () => new Browser(server.origin));
       const resource = await acceptedResource(browsers[0], client, server.mcpResource);
       return { client, browsers, resource };
     },
-    async job(server, state, { seconds, estimate }) {
+    async job({ server }, state, { seconds, estimate }) {
       if (isBaseline(server)) return registration;
       // Enough codes for the run at the last rate seen, with a margin; a run that still runs out
       // ends early and reports the rate over the time it ran.
@@ -103,7 +106,7 @@ export const TOKEN_FLOWS = [
   {
     id: 'client-credentials',
     title: 'Token endpoint: client_credentials with client_secret_basic',
-    async prepare(server) {
+    async prepare({ server }) {
       if (isBaseline(server)) return {};
       const client = await registerClient(server.origin, serviceClient);
       const basic = { id: client.client_id, secret: client.client_secret };
@@ -118,7 +121,7 @@ export const TOKEN_FLOWS = [
         },
       };
     },
-    job(server, state) {
+    job({ server }, state) {
       if (isBaseline(server)) return registration;
       return { mode: 'static', expectStatus: 200, request: state.request };
     },
