@@ -1,5 +1,12 @@
-import { ConfigError, issuerSetting, loadConfig, type ConfigFlags, type SettingSource } from './config.js';
-import { openConfiguredStorage, startServer, type RunningServer } from './server.js';
+import {
+  ConfigError,
+  issuerSetting,
+  loadConfig,
+  type ConfigFlags,
+  type ServerConfig,
+  type SettingSource,
+} from './config.js';
+import { openConfiguredStorage, openSigningKeys, pruneStorage, startServer, type RunningServer } from './server.js';
 import type { ServerStorage } from './storage/open-storage.js';
 
 /**
@@ -32,8 +39,12 @@ Commands:
   serve                       run the reference authorization server (creates its tables at start)
   migrate                     create or migrate the server's database at DATABASE_PATH or DATABASE_URL
                               (oauth-dcr's dcr_* tables and the server's ref_* tables)
-  prune                       delete expired authorization codes and tokens (the server does it
-                              every few minutes while it runs; this never creates a database)
+  prune                       delete expired authorization codes, tokens and client assertions, and
+                              retired signing keys no live token needs (the server does it every
+                              few minutes while it runs; this never creates a database)
+  keys list                   the access-token signing keys and their state
+  keys rotate                 a new signing key signs from now on; the old one stays published
+                              at jwks_uri until every token it signed has expired
   help                        this text
 Initial access tokens and the client list are oauth-dcr's admin commands, on the library's
 tables alone: npx oauth-dcr iat create|list|revoke, npx oauth-dcr clients list
@@ -47,6 +58,7 @@ Options (or environment variables):
 Environment only: DCR_DEMO_USER=name:password, DCR_ALLOWED_GRANT_TYPES, DCR_OPEN_REGISTRATION,
   DCR_SCOPES, DCR_REQUIRE_HTTPS_REDIRECT_URIS, DCR_CLIENT_SECRET_TTL, DCR_PERSIST_AUDIT,
   DCR_CODE_TTL, DCR_ACCESS_TOKEN_TTL, DCR_REFRESH_TOKEN_TTL,
+  DCR_RESOURCES, DCR_DEFAULT_RESOURCE, DCR_INTROSPECTION_CLIENTS, DCR_SIGNING_KEY_SECRET,
   DCR_REQUEST_TIMEOUT (default 30s), DCR_HEADERS_TIMEOUT (default 10s)`;
 
 /** Runs a command; resolves once it is done (for `serve`: once the server is listening). */
@@ -58,10 +70,12 @@ export async function runCommand(input: CommandInput): Promise<RunningServer | v
     case 'migrate':
       return migrate(input);
     case 'prune':
-      return withStorage(input, async (storage) => {
-        const pruned = await storage.tokens.pruneExpired(Math.floor(Date.now() / 1000));
-        input.output.out(`deleted ${pruned} expired codes and tokens`);
+      return withStorage(input, async (storage, config) => {
+        const pruned = await pruneStorage(storage, await openSigningKeys(config, storage), 0);
+        input.output.out(`deleted ${pruned} expired codes, tokens, client assertions and signing keys`);
       });
+    case 'keys':
+      return keys(input, sub);
     case 'iat':
     case 'clients':
       // They moved to the library, whose command works on its own tables alone: say where.
@@ -93,6 +107,7 @@ async function serve(input: CommandInput): Promise<RunningServer> {
   const { host } = loaded.config;
   output.out(`  listening on: ${host.includes(':') ? `[${host}]` : host}:${server.port}`);
   output.out(`  storage: ${server.storage.description}`);
+  for (const line of tokenNotes(loaded.config)) output.out(`  ${line}`);
   const demo = server.demoUser;
   if (demo.kind === 'created') {
     output.out(
@@ -107,6 +122,22 @@ async function serve(input: CommandInput): Promise<RunningServer> {
   output.out(`  register: ${server.url}/register`);
   output.out(`oauth-dcr listening on ${server.url}`);
   return server;
+}
+
+/** What the banner says about the tokens: which resources, and how the signing key is kept. */
+function tokenNotes(config: ServerConfig): string[] {
+  const { list, default: fallback } = config.resources;
+  return [
+    list
+      ? `resources: ${list.join(', ')} (DCR_RESOURCES: any other resource is refused)`
+      : 'resources: any https URI, or http on loopback, is accepted and shown on the consent page; set DCR_RESOURCES to list the ones served',
+    fallback
+      ? `default resource: ${fallback}`
+      : 'default resource: none (a token asked for without resource is good only at /userinfo)',
+    config.signingKeySecret
+      ? 'signing keys: sealed at rest with DCR_SIGNING_KEY_SECRET'
+      : 'signing keys: stored unsealed in the database; set DCR_SIGNING_KEY_SECRET to seal them',
+  ];
 }
 
 async function migrate(input: CommandInput): Promise<void> {
@@ -128,7 +159,28 @@ async function migrate(input: CommandInput): Promise<void> {
   }
 }
 
-async function withStorage(input: CommandInput, work: (storage: ServerStorage) => Promise<void>): Promise<void> {
+/** `keys list` and `keys rotate`: the RFC 9068 signing keys in the database (src/signing-keys.ts). */
+async function keys(input: CommandInput, sub: string | undefined): Promise<void> {
+  if (sub !== 'list' && sub !== 'rotate') throw new UsageError('keys needs list or rotate (see oauth-dcr-server help)');
+  await withStorage(input, async (storage, config) => {
+    const ring = await openSigningKeys(config, storage);
+    if (sub === 'rotate') {
+      const kid = await ring.rotate();
+      input.output.out(`new signing key ${kid}: it signs from now on (running servers switch within a minute)`);
+      input.output.out(
+        'the previous key stays published at jwks_uri until the tokens it signed have expired (DCR_ACCESS_TOKEN_TTL)',
+      );
+    }
+    for (const key of await ring.describe()) {
+      input.output.out(`${key.kid}  ${key.alg}  created ${new Date(key.createdAt * 1000).toISOString()}  ${key.state}`);
+    }
+  });
+}
+
+async function withStorage(
+  input: CommandInput,
+  work: (storage: ServerStorage, config: ServerConfig) => Promise<void>,
+): Promise<void> {
   const { config } = loadConfig(input.env, input.flags);
   if (config.storage.kind === 'memory') {
     throw new UsageError('this command needs a database: DCR_STORE=memory lives inside a running server');
@@ -136,7 +188,7 @@ async function withStorage(input: CommandInput, work: (storage: ServerStorage) =
   // Only serve and migrate may create a database: here a missing one is a mistyped setting.
   const storage = await openConfiguredStorage(config.storage, { mustExist: true });
   try {
-    await work(storage);
+    await work(storage, config);
   } finally {
     await storage.close();
   }

@@ -32,7 +32,7 @@ export interface GrantSubject {
 }
 
 export interface ModelOptions {
-  registration: Pick<Registration, 'store' | 'now' | 'clientLimits'>;
+  registration: Pick<Registration, 'store' | 'now' | 'clientLimits' | 'resolveClient'>;
   tokens: TokenStore;
   users: UserStore;
   logger: Logger;

@@ -14,16 +14,23 @@ import type { RegistrationOptions } from 'oauth-dcr';
 import { ConfigError, type ServerConfig } from './config.js';
 
 /** The registration options this module decides; spread them into createRegistration. */
-export type RegistrationFetchOptions = Pick<RegistrationOptions, 'outboundFetch'>;
+export type RegistrationFetchOptions = Pick<RegistrationOptions, 'clientIdMetadataDocuments' | 'outboundFetch'>;
 
 /**
- * Options for createRegistration. Throws a ConfigError naming DCR_FETCH_ALLOW for an entry that
+ * Options for createRegistration: Client ID Metadata Documents as DCR_CIMD says, and the
+ * outbound fetch allow list from DCR_FETCH_ALLOW. Throws a ConfigError naming DCR_FETCH_ALLOW for an entry that
  * is neither an IP address, a CIDR nor a host name, so a typo stops the server at start instead
  * of failing every fetch later.
  */
 export function registrationFetchOptions(config: ServerConfig): RegistrationFetchOptions {
   const allowAddresses = config.fetchAllow.map(fetchAllowEntry);
-  return allowAddresses.length > 0 ? { outboundFetch: { allowAddresses } } : {};
+  return {
+    // Issue 9: MCP clients now prefer to identify themselves by a metadata document, so the
+    // reference server resolves them by default (the library's default is off); DCR_CIMD=false
+    // turns it off, and the metadata then omits client_id_metadata_document_supported (CIMD §5).
+    clientIdMetadataDocuments: { enabled: config.cimd.enabled },
+    ...(allowAddresses.length > 0 ? { outboundFetch: { allowAddresses } } : {}),
+  };
 }
 
 /** Lines the start banner prints while outbound fetches are loosened. */
