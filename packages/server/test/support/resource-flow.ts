@@ -66,7 +66,7 @@ export function clientTokenRequest(baseUrl: string, client: Client, params: Reco
   const method = client.token_endpoint_auth_method ?? 'client_secret_basic';
   if (method === 'client_secret_basic')
     return tokenRequest(baseUrl, params, { id: client.client_id, secret: client.client_secret });
-  const auth =
+  const auth: Record<string, string> =
     method === 'none'
       ? { client_id: client.client_id }
       : { client_id: client.client_id, client_secret: client.client_secret };
