@@ -17,9 +17,15 @@ export interface ClientIdUrlRules {
 /** §3: the scheme is https, compared case-insensitively, written with its `//`. */
 const HTTPS_PREFIX = /^https:\/\//i;
 
-/** Whether `clientId` is meant as a document URL at all (an https URL), before any rule is checked. */
+/** Anything written as an https URL, even badly (`https:host/c`, a leading space). */
+const HTTPS_LIKE = /^\s*https:/i;
+
+/**
+ * Whether `clientId` is meant as a document URL (it is written as an https URL), before any rule
+ * is checked: a malformed one is then refused with its reason rather than simply unknown.
+ */
 export function isDocumentClientId(clientId: string): boolean {
-  return HTTPS_PREFIX.test(clientId);
+  return HTTPS_LIKE.test(clientId);
 }
 
 /** Whitespace, control characters and backslashes, which URL parsing would silently rewrite. */
