@@ -68,9 +68,13 @@ export interface OAuth2ServerClientModel {
   ): Promise<string[] | false>;
 }
 
+/** The `token_endpoint_auth_method` values (RFC 7591 §2) that a client secret authenticates. */
+const SECRET_METHODS: ReadonlySet<string> = new Set(['client_secret_basic', 'client_secret_post']);
+
 /**
  * A model fragment for @node-oauth/oauth2-server v5: spread it into your model so that
- * registered clients can use /authorize and /token.
+ * registered clients can use /authorize and /token. Clients are found through
+ * `registration.resolveClient`: stored clients, and Client ID Metadata Documents when those are on.
  *
  *   const oauth = new OAuth2Server({ model: { ...myModel, ...oauth2ServerClients(dcr) } });
  *
@@ -81,7 +85,10 @@ export interface OAuth2ServerClientModel {
  *   registered with `token_endpoint_auth_method: none` pass. PKCE does not replace client
  *   authentication (RFC 9700 §2.1.1, RFC 6749 §2.3).
  * - `getClient(id, secret)`: the secret must be the current one (or the previous one during a
- *   renewal overlap) and not expired; compared in constant time.
+ *   renewal overlap) and not expired; compared in constant time. Only clients registered with
+ *   client_secret_basic or client_secret_post have one.
+ * - A `private_key_jwt` client is never answered here with credentials: wrap the model with
+ *   `holdToClientAssertion` (below) for requests that carry a client assertion.
  *
  * getClient is not told how the secret arrived, so it cannot hold a client to the
  * `token_endpoint_auth_method` it registered. Wrap the model per token request with
@@ -118,10 +125,9 @@ export function oauth2ServerClients(
         // Only a public client goes without credentials; a private_key_jwt client authenticates
         // through holdToClientAssertion, never here.
         if (method !== 'none') return null;
-      } else if (method === 'none' || method === 'private_key_jwt') {
-        // A secret authenticates neither a public client nor one that registered a key (RFC 7591 §2).
-        return null;
-      } else if (!isAcceptedSecret(record, clientSecret, registration.now())) {
+      } else if (!SECRET_METHODS.has(method) || !isAcceptedSecret(record, clientSecret, registration.now())) {
+        // A secret authenticates only a client that registered a secret method (RFC 7591 §2): never
+        // a public client, nor a private_key_jwt one, whatever secret it may once have held.
         return null;
       }
       noteClientUse(registration, record);
@@ -206,6 +212,9 @@ function toHostClient(
  *   const options =
  *     credentials.kind === 'credentials' ? { model: holdToRegisteredAuthMethod(model, credentials.method) } : {};
  *   await oauth.token(request, response, options as OAuth2Server.TokenOptions);
+ *
+ * A request that authenticates with a JWT client assertion (method `private_key_jwt`) needs
+ * `holdToClientAssertion` (below) instead: here its client would find no credential and be refused.
  *
  * The client is the one getClient fetched anyway: no further store look-up. A client without a
  * string `tokenEndpointAuthMethod` (one the host's own getClient supplied, not this fragment)
