@@ -65,19 +65,7 @@ export interface TokenVerifierOptions {
   keyRefetchCooldown?: number;
 }
 
-const ASYMMETRIC_ALGORITHMS = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'EdDSA',
-  'Ed25519',
-];
+const ASYMMETRIC_ALGORITHMS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519'.split(' ');
 // RFC 9068 §2.2: the claims every JWT access token carries.
 const REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 const FETCH_TIMEOUT_MS = 5_000;
@@ -107,6 +95,10 @@ class KeysUnavailable extends Error {}
  */
 export function createTokenVerifier(options: TokenVerifierOptions): McpTokenVerifier {
   const resource = checkResource(options.resource);
+  // Without an issuer jose would skip the `iss` check: any issuer's token would do.
+  if (typeof options.issuer !== 'string' || !URL.canParse(options.issuer)) {
+    throw new TypeError('createTokenVerifier: issuer must be the authorization server issuer URL');
+  }
   if (options.jwksUri !== undefined && options.introspection !== undefined) {
     throw new TypeError('createTokenVerifier: give jwksUri or introspection, not both');
   }

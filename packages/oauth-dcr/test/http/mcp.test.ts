@@ -318,6 +318,9 @@ describe('createTokenVerifier with JWT access tokens, behind requireBearerAuth',
   it('refuses configurations that could accept forged or misdirected tokens', () => {
     const base = { issuer: as.issuer, resource };
     assert.throws(() => createTokenVerifier({ ...base, algorithms: ['HS256'] }), TypeError);
+    // From plain JavaScript, a missing issuer would otherwise turn the issuer check off.
+    assert.throws(() => createTokenVerifier({ ...base, issuer: undefined as unknown as string }), TypeError);
+    assert.throws(() => createTokenVerifier({ ...base, issuer: '' }), TypeError);
     assert.throws(() => createTokenVerifier({ ...base, algorithms: ['none'] }), TypeError);
     assert.throws(() => createTokenVerifier({ ...base, resource: `${resource}#x` }), TypeError);
     assert.throws(() => createTokenVerifier({ ...base, resource: '/mcp' }), TypeError);
