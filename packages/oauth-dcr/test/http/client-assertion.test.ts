@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OAuth2Server from '@node-oauth/oauth2-server';
+import { createPrivateKeyJwtAuth } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import { createRegistration, readClientCredentials, type ClientRecord, type Registration } from 'oauth-dcr';
 import { memoryStore } from 'oauth-dcr/memory';
@@ -23,7 +24,7 @@ interface ClientKey {
 }
 
 async function clientKey(kid?: string): Promise<ClientKey> {
-  const pair = await generateKeyPair('ES256');
+  const pair = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(pair.publicKey);
   return { privateKey: pair.privateKey, jwk: kid === undefined ? jwk : { ...jwk, kid } };
 }
@@ -297,6 +298,36 @@ describe('holdToClientAssertion with the real @node-oauth/oauth2-server', () => 
     const basic = `Basic ${Buffer.from(`${secretClient.client_id}:${secretClient.client_secret}`).toString('base64')}`;
     const answer = await tokenEndpoint(grant(await assertion(keyClient.clientId, key)), basic);
     assert.deepEqual([answer.status, answer.error], [400, 'invalid_request']);
+  });
+
+  /** The body the MCP TypeScript SDK's client sends at /token, with its own private_key_jwt helper. */
+  async function sdkTokenRequest(options: { alg: string; privateKey: unknown }): Promise<Record<string, string>> {
+    const params = new URLSearchParams({ grant_type: 'client_credentials' });
+    const addAuthentication = createPrivateKeyJwtAuth({
+      issuer: keyClient.clientId,
+      subject: keyClient.clientId,
+      ...(options as { alg: string; privateKey: string | Uint8Array | Record<string, unknown> }),
+    });
+    // The SDK takes the audience from the authorization server's metadata: our issuer.
+    await addAuthentication(new Headers(), params, `${ISSUER}/token`, {
+      issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/authorize`,
+      token_endpoint: `${ISSUER}/token`,
+      response_types_supported: ['code'],
+    });
+    return Object.fromEntries(params);
+  }
+
+  it('issues a token for the MCP SDK’s createPrivateKeyJwtAuth, and refuses its HS256 variant', async () => {
+    const privateJwk = await exportJWK(key.privateKey);
+    const good = await tokenEndpoint(await sdkTokenRequest({ alg: 'ES256', privateKey: privateJwk }));
+    assert.equal(good.status, 200, good.description);
+    assert.equal(good.token?.client.id, keyClient.clientId);
+    const symmetric = await tokenEndpoint(
+      await sdkTokenRequest({ alg: 'HS256', privateKey: 'a shared secret of at least thirty-two bytes' }),
+    );
+    assert.deepEqual([symmetric.status, symmetric.error], [401, 'invalid_client']);
+    assert.match(symmetric.description ?? '', /alg HS256 is not accepted/);
   });
 
   it('never lets a private_key_jwt client in without its assertion', async () => {
