@@ -31,6 +31,8 @@ export interface ClientDocumentsSetup {
   outboundFetch: SafeFetchOptions;
   /** Clock in epoch seconds. */
   now: () => number;
+  /** Where a failing operator hook is reported (the `onError` option). */
+  onError: (error: unknown) => void;
 }
 
 /**
@@ -57,7 +59,7 @@ export function createClientDocuments(setup: ClientDocumentsSetup): ClientDocume
 
   async function load(clientId: string, url: URL): Promise<{ value: ClientRecord; ttlSeconds: number }> {
     // §6.8: the operator's domain policy, before any traffic.
-    if (options.allowFetch && !(await options.allowFetch(new URL(url)))) {
+    if (options.allowFetch && !(await askOperator(() => options.allowFetch?.(new URL(url))))) {
       throw invalidClient(`client not allowed: fetching the metadata document of ${url.host} is not permitted`);
     }
     const { document, headers } = await fetchClientDocument(url, outboundFetch, options.timeoutMs);
@@ -83,6 +85,19 @@ export function createClientDocuments(setup: ClientDocumentsSetup): ClientDocume
     return { value: client, ttlSeconds: cacheLifetime(headers, bounds, nowMs()) };
   }
 
+  /**
+   * An operator hook's answer. A hook that throws refuses the client (fail closed) and is reported
+   * to onError: the request gets a clear invalid_client, never a server error.
+   */
+  async function askOperator(hook: () => boolean | Promise<boolean> | undefined): Promise<boolean> {
+    try {
+      return (await hook()) === true;
+    } catch (error) {
+      setup.onError(error);
+      return false;
+    }
+  }
+
   return {
     async resolve(clientId) {
       try {
@@ -90,7 +105,7 @@ export function createClientDocuments(setup: ClientDocumentsSetup): ClientDocume
         // Keyed by the exact string: the document must repeat it byte for byte (§4.1).
         const client = await cache.get(clientId, () => load(clientId, url));
         // §6.8: re-applied on every use, so a policy change holds cached clients too.
-        if (options.allowClient && !(await options.allowClient(client, new URL(url)))) {
+        if (options.allowClient && !(await askOperator(() => options.allowClient?.(client, new URL(url))))) {
           throw invalidClient(`client not allowed: ${url.host} is not permitted by this server's policy`);
         }
         return { kind: 'found', client };

@@ -39,6 +39,7 @@ export function createPolicy(options: RegistrationOptions): Policy {
           tier: resolved.tiers.metadata_document,
           outboundFetch,
           now: resolved.now,
+          onError: resolved.onError,
         })
       : undefined,
     clientAssertions: createClientAssertionVerifier({

@@ -345,6 +345,23 @@ describe('validating a Client ID Metadata Document', { skip }, () => {
     });
   });
 
+  it('a hook that throws refuses the client and is reported to onError', async () => {
+    const errors: unknown[] = [];
+    const failing = server.registration({
+      onError: (error) => errors.push(error),
+      clientIdMetadataDocuments: {
+        allowFetch: () => {
+          throw new Error('rate limiter unavailable');
+        },
+      },
+    });
+    const clientId = `${server.origin}/hook-fails.json`;
+    server.serve('/hook-fails.json', minimalDocument(clientId));
+    refusedWith(await failing.lookupClient(clientId), 'invalid_client', /client not allowed/);
+    assert.equal(server.hitsOf('/hook-fails.json'), 0);
+    assert.equal((errors[0] as Error).message, 'rate limiter unavailable');
+  });
+
   describe('where the client comes from', () => {
     it('a stored client with the same id wins, without any fetch (CIMD §6.10)', async () => {
       const clientId = `${server.origin}/preregistered.json`;
