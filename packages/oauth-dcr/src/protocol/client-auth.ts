@@ -87,7 +87,9 @@ export type PresentedClientCredentials =
 
 /**
  * Reads the client's credentials from a request's Authorization header and form body, as HTTP
- * Basic (client_secret_basic), body parameters (client_secret_post), or a client_id alone (none).
+ * Basic (client_secret_basic), body parameters (client_secret_post), a JWT client assertion
+ * (private_key_jwt, RFC 7523 §2.2; read here, verified by `Registration.verifyClientAssertion`),
+ * or a client_id alone (none).
  *
  * An HTTP Basic header is client_secret_basic even with an empty password: RFC 6749 §2.3.1
  * offers Basic to clients that hold a password, so a public client never sends it. An empty
