@@ -11,7 +11,11 @@
 // Knobs: BENCH_SECONDS (3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16,64),
 // BENCH_STORES (sqlite,memory), BENCH_FLOWS, BENCH_PIN (1: servers on CPU 0, generator on CPU 1),
 // BENCH_BASELINES (directory of bare.mjs and bare-sqlite.mjs; default ../shared/bench),
-// BENCH_CPU_PROF (1: V8 CPU profiles of the reference servers in bench/results/profiles/).
+// BENCH_CPU_PROF (1: V8 CPU profiles of the reference servers in bench/results/profiles/),
+// BENCH_COUNT_FSYNC (1: fsync + fdatasync calls per request, counted with `perf stat`),
+// BENCH_FIRST_SEEN_MAX (10000: first-seen tokens minted per verification run at most),
+// BENCH_COMPARE_ROOT (another checkout, built: its reference server runs beside this one's as
+// `<store>@compare`, interleaved round by round, to weigh a change).
 // Results: bench/results/tokens-latest.json and tokens-latest.md.
 import { fork, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDocumentHost } from './document-host.mjs';
 import { MCP_FLOWS } from './mcp-scenarios.mjs';
-import { freePort, startServer, stopServer } from './servers.mjs';
+import { countFsyncs, freePort, startServer, stopServer } from './servers.mjs';
 import { TOKEN_FLOWS } from './token-scenarios.mjs';
 import { seedIntrospectionCaller, serverDefinitions } from './token-servers.mjs';
 import { evaluateTokenTargets, flowTable, median, targetText } from './token-report.mjs';
@@ -43,6 +47,7 @@ const ALL_FLOWS = [...TOKEN_FLOWS, ...MCP_FLOWS];
 const flowIds = list(process.env.BENCH_FLOWS, ALL_FLOWS.map((f) => f.id).join(','));
 const baselinesDir = process.env.BENCH_BASELINES ?? join(root, '..', 'shared', 'bench');
 const cpuProfile = process.env.BENCH_CPU_PROF === '1';
+const fsyncCounting = process.env.BENCH_COUNT_FSYNC === '1';
 const pin = process.env.BENCH_PIN !== '0' && cpus().length >= 2 && hasTaskset();
 const serverCpu = pin ? 0 : undefined;
 
@@ -132,7 +137,16 @@ async function main() {
   const documents = flows.some((f) => f.needsDocuments) ? await startDocumentHost(workDir) : undefined;
   if (documents) cleanups.push(() => documents.close());
   const servers = [];
-  const definitions = serverDefinitions({ root, workDir, baselinesDir, stores, mcpResource, documents, cpuProfile });
+  const definitions = serverDefinitions({
+    root,
+    workDir,
+    baselinesDir,
+    stores,
+    mcpResource,
+    documents,
+    cpuProfile,
+    compareRoot: process.env.BENCH_COMPARE_ROOT,
+  });
   for (const def of definitions) {
     const introspection = flows.some((f) => f.needsIntrospection)
       ? await seedIntrospectionCaller(def, serverOptions)
@@ -211,17 +225,24 @@ async function main() {
           }
           const job = await jobFor(seconds, state.lastRate);
           await sleep(100);
+          const fsyncCounter = fsyncCounting ? countFsyncs(server.pid) : null;
           const cpuBefore = server.cpuSeconds();
           const result = await generator.load(job);
           const cpu = server.cpuSeconds() - cpuBefore;
+          const fsyncs = fsyncCounter ? await fsyncCounter.stop() : null;
           flow.settle?.(state, result);
           state.lastRate = result.rps;
-          const sample = { ...result, cpuMsPerRequest: result.requests ? (cpu * 1000) / result.requests : null };
+          const sample = {
+            ...result,
+            cpuMsPerRequest: result.requests ? (cpu * 1000) / result.requests : null,
+            fsyncsPerRequest: fsyncs === null || !result.requests ? null : fsyncs / result.requests,
+          };
           samples.get(participant).push(sample);
           console.log(
             `  ${participant.label.padEnd(18)} c=${String(connections).padEnd(3)} #${round + 1} ` +
               `${Math.round(sample.rps).toString().padStart(6)} req/s  p50 ${sample.p50Ms?.toFixed(2)} ms  ` +
               `p99 ${sample.p99Ms?.toFixed(2)} ms  CPU ${sample.cpuMsPerRequest?.toFixed(3) ?? '-'} ms/req` +
+              (sample.fsyncsPerRequest != null ? `  fsync/req ${sample.fsyncsPerRequest.toFixed(3)}` : '') +
               (sample.exhausted ? `  (ran out of pre-minted input after ${sample.seconds.toFixed(1)} s)` : '') +
               (sample.failed ? `  (${sample.failed} failed: ${sample.firstFailure})` : ''),
           );

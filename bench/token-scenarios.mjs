@@ -95,7 +95,7 @@ export const TOKEN_FLOWS = [
       if (isBaseline(server)) return registration;
       // Enough codes for the run at the last rate seen, with a margin; a run that still runs out
       // ends early and reports the rate over the time it ran.
-      const count = estimate ? Math.min(40_000, Math.ceil(estimate * seconds * 1.5) + 200) : 400;
+      const count = estimate ? Math.min(40_000, Math.ceil(estimate * seconds * 2) + 300) : 400;
       const { codes } = await mintCodes(server.origin, state.client, count, {
         resource: state.resource,
         browsers: state.browsers,

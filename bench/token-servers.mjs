@@ -12,8 +12,17 @@ const introspectionCaller = {
   token_endpoint_auth_method: 'client_secret_basic',
 };
 
-export function serverDefinitions({ root, workDir, baselinesDir, stores, mcpResource, documents, cpuProfile }) {
-  const reference = (store, env) => ({
+export function serverDefinitions({
+  root,
+  workDir,
+  baselinesDir,
+  stores,
+  mcpResource,
+  documents,
+  cpuProfile,
+  compareRoot,
+}) {
+  const reference = (store, env, serverRoot = root) => ({
     name: store,
     kind: 'reference',
     args: [
@@ -24,7 +33,7 @@ export function serverDefinitions({ root, workDir, baselinesDir, stores, mcpReso
             `--cpu-prof-name=tokens-${store}.cpuprofile`,
           ]
         : []),
-      join(root, 'packages', 'server', 'dist', 'cli.js'),
+      join(serverRoot, 'packages', 'server', 'dist', 'cli.js'),
       'serve',
     ],
     env: {
@@ -55,7 +64,20 @@ export function serverDefinitions({ root, workDir, baselinesDir, stores, mcpReso
     memory: reference('memory', { DCR_STORE: 'memory' }),
   };
   for (const store of stores) if (!all[store]) throw new Error(`BENCH_STORES: unknown store ${store}`);
-  return [all['bare-sqlite'], all.bare, ...stores.map((s) => all[s])];
+  const chosen = stores.map((s) => all[s]);
+  // BENCH_COMPARE_ROOT: the same stores from another checkout's build, interleaved in the same run.
+  if (compareRoot) {
+    chosen.push(
+      ...stores.map((store) =>
+        reference(
+          `${store}@compare`,
+          { ...all[store].env, ...(store === 'sqlite' ? { DATABASE_PATH: join(workDir, 'compare.db') } : {}) },
+          compareRoot,
+        ),
+      ),
+    );
+  }
+  return [all['bare-sqlite'], all.bare, ...chosen];
 }
 
 /**
