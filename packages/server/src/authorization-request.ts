@@ -1,5 +1,5 @@
 import type { OAuth2ServerClient, OAuth2ServerClientModel } from 'oauth-dcr/oauth2-server';
-import { classifyRedirectUri } from 'oauth-dcr';
+import { classifyRedirectUri, type ClientLookup } from 'oauth-dcr';
 import { InvalidTarget, resourceValues, type ResourcePolicy } from './resources.js';
 
 /**
@@ -46,6 +46,11 @@ export interface AuthorizationRequestContext {
   clients: Pick<OAuth2ServerClientModel, 'getClient' | 'validateRedirectUri' | 'validateScope'>;
   /** RFC 8707: the resources this server issues tokens for. */
   resources: ResourcePolicy;
+  /**
+   * The registration's lookupClient: why a client_id that is a Client ID Metadata Document URL
+   * cannot be used (the reason goes on the error page, never to a redirect URI).
+   */
+  lookupClient?: (clientId: string) => Promise<ClientLookup>;
 }
 
 type Query = Record<string, unknown>;
@@ -104,6 +109,12 @@ export async function validateAuthorizationRequest(
   if (!clientId)
     return page('invalid_request', 'The request has no client_id, so it cannot be matched to an application.');
   if (!VSCHAR.test(clientId) || clientId.length > 512) return page('invalid_request', 'The client_id is malformed.');
+  // An https client_id names a metadata document: a refused one says why, on the page (CIMD §4.4).
+  if (context.lookupClient && clientId.startsWith('https://')) {
+    const lookup = await context.lookupClient(clientId);
+    if (lookup.kind === 'refused')
+      return page('invalid_client', `This application's metadata document cannot be used: ${lookup.description}`);
+  }
   const client = await context.clients.getClient(clientId, null);
   if (!client)
     return page('invalid_client', 'No application is registered with this client_id. It may have been deleted.');

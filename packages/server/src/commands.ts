@@ -6,6 +6,7 @@ import {
   type ServerConfig,
   type SettingSource,
 } from './config.js';
+import { fetchWarnings } from './outbound-fetch.js';
 import { openConfiguredStorage, openSigningKeys, pruneStorage, startServer, type RunningServer } from './server.js';
 import type { ServerStorage } from './storage/open-storage.js';
 
@@ -71,7 +72,7 @@ export async function runCommand(input: CommandInput): Promise<RunningServer | v
       return migrate(input);
     case 'prune':
       return withStorage(input, async (storage, config) => {
-        const pruned = await pruneStorage(storage, await openSigningKeys(config, storage), 0);
+        const pruned = await pruneStorage(storage, config.lifetimes.accessToken, 0);
         input.output.out(`deleted ${pruned} expired codes, tokens, client assertions and signing keys`);
       });
     case 'keys':
@@ -108,6 +109,7 @@ async function serve(input: CommandInput): Promise<RunningServer> {
   output.out(`  listening on: ${host.includes(':') ? `[${host}]` : host}:${server.port}`);
   output.out(`  storage: ${server.storage.description}`);
   for (const line of tokenNotes(loaded.config)) output.out(`  ${line}`);
+  for (const warning of fetchWarnings(loaded.config)) output.out(`  warning: ${warning}`);
   const demo = server.demoUser;
   if (demo.kind === 'created') {
     output.out(

@@ -14,8 +14,9 @@ import { LoginThrottle } from './login-throttle.js';
 import { createModel } from './model.js';
 import { ResourcePolicy } from './resources.js';
 import { SessionStore } from './sessions.js';
-import { SigningKeyRing } from './signing-keys.js';
+import { pruneRetiredKeys, SigningKeyRing } from './signing-keys.js';
 import { openStorage, type OpenStorageOptions, type ServerStorage } from './storage/open-storage.js';
+import { registrationFetchOptions } from './outbound-fetch.js';
 import { ensureDemoUser, type DemoUserOutcome } from './users.js';
 
 export interface StartOptions {
@@ -86,7 +87,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     for (const [req, res] of waiting.splice(0)) handle(req, res);
 
     const pruneTimer = setInterval(() => {
-      pruneStorage(opened, context.signingKeys)
+      pruneStorage(opened, config.lifetimes.accessToken)
         .then((pruned) => pruned > 0 && logger.info({ pruned }, 'expired codes, tokens, assertions and keys deleted'))
         .catch((error: unknown) => logger.warn({ err: error }, 'pruning expired tokens failed'));
     }, PRUNE_INTERVAL_MS);
@@ -122,13 +123,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
  */
 export async function pruneStorage(
   storage: ServerStorage,
-  keys: SigningKeyRing,
+  accessTokenTtl: number,
   graceSeconds = PRUNE_GRACE_SECONDS,
 ): Promise<number> {
   const now = Math.floor(Date.now() / 1000);
   const tokens = await storage.tokens.pruneExpired(now - graceSeconds);
   const assertions = await storage.usedClientAssertions.pruneExpired(now);
-  return tokens + assertions + (await keys.prune());
+  return tokens + assertions + (await pruneRetiredKeys(storage.signingKeys, accessTokenTtl, now));
 }
 
 /** Binds the port; the usual reasons it cannot be bound are settings, and say which. */
@@ -294,6 +295,13 @@ async function buildContext(
     clientSecretTtl: config.registration.clientSecretTtl,
     persistAuditEvents: config.registration.persistAuditEvents,
     ...(config.registration.scopesSupported ? { scopesSupported: config.registration.scopesSupported } : {}),
+    // Client ID Metadata Documents (DCR_CIMD) and the outbound fetch allow list (DCR_FETCH_ALLOW).
+    ...registrationFetchOptions(config),
+    // private_key_jwt (RFC 7523 §2.2) beside the secret methods: /token, /revoke and /introspect
+    // verify client assertions (routes/client-authentication.ts), and a jti is used once across
+    // every instance on this database (RFC 7523 §3).
+    tokenEndpointAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    clientAssertions: { replayGuard: storage.usedClientAssertions },
     onEvent: (event) => onRegistrationEvent(event, storage, logger),
     onError: (error) => logger.error({ err: error }, 'registration endpoint error'),
   });

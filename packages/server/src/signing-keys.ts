@@ -122,12 +122,11 @@ export class SigningKeyRing {
 
   /** Deletes retired keys no live token can need; resolves how many went. */
   prune(): Promise<number> {
-    return this.#store.deleteRetiredSigningKeys(this.#now() - this.#publishedFor());
+    return pruneRetiredKeys(this.#store, this.#ttl, this.#now());
   }
 
-  /** A retired key may still have signed a token up to one reload after retirement. */
   #publishedFor(): number {
-    return this.#ttl + 2 * RELOAD_INTERVAL_SECONDS;
+    return publishedFor(this.#ttl);
   }
 
   #signing(): LoadedKey | undefined {
@@ -171,6 +170,19 @@ export class SigningKeyRing {
       createdAt: this.#now(),
     };
   }
+}
+
+/**
+ * How long a retired key stays published: the access-token lifetime, plus the time an instance
+ * may go on signing with it before its next reload notices the rotation.
+ */
+function publishedFor(accessTokenTtl: number): number {
+  return accessTokenTtl + 2 * RELOAD_INTERVAL_SECONDS;
+}
+
+/** Deletes retired keys no live token can need (also without a key ring: `prune` makes no key). */
+export function pruneRetiredKeys(store: SigningKeyStore, accessTokenTtl: number, now: number): Promise<number> {
+  return store.deleteRetiredSigningKeys(now - publishedFor(accessTokenTtl));
 }
 
 const SEALED_PREFIX = 'aes-256-gcm:';

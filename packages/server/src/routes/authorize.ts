@@ -40,6 +40,7 @@ export function authorizeRoutes(context: ServerContext): Router {
     const outcome = await validateAuthorizationRequest(req.query as Record<string, unknown>, {
       clients: context.model,
       resources: context.resources,
+      lookupClient: context.registration.lookupClient,
     });
     if (outcome.kind !== 'valid') {
       answerInvalidRequest(res, outcome);
@@ -75,6 +76,7 @@ export function authorizeRoutes(context: ServerContext): Router {
     const outcome = await validateAuthorizationRequest(carriedParameters(form), {
       clients: context.model,
       resources: context.resources,
+      lookupClient: context.registration.lookupClient,
     });
     if (outcome.kind !== 'valid') {
       answerInvalidRequest(res, outcome);

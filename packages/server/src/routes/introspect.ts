@@ -1,8 +1,8 @@
 import { Router, type Response } from 'express';
-import { holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
 import { hashSecret, readClientCredentials } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
 import type { IntrospectionClient } from '../config.js';
+import { authenticateClient } from './client-authentication.js';
 import { normalizeResource } from '../resources.js';
 import type { TokenRecord } from '../storage/records.js';
 import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
@@ -51,10 +51,7 @@ export function introspectionRoutes(context: ServerContext, allowed: readonly In
     }
     let client;
     try {
-      client = await holdToRegisteredAuthMethod(context.model, credentials.method).getClient(
-        credentials.clientId,
-        credentials.clientSecret,
-      );
+      client = await authenticateClient(context, credentials);
     } catch (error) {
       sendOAuthError(res, error, context.logger);
       return;

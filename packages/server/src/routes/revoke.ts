@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
 import { readClientCredentials } from 'oauth-dcr';
 import { hashSecret } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
+import { authenticateClient } from './client-authentication.js';
 import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
 import { FORM_BODY } from './token.js';
 
@@ -38,10 +38,7 @@ export function revocationRoutes(context: ServerContext): Router {
     }
     let client;
     try {
-      client = await holdToRegisteredAuthMethod(context.model, credentials.method).getClient(
-        credentials.clientId,
-        credentials.clientSecret,
-      );
+      client = await authenticateClient(context, credentials);
     } catch (error) {
       // The registered method was not the one used: invalid_client, as at the token endpoint.
       sendOAuthError(res, error, context.logger);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { Router } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
-import { holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
+import { holdToClientAssertion, holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
 import { readClientCredentials, type PresentedClientCredentials } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
 import { resourceValues } from '../resources.js';
@@ -72,9 +72,18 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
     const response = new OAuth2Server.Response();
     // With no client_id at all the library refuses by itself (invalid_client).
     const model = forRequestedResources(context.model, requested, context.resources);
-    const options = {
-      model: credentials.kind === 'credentials' ? holdToRegisteredAuthMethod(model, credentials.method) : model,
-    };
+    // private_key_jwt (RFC 7523 §2.2): the verified assertion is the client's authentication, so
+    // the library is told this grant needs no secret; the wrapped model refuses the client
+    // without a verified assertion, its jti used once.
+    const options =
+      credentials.kind !== 'credentials'
+        ? { model }
+        : credentials.method === 'private_key_jwt'
+          ? {
+              model: holdToClientAssertion(model, context.registration, credentials),
+              requireClientAuthentication: { [grantType]: false },
+            }
+          : { model: holdToRegisteredAuthMethod(model, credentials.method) };
     try {
       // The library's token() takes a per-call model; its type definitions omit it.
       await context.oauth.token(request, response, options as OAuth2Server.TokenOptions);
@@ -146,7 +155,10 @@ function sendFormError(res: ServerResponse, error: unknown): void {
 function libraryRequest(req: IncomingMessage, form: Form, query: Form, credentials: PresentedClientCredentials) {
   const headers = { ...req.headers } as Record<string, string>;
   const body = { ...form } as Record<string, string>;
-  if (credentials.kind === 'credentials' && headers.authorization !== undefined) {
+  if (credentials.kind === 'credentials' && credentials.method === 'private_key_jwt') {
+    // An assertion may omit client_id (RFC 7521 §4.2); the library reads it from the body.
+    body.client_id = credentials.clientId;
+  } else if (credentials.kind === 'credentials' && headers.authorization !== undefined) {
     delete headers.authorization;
     body.client_id = credentials.clientId;
     if (credentials.clientSecret !== undefined) body.client_secret = credentials.clientSecret;

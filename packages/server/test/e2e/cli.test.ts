@@ -26,6 +26,15 @@ import { requireService } from '../../../oauth-dcr/test/support/services.js';
 const CLI = ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'packages/server/src/cli.ts')];
 const ADMIN_CLI = ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'packages/oauth-dcr/src/cli.ts')];
 const run = promisify(execFile);
+/** The server's own tables, beside oauth-dcr's dcr_* ones. */
+const REF_TABLES = [
+  'ref_authorization_codes',
+  'ref_migrations',
+  'ref_signing_keys',
+  'ref_tokens',
+  'ref_used_client_assertions',
+  'ref_users',
+];
 
 let dir: string;
 before(async () => {
@@ -205,7 +214,7 @@ describe('oauth-dcr-server serve (the npm start path)', () => {
     try {
       assert.deepEqual(
         sqliteTables(env.DATABASE_PATH).filter((name) => name.startsWith('ref_')),
-        ['ref_authorization_codes', 'ref_tokens', 'ref_users'],
+        REF_TABLES,
       );
       const register = (authorization?: string) =>
         fetch(`${server.url}/register`, {
@@ -349,11 +358,11 @@ describe("oauth-dcr-server: prune never creates a database, and the admin comman
     assert.ok(tables.includes('dcr_clients'), tables.join(', '));
     assert.deepEqual(
       tables.filter((name) => !name.startsWith('dcr_')),
-      ['ref_authorization_codes', 'ref_tokens', 'ref_users'],
+      REF_TABLES,
     );
     assert.equal(
       (await cliOutcome(['prune'], { DATABASE_PATH: path }, cwd)).stdout,
-      'deleted 0 expired codes and tokens\n',
+      'deleted 0 expired codes, tokens, client assertions and signing keys\n',
     );
   });
 });
@@ -417,7 +426,7 @@ describe('PostgreSQL settings', () => {
       );
       assert.deepEqual(
         rows.map((row) => row.table_name),
-        ['ref_authorization_codes', 'ref_tokens', 'ref_users'],
+        REF_TABLES,
       );
     } finally {
       await client.end();

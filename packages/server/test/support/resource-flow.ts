@@ -97,7 +97,7 @@ export function refresh(baseUrl: string, client: Client, refreshToken: string, r
 /** A running server with a confidential client the operator listed in DCR_INTROSPECTION_CLIENTS. */
 export interface IntrospectingServer {
   server: TestServer;
-  /** The listed client (client_secret_basic). */
+  /** The listed client (client_secret_basic unless registered otherwise). */
   introspector: Client;
   stop(): Promise<void>;
 }
@@ -109,17 +109,18 @@ export interface IntrospectingServer {
 export async function startWithIntrospector(
   env: Record<string, string> = {},
   entry: (clientId: string) => string = (id) => id,
+  metadata: Record<string, unknown> = {
+    client_name: 'MCP server',
+    redirect_uris: ['https://mcp.example/unused'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
 ): Promise<IntrospectingServer> {
   const dir = await mkdtemp(join(tmpdir(), 'oauth-dcr-introspect-'));
   const shared = { ...env, DATABASE_PATH: join(dir, 'shared.db') };
   const first = await startTestServer({ env: shared });
   let introspector: Client;
   try {
-    introspector = await registerClient(first.url, {
-      client_name: 'MCP server',
-      redirect_uris: ['https://mcp.example/unused'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
+    introspector = await registerClient(first.url, metadata);
   } finally {
     await first.stop();
   }
