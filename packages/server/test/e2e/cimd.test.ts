@@ -105,6 +105,10 @@ describe('Client ID Metadata Documents', { skip: 'skip' in documents }, () => {
     assert.doesNotMatch(registered.client_id, /^https:\/\//i);
   });
 
+  it('warns in the start banner that DCR_FETCH_ALLOW lifts the private-range block', () => {
+    assert.match(server.output(), /warning: DCR_FETCH_ALLOW is set: .*127\.0\.0\.1, localhost, ::1/);
+  });
+
   it('shows consent to the Claude Code document with a loopback redirect on an ephemeral port (test 8)', async () => {
     const response = await user.get(requestFor(claudeCode, EPHEMERAL_CALLBACK));
     const body = await response.text();
@@ -257,5 +261,43 @@ describe('Client ID Metadata Documents turned off (DCR_CIMD=false)', { skip: 'sk
     assert.equal(response.headers.get('location'), null);
     assert.match(body, /invalid_client/);
     assert.equal(host.hits('/off/claude-code-client-metadata'), 0);
+  });
+});
+
+describe('outbound fetches without DCR_FETCH_ALLOW', { skip: 'skip' in documents }, () => {
+  const host = documents as DocumentHost;
+
+  it('keeps the private-range block: a document on localhost is refused before any connection', async () => {
+    const server = await spawnReferenceServer(host.certificate, { DCR_FETCH_ALLOW: '' });
+    try {
+      assert.doesNotMatch(server.output(), /DCR_FETCH_ALLOW is set/, 'no warning while nothing is loosened');
+      const documentUrl = host.serveDocument('/blocked/claude-code-client-metadata', CLAUDE_CODE);
+      const response = await new BrowserlessUser().get(
+        authorizationUrl(server.url, {
+          client_id: documentUrl,
+          redirect_uri: EPHEMERAL_CALLBACK,
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        }).href,
+      );
+      const body = await response.text();
+      assert.ok(response.status >= 400 && response.status < 500, `${response.status}`);
+      assert.equal(response.headers.get('location'), null);
+      assert.match(body, /invalid_client/);
+      assert.equal(host.hits('/blocked/claude-code-client-metadata'), 0, 'never connected');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses a malformed DCR_FETCH_ALLOW entry at start, naming the setting', async () => {
+    await assert.rejects(
+      spawnReferenceServer(host.certificate, { DCR_FETCH_ALLOW: 'localhost,10.0.0.0/' }),
+      (error: Error) => {
+        assert.match(error.message, /exited with 2/);
+        assert.match(error.message, /DCR_FETCH_ALLOW: "10\.0\.0\.0\/" is not an IP address, CIDR or host name/);
+        return true;
+      },
+    );
   });
 });
