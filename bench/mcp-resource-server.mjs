@@ -1,27 +1,34 @@
-// An MCP server as our users build it (Express, the MCP SDK's Streamable HTTP transport and
-// requireBearerAuth, oauth-dcr/mcp's token verifier), with each endpoint served twice: behind the
-// bearer check and without it, so one process measures what verification costs per request.
+// The MCP server under test for token verification: the example MCP server
+// (examples/mcp-server/app.mjs: Express, the MCP SDK's stateless Streamable HTTP transport,
+// requireBearerAuth with oauth-dcr/mcp's JWT verifier) as its users run it, plus, in the same
+// process, the same MCP endpoint without the bearer check, so one run weighs what verification
+// costs per request.
 //
 //   ISSUER=http://127.0.0.1:3000 RESOURCE=http://127.0.0.1:PORT/mcp PORT=... node bench/mcp-resource-server.mjs
-//   (BENCH_VERIFY=introspection with BENCH_INTROSPECTION_CLIENT_ID / _SECRET: RFC 7662 instead of JWTs)
 //
-//   POST /mcp, POST /open/mcp     a JSON-RPC tools/call to a stateless MCP server (JSON responses)
-//   GET  /whoami, GET /open/whoami  a minimal JSON answer: the verifier's cost against almost nothing
+//   POST /mcp           the example's protected endpoint (a JSON-RPC tools/call of its whoami tool)
+//   POST /open/mcp      the same handler without auth
+//   GET  /whoami, GET /open/whoami   a minimal JSON answer behind the same verifier, and without:
+//                       the verifier's cost against almost nothing
+// BENCH_VERIFY=introspection (with BENCH_INTROSPECTION_CLIENT_ID / _SECRET): /mcp and /whoami
+// verify through RFC 7662 introspection instead (createTokenVerifier's introspection option).
 import express from 'express';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { createTokenVerifier, protectedResourceMetadataUrl } from 'oauth-dcr/mcp';
+import { createMcpApp } from '../examples/mcp-server/app.mjs';
 
 const port = Number(process.env.PORT ?? 0);
 const issuer = process.env.ISSUER;
 const resource = process.env.RESOURCE;
 if (!issuer || !resource) throw new Error('ISSUER and RESOURCE are required');
+const introspection = process.env.BENCH_VERIFY === 'introspection';
 
 const verifier = createTokenVerifier({
   issuer,
   resource,
-  ...(process.env.BENCH_VERIFY === 'introspection'
+  ...(introspection
     ? {
         introspection: {
           endpoint: `${issuer}/introspect`,
@@ -31,18 +38,22 @@ const verifier = createTokenVerifier({
       }
     : {}),
 });
-const bearer = requireBearerAuth({ verifier, resourceMetadataUrl: String(protectedResourceMetadataUrl(resource)) });
+const bearer = requireBearerAuth({ verifier, resourceMetadataUrl: protectedResourceMetadataUrl(resource).href });
 
-/** A stateless MCP server per request, as the SDK shows for Streamable HTTP without sessions. */
+/** The example's MCP handler, step for step (stateless: a fresh server and transport per request). */
 async function mcp(req, res) {
-  const server = new McpServer({ name: 'bench-mcp-server', version: '1.0.0' });
-  server.registerTool('echo', { description: 'Echoes its input' }, async () => ({
-    content: [{ type: 'text', text: `hello ${req.auth?.clientId ?? 'anonymous'}` }],
-  }));
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  const server = new McpServer({ name: 'oauth-dcr example MCP server', version: '0.1.0' });
+  server.registerTool(
+    'whoami',
+    { title: 'Who am I', description: 'Tells who the access token was issued to, and for what' },
+    async ({ authInfo }) => ({
+      content: [{ type: 'text', text: JSON.stringify({ client_id: authInfo?.clientId, scopes: authInfo?.scopes }) }],
+    }),
+  );
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
   res.on('close', () => {
-    transport.close();
-    server.close();
+    void transport.close();
+    void server.close();
   });
   await server.connect(transport);
   await transport.handleRequest(req, res, req.body);
@@ -51,11 +62,13 @@ async function mcp(req, res) {
 const whoami = (req, res) => res.json({ client_id: req.auth?.clientId ?? null });
 
 const app = express();
-app.use(express.json());
-app.post('/mcp', bearer, mcp);
-app.post('/open/mcp', mcp);
-app.get('/whoami', bearer, whoami);
+app.disable('x-powered-by');
+app.post('/open/mcp', express.json(), mcp);
 app.get('/open/whoami', whoami);
+app.get('/whoami', bearer, whoami);
+if (introspection) app.post('/mcp', bearer, express.json(), mcp);
+// No required scopes: the benchmark's tokens are granted none.
+else app.use(createMcpApp({ issuer, resource, scopes: [] }));
 
 const listener = app.listen(port, '127.0.0.1', () => {
   console.log(`MCP resource server for ${resource} on http://127.0.0.1:${listener.address().port}`);

@@ -1,5 +1,5 @@
 // The MCP-side flows of bench/token-flows.mjs (issue 9, "Performance"):
-//   verify          an MCP server's protected endpoint vs the same endpoint without auth, same process
+//   verify          the example MCP server's protected endpoint vs the same endpoint without auth, same process
 //                   (oauth-dcr/mcp's verifier in the SDK's requireBearerAuth): a reused token, as MCP
 //                   clients reuse one, and first-seen tokens; also the verifier in introspection mode
 //   introspect      RFC 7662 introspection of an access token, against the baselines
@@ -27,7 +27,7 @@ const TOOL_CALL = JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
   method: 'tools/call',
-  params: { name: 'echo', arguments: {} },
+  params: { name: 'whoami', arguments: {} },
 });
 const FIRST_SEEN_MAX = Number(process.env.BENCH_FIRST_SEEN_MAX ?? 10_000);
 
