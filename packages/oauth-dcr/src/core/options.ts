@@ -1,4 +1,3 @@
-import type { JSONWebKeySet } from 'jose';
 import type { ClientStore, ClientRecord, AuditEvent, RegistrationVia } from '../store/types.js';
 import type { ClientMetadata } from './client-metadata.js';
 import type { SafeFetchOptions } from '../net/safe-fetch.js';
@@ -7,6 +6,14 @@ import {
   type ClientIdMetadataDocumentOptions,
   type ResolvedDocumentOptions,
 } from './document-options.js';
+import type { ClientAssertionOptions } from './assertion-options.js';
+import type { SoftwareStatementOptions } from './statement-options.js';
+import type { RegistrationContext, RequestContext } from './hook-context.js';
+
+// Option groups kept in their own modules, exported from here as one options surface.
+export type { ClientAssertionOptions, ClientAssertionReplayGuard } from './assertion-options.js';
+export type { SoftwareStatementOptions, TrustedStatementIssuer } from './statement-options.js';
+export type { RequestContext, RegistrationContext } from './hook-context.js';
 
 /*
  * The deployment's options, checked once and resolved to plain data. Nothing here builds a
@@ -158,64 +165,6 @@ export interface RegistrationOptions {
 }
 
 /**
- * Verification of `private_key_jwt` client assertions (RFC 7523 §3).
- *
- * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
- */
-export interface ClientAssertionOptions {
-  /**
-   * Remembers used `jti` values until the assertion expires. Default: in this process's memory,
-   * which is right for one instance only: several instances must share one guard (a database).
-   */
-  replayGuard?: ClientAssertionReplayGuard;
-  /** Longest lifetime (`exp` - `iat`) an assertion may have, in seconds. Default 300. */
-  maxLifetimeSeconds?: number;
-  /** The one `aud` value accepted. Default: the `issuer` option (RFC 10070 §4). */
-  audience?: string;
-}
-
-/**
- * Single use of client assertions (RFC 7523 §3 item 7): `useOnce` answers true the first time it
- * sees `key`, false while it remembers it; `expiresAt` (epoch seconds) is when it may forget.
- * Shared by every instance of a deployment, or a replay goes to the next instance.
- *
- * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
- */
-export interface ClientAssertionReplayGuard {
-  useOnce(key: string, expiresAt: number): Promise<boolean>;
-}
-
-/**
- * A software statement issuer this deployment trusts (RFC 7591 §2.3), with its keys given inline
- * or fetched from `jwksUri` through safe-fetch.
- *
- * @see https://www.rfc-editor.org/rfc/rfc7591#section-2.3
- */
-export interface TrustedStatementIssuer {
-  /** The statement's `iss`. */
-  issuer: string;
-  /** The issuer's public keys, given inline (RFC 7517 §5 JWK Set); or give `jwksUri`. */
-  jwks?: JSONWebKeySet;
-  /** Where to fetch the issuer's JWK Set (https, through safe-fetch); or give `jwks`. */
-  jwksUri?: string;
-  /** Accepted signing algorithms. Default: the asymmetric JWS algorithms. */
-  algorithms?: string[];
-}
-
-/**
- * Which software statements the endpoint accepts: those signed by one of `issuers`.
- *
- * @see https://www.rfc-editor.org/rfc/rfc7591#section-2.3
- * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.1.1
- */
-export interface SoftwareStatementOptions {
-  /** The issuers whose statements are trusted; a statement from anyone else is unapproved. */
-  issuers: TrustedStatementIssuer[];
-  /** Refuse registrations that carry no statement. Default false. */
-  required?: boolean;
-}
-
-/**
  * The ceilings for clients admitted one way (one `RegistrationVia` tier). What is left out falls
  * back to the deployment-wide option of the same name.
  */
@@ -224,26 +173,6 @@ export interface TierOptions {
   allowedGrantTypes?: string[];
   /** Scopes clients of this tier may register and be granted. */
   scopesSupported?: string[];
-}
-
-/** The request as hooks see it, whichever adapter it came through. */
-export interface RequestContext {
-  /** The HTTP method, upper case. */
-  method: string;
-  /** The request's absolute URL. */
-  url: string;
-  /** The peer's IP address, when the adapter knows it. */
-  remoteAddress?: string;
-  /** A request header by name (case-insensitive), or undefined when it was not sent. */
-  header(name: string): string | undefined;
-}
-
-/** What a hook learns about the registration in progress. */
-export interface RegistrationContext extends RequestContext {
-  /** How the client is getting in: the trust tier it will be recorded with. */
-  registeredVia: RegistrationVia;
-  /** The principal, initial access token id or statement issuer that admits it, if any. */
-  registeredBy?: string;
 }
 
 /**

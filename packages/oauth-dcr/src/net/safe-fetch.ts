@@ -17,53 +17,11 @@ import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { isIP } from 'node:net';
 import { TextDecoder } from 'node:util';
+import { redact, redactText, SafeFetchError } from './safe-fetch-error.js';
 import { acceptHeader, isAccepted, mediaType, parseAcceptList } from './media-type.js';
 import { connectableAddress, isBlockedAddress, parseFetchAllowList } from './address-policy.js';
 
-/**
- * Why safeFetch refused: a bad URL, a non-https `scheme`, `credentials` in the URL, a `dns`
- * failure, a `blocked_address` (private, loopback, link-local...), a `network` error, a `timeout`,
- * `too_many_redirects`, a body `too_large`, the wrong `content_type`, an unexpected `status`, or
- * `invalid_json`.
- */
-export type SafeFetchErrorReason =
-  | 'invalid_url'
-  | 'scheme'
-  | 'credentials'
-  | 'dns'
-  | 'blocked_address'
-  | 'network'
-  | 'timeout'
-  | 'too_many_redirects'
-  | 'too_large'
-  | 'content_type'
-  | 'status'
-  | 'invalid_json';
-
-/**
- * Why a fetch was refused. `reason` is for code (callers map it to an RFC 7591 error such as
- * invalid_client_metadata); the message names the URL, with any credentials removed.
- */
-export class SafeFetchError extends Error {
-  override readonly name = 'SafeFetchError';
-  readonly reason: SafeFetchErrorReason;
-  /** The URL concerned, without credentials or fragment. */
-  readonly url: string;
-  /** The HTTP status, for reason 'status'. */
-  readonly status: number | undefined;
-
-  constructor(
-    reason: SafeFetchErrorReason,
-    url: string,
-    message: string,
-    options: { status?: number; cause?: unknown } = {},
-  ) {
-    super(`${message}: ${url}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.reason = reason;
-    this.url = url;
-    this.status = options.status;
-  }
-}
+export { SafeFetchError, type SafeFetchErrorReason } from './safe-fetch-error.js';
 
 /** dns.lookup called with `{ all: true }`; injectable so tests can make a name resolve anywhere. */
 export type LookupAllFunction = (
@@ -388,21 +346,6 @@ function parseJson(body: Buffer, url: string): unknown {
   } catch (error) {
     throw new SafeFetchError('invalid_json', url, 'the response is not valid JSON', { cause: error });
   }
-}
-
-/** The URL as it may appear in messages: no credentials, no fragment. */
-function redact(url: URL): string {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  copy.hash = '';
-  return copy.href;
-}
-
-/** For text that did not even parse as a URL: drop anything that looks like userinfo, and bound it. */
-function redactText(text: string): string {
-  const cleaned = text.replace(/\/\/[^/?#]*@/, '//');
-  return cleaned.length > 200 ? `${cleaned.slice(0, 200)}…` : cleaned;
 }
 
 function describe(error: unknown): string {
