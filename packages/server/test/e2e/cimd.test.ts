@@ -10,6 +10,7 @@ import {
   tokenRequest,
 } from '../support/oauth-flow.js';
 import {
+  documentFixture,
   startDocumentHost,
   spawnReferenceServer,
   type DocumentHost,
@@ -27,17 +28,10 @@ import { countSkippedSuite } from '../../../oauth-dcr/test/support/services.js';
  */
 
 /**
- * Claude Code's document as the checklist describes it (https://claude.ai/oauth/claude-code-client-metadata):
- * loopback redirects without a port (it authorizes with an ephemeral one), method none, no
- * application_type.
+ * Claude Code's published document (https://claude.ai/oauth/claude-code-client-metadata): loopback
+ * redirects without a port (it authorizes with an ephemeral one), method none, no application_type.
  */
-const CLAUDE_CODE = {
-  client_name: 'Claude Code',
-  redirect_uris: ['http://localhost/callback', 'http://127.0.0.1/callback'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'none',
-};
+const CLAUDE_CODE = documentFixture('claude-code');
 /** The port Claude Code happened to listen on: any port must do (RFC 8252 §7.3). */
 const EPHEMERAL_CALLBACK = 'http://127.0.0.1:53124/callback';
 

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { authorizationUrl, pkcePair } from '../support/oauth-flow.js';
 import {
+  documentFixture,
   startDocumentHost,
   spawnReferenceServer,
   type DocumentHost,
@@ -105,16 +106,12 @@ describe('the consent page for a Client ID Metadata Document client', { skip: 's
   }
 
   it('shows the website next to the name, the redirect host and a localhost warning; approving sends a code (test 15)', async () => {
-    const clientId = host.serveDocument('/clients/desktop.json', {
-      client_name: 'Acme Desktop',
-      redirect_uris: LOOPBACK_ONLY,
-      token_endpoint_auth_method: 'none',
-    });
+    const clientId = host.serveDocument('/oauth/claude-code-client-metadata', documentFixture('claude-code'));
     const page = await context.newPage();
     await page.goto(startUrl(clientId));
     await page.locator('input[name=username]').waitFor();
     const login = await page.locator('main').innerText();
-    assert.match(login, /Acme Desktop/);
+    assert.match(login, /Claude Code/);
     assert.ok(login.includes(website), 'the sign-in page names the website too');
     await page.fill('input[name=username]', DEMO_USERNAME);
     await page.fill('input[name=password]', DEMO_PASSWORD);
@@ -123,7 +120,7 @@ describe('the consent page for a Client ID Metadata Document client', { skip: 's
     const consent = await page.locator('main').innerText();
     await screenshot(page, '1-loopback-only');
 
-    assert.match(consent, /Allow Acme Desktop to access your account\?/);
+    assert.match(consent, /Allow Claude Code to access your account\?/);
     assert.match(consent, /Identified by its website/);
     assert.ok(consent.includes(website), 'the host of the client_id URL');
     assert.equal(await page.locator('.website').first().innerText(), website, 'next to the name, under the heading');
@@ -155,17 +152,12 @@ describe('the consent page for a Client ID Metadata Document client', { skip: 's
   });
 
   it('names the host of an https redirect, and gives no localhost warning for it', async () => {
-    const clientId = host.serveDocument('/clients/web-and-desktop.json', {
-      client_name: 'Acme Web',
-      redirect_uris: ['https://app.acme.example/oauth/callback', ...LOOPBACK_ONLY],
-      token_endpoint_auth_method: 'none',
-    });
+    // VS Code's document lists a loopback redirect and https://vscode.dev/redirect.
+    const clientId = host.serveDocument('/oauth/client-metadata.json', documentFixture('vscode'));
     const page = await context.newPage();
-    const consent = await consentText(
-      page,
-      startUrl(clientId, { redirect_uri: 'https://app.acme.example/oauth/callback' }),
-    );
-    assert.match(consent, /Sends you to\s+app\.acme\.example/);
+    const consent = await consentText(page, startUrl(clientId, { redirect_uri: 'https://vscode.dev/redirect' }));
+    assert.match(consent, /Allow Visual Studio Code to access your account\?/);
+    assert.match(consent, /Sends you to\s+vscode\.dev/);
     assert.equal(await page.locator('.localhost-only').count(), 0);
     await page.close();
   });
@@ -176,14 +168,11 @@ describe('the consent page for a Client ID Metadata Document client', { skip: 's
   it('gives no localhost warning on a loopback redirect when the document also lists a web redirect', {
     todo: 'routes/authorize.ts does not pass the client redirect URIs to the pages yet',
   }, async () => {
-    const clientId = host.serveDocument('/clients/web-and-desktop-2.json', {
-      client_name: 'Acme Web',
-      redirect_uris: ['https://app.acme.example/oauth/callback', ...LOOPBACK_ONLY],
-      token_endpoint_auth_method: 'none',
-    });
+    const clientId = host.serveDocument('/oauth/client-metadata.json', documentFixture('vscode'));
     const page = await context.newPage();
     try {
-      await consentText(page, startUrl(clientId));
+      // Registered as http://127.0.0.1:33418/; any port is the same redirect on loopback (RFC 8252 §7.3).
+      await consentText(page, startUrl(clientId, { redirect_uri: `http://127.0.0.1:${callbackPort}/` }));
       assert.equal(await page.locator('.localhost-only').count(), 0);
     } finally {
       await page.close();

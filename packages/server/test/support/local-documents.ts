@@ -5,6 +5,7 @@
  * variable once, at process start, so the server runs as a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -196,4 +197,16 @@ async function freePort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;
+}
+
+/**
+ * A real client's published document, kept verbatim as a fixture by the library's tests
+ * (packages/oauth-dcr/test/fixtures/documents, each with where its shape comes from), without its
+ * client_id: served from this machine, its client_id becomes the local URL.
+ */
+export function documentFixture(name: 'claude-code' | 'claude-ai' | 'vscode' | 'chatgpt'): Record<string, unknown> {
+  const file = join(process.cwd(), 'packages/oauth-dcr/test/fixtures/documents', `${name}.json`);
+  const { document } = JSON.parse(readFileSync(file, 'utf8')) as { document: Record<string, unknown> };
+  const { client_id: _published, ...fields } = document;
+  return fields;
 }
