@@ -4,33 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import {
-  redirectUriMatches,
-  type AuditEvent,
-  type ClientLookup,
-  type ClientRecord,
-  type Registration,
-} from 'oauth-dcr';
+import type { AuditEvent, ClientRecord, Registration } from 'oauth-dcr';
 import { checkDocumentRules } from '../../src/cimd/document-rules.js';
-import { fixtureDocument, minimalDocument, skip, startDocumentServer, type DocumentServer } from './harness.js';
-
-function found(lookup: ClientLookup): ClientRecord {
-  assert.equal(lookup.kind, 'found', JSON.stringify(lookup));
-  assert.ok(lookup.kind === 'found');
-  return lookup.client;
-}
-
-function refusedWith(lookup: ClientLookup, error: string, description: RegExp): void {
-  assert.equal(lookup.kind, 'refused', JSON.stringify(lookup));
-  assert.ok(lookup.kind === 'refused');
-  assert.equal(lookup.error, error);
-  assert.match(lookup.description, description);
-}
+import {
+  found,
+  lookUpFresh,
+  refusedWith,
+  minimalDocument,
+  skip,
+  startDocumentServer,
+  type DocumentServer,
+} from './harness.js';
 
 describe('validating a Client ID Metadata Document', { skip }, () => {
   let server: DocumentServer;
   let dcr: Registration;
-  let n = 0;
   before(async () => {
     server = await startDocumentServer();
     dcr = server.registration();
@@ -38,17 +26,8 @@ describe('validating a Client ID Metadata Document', { skip }, () => {
   after(() => server?.close());
   beforeEach(() => server.reset());
 
-  /** Serves `make(clientId)` at a fresh path (nothing cached) and looks it up. */
-  async function lookUp(
-    make: (clientId: string) => Record<string, unknown>,
-    registration = dcr,
-  ): Promise<ClientLookup> {
-    n += 1;
-    const path = `/doc-${n}.json`;
-    const clientId = `${server.origin}${path}`;
-    server.serve(path, make(clientId));
-    return registration.lookupClient(clientId);
-  }
+  const lookUp = (make: (clientId: string) => Record<string, unknown>, registration = dcr) =>
+    lookUpFresh(server, registration, make);
 
   describe('client_id must equal the URL byte for byte (CIMD §4.1)', () => {
     const variants: Array<[string, (id: string) => string]> = [
@@ -208,158 +187,6 @@ describe('validating a Client ID Metadata Document', { skip }, () => {
       const lookup = await lookUp((id) => minimalDocument(id, { jwks: { keys: [{ ...PUBLIC_JWK, d: PRIVATE_D }] } }));
       refusedWith(lookup, 'invalid_client_metadata', /must be a public key/);
     });
-  });
-
-  describe('the client authentication method', () => {
-    const withKeys = server_registration_with_private_key_jwt();
-
-    it('is none when the document names none', async () => {
-      const client = found(await lookUp((id) => minimalDocument(id)));
-      assert.equal(client.metadata.token_endpoint_auth_method, 'none');
-    });
-
-    it('ChatGPT: falls back to none while private_key_jwt is off', async () => {
-      const client = found(await lookUp((id) => fixtureDocument('chatgpt', id)));
-      assert.equal(client.metadata.token_endpoint_auth_method, 'none');
-    });
-
-    it('ChatGPT: private_key_jwt once the deployment verifies client assertions', async () => {
-      const client = found(await lookUp((id) => fixtureDocument('chatgpt', id), withKeys()));
-      assert.equal(client.metadata.token_endpoint_auth_method, 'private_key_jwt');
-      assert.equal(client.metadata.jwks_uri, 'https://chatgpt.com/oauth/jwks.json');
-      assert.equal(client.metadata.token_endpoint_auth_signing_alg, 'RS256');
-    });
-
-    it('refuses a method it cannot use with no usable alternative', async () => {
-      const lookup = await lookUp((id) =>
-        minimalDocument(id, {
-          token_endpoint_auth_method: 'tls_client_auth',
-          token_endpoint_auth_methods_supported: ['tls_client_auth'],
-        }),
-      );
-      refusedWith(lookup, 'invalid_client_metadata', /tls_client_auth.*not supported/);
-    });
-
-    it('refuses private_key_jwt without keys', async () => {
-      const lookup = await lookUp(
-        (id) => minimalDocument(id, { token_endpoint_auth_method: 'private_key_jwt' }),
-        withKeys(),
-      );
-      refusedWith(lookup, 'invalid_client_metadata', /requires jwks or jwks_uri/);
-    });
-
-    it('refuses an HMAC signing algorithm', async () => {
-      const lookup = await lookUp(
-        (id) =>
-          minimalDocument(id, {
-            token_endpoint_auth_method: 'private_key_jwt',
-            jwks_uri: 'https://app.example/jwks',
-            token_endpoint_auth_signing_alg: 'HS256',
-          }),
-        withKeys(),
-      );
-      refusedWith(lookup, 'invalid_client_metadata', /asymmetric/);
-    });
-
-    function server_registration_with_private_key_jwt() {
-      let cached: Registration | undefined;
-      return () => {
-        cached ??= server.registration({
-          tokenEndpointAuthMethods: ['none', 'client_secret_basic', 'private_key_jwt'],
-        });
-        return cached;
-      };
-    }
-  });
-
-  describe("real clients' documents", () => {
-    it('Claude Code: portless loopback redirects, native, any port at authorization', async () => {
-      const client = found(await lookUp((id) => fixtureDocument('claude-code', id)));
-      assert.equal(client.metadata.application_type, 'native');
-      assert.equal(client.metadata.client_name, 'Claude Code');
-      const registered = client.metadata.redirect_uris as string[];
-      assert.equal(redirectUriMatches(registered, 'http://127.0.0.1:53124/callback'), true);
-      assert.equal(redirectUriMatches(registered, 'http://localhost:53124/callback'), true);
-      assert.equal(redirectUriMatches(registered, 'http://127.0.0.1:53124/other'), false);
-      assert.equal(redirectUriMatches(registered, 'https://evil.example/callback'), false);
-    });
-
-    it('claude.ai: the jwt-bearer grant is dropped, the client is usable', async () => {
-      const client = found(await lookUp((id) => fixtureDocument('claude-ai', id)));
-      assert.deepEqual(client.metadata.grant_types, ['authorization_code', 'refresh_token']);
-      assert.equal(client.metadata.application_type, 'web');
-      assert.deepEqual(client.metadata.redirect_uris, ['https://claude.ai/api/mcp/auth_callback']);
-    });
-
-    it('VS Code: native with loopback and https redirects, device_code dropped', async () => {
-      const client = found(await lookUp((id) => fixtureDocument('vscode', id)));
-      assert.equal(client.metadata.application_type, 'native');
-      assert.deepEqual(client.metadata.grant_types, ['authorization_code', 'refresh_token']);
-      assert.deepEqual(client.metadata.redirect_uris, ['http://127.0.0.1:33418/', 'https://vscode.dev/redirect']);
-    });
-  });
-
-  describe('operator hooks (CIMD §6.8)', () => {
-    it('allowFetch refuses before any request, with "client not allowed"', async () => {
-      const asked: string[] = [];
-      const guarded = server.registration({
-        clientIdMetadataDocuments: {
-          allowFetch: (url) => {
-            asked.push(url.href);
-            return url.pathname.startsWith('/trusted/');
-          },
-        },
-      });
-      const clientId = `${server.origin}/untrusted.json`;
-      server.serve('/untrusted.json', minimalDocument(clientId));
-      refusedWith(await guarded.lookupClient(clientId), 'invalid_client', /client not allowed/);
-      assert.equal(server.hitsOf('/untrusted.json'), 0);
-      assert.deepEqual(asked, [clientId]);
-
-      const trusted = `${server.origin}/trusted/client.json`;
-      server.serve('/trusted/client.json', minimalDocument(trusted));
-      found(await guarded.lookupClient(trusted));
-    });
-
-    it('allowClient is asked on every use, cache hits included', async () => {
-      let allow = true;
-      const seen: string[] = [];
-      const guarded = server.registration({
-        clientIdMetadataDocuments: {
-          allowClient: async (client, url) => {
-            seen.push(`${client.clientId} ${url.host}`);
-            return allow;
-          },
-        },
-      });
-      const clientId = `${server.origin}/policy.json`;
-      server.serve('/policy.json', minimalDocument(clientId));
-      found(await guarded.lookupClient(clientId));
-      allow = false;
-      refusedWith(await guarded.lookupClient(clientId), 'invalid_client', /client not allowed/);
-      allow = true;
-      found(await guarded.lookupClient(clientId));
-      assert.equal(server.hitsOf('/policy.json'), 1, 'one fetch: the document stayed cached');
-      assert.equal(seen.length, 3);
-      assert.equal(seen[0], `${clientId} localhost:${server.port}`);
-    });
-  });
-
-  it('a hook that throws refuses the client and is reported to onError', async () => {
-    const errors: unknown[] = [];
-    const failing = server.registration({
-      onError: (error) => errors.push(error),
-      clientIdMetadataDocuments: {
-        allowFetch: () => {
-          throw new Error('rate limiter unavailable');
-        },
-      },
-    });
-    const clientId = `${server.origin}/hook-fails.json`;
-    server.serve('/hook-fails.json', minimalDocument(clientId));
-    refusedWith(await failing.lookupClient(clientId), 'invalid_client', /client not allowed/);
-    assert.equal(server.hitsOf('/hook-fails.json'), 0);
-    assert.equal((errors[0] as Error).message, 'rate limiter unavailable');
   });
 
   describe('where the client comes from', () => {

@@ -8,7 +8,14 @@ import { readFileSync } from 'node:fs';
 import type { LookupAddress } from 'node:dns';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { createRegistration, type Registration, type RegistrationOptions } from 'oauth-dcr';
+import assert from 'node:assert/strict';
+import {
+  createRegistration,
+  type ClientLookup,
+  type ClientRecord,
+  type Registration,
+  type RegistrationOptions,
+} from 'oauth-dcr';
 import { memoryStore } from 'oauth-dcr/memory';
 import { makeCertificate, startServer, type LocalServer, type TestCertificate } from '../net/local-https.js';
 
@@ -137,4 +144,34 @@ export function fixtureDocument(name: string, clientId: string): Record<string, 
 /** A minimal valid document for `clientId`: a public client with a loopback redirect. */
 export function minimalDocument(clientId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { client_id: clientId, client_name: 'Example', redirect_uris: ['http://127.0.0.1/callback'], ...extra };
+}
+
+let served = 0;
+
+/** Serves `make(clientId)` at a path never used before (so nothing is cached) and looks it up. */
+export async function lookUpFresh(
+  server: DocumentServer,
+  registration: Registration,
+  make: (clientId: string) => Record<string, unknown>,
+): Promise<ClientLookup> {
+  served += 1;
+  const path = `/doc-${served}.json`;
+  const clientId = `${server.origin}${path}`;
+  server.serve(path, make(clientId));
+  return registration.lookupClient(clientId);
+}
+
+/** The client of a `found` look-up; fails the test otherwise. */
+export function found(lookup: ClientLookup): ClientRecord {
+  assert.equal(lookup.kind, 'found', JSON.stringify(lookup));
+  assert.ok(lookup.kind === 'found');
+  return lookup.client;
+}
+
+/** Fails the test unless the look-up was refused with `error` and a matching description. */
+export function refusedWith(lookup: ClientLookup, error: string, description: RegExp): void {
+  assert.equal(lookup.kind, 'refused', JSON.stringify(lookup));
+  assert.ok(lookup.kind === 'refused');
+  assert.equal(lookup.error, error);
+  assert.match(lookup.description, description);
 }
