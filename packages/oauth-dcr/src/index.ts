@@ -40,3 +40,5 @@ export type { ClientAssertionVerification } from './protocol/client-assertion.js
 export { CLIENT_ASSERTION_ALGORITHMS } from './metadata/client-keys.js';
 export { createMemoryReplayGuard, type MemoryReplayGuardOptions } from './protocol/client-assertion-replay.js';
 export type { ClientAssertionOptions, ClientAssertionReplayGuard } from './core/options.js';
+// Client ID Metadata Documents (the clientIdMetadataDocuments option).
+export type { ClientIdMetadataDocumentOptions, DocumentCacheOptions } from './core/document-options.js';
