@@ -18,9 +18,9 @@ export type RegistrationFetchOptions = Pick<RegistrationOptions, 'clientIdMetada
 
 /**
  * Options for createRegistration: Client ID Metadata Documents as DCR_CIMD says, and the
- * outbound fetch allow list from DCR_FETCH_ALLOW. Throws a ConfigError naming DCR_FETCH_ALLOW for an entry that
- * is neither an IP address, a CIDR nor a host name, so a typo stops the server at start instead
- * of failing every fetch later.
+ * outbound fetch allow list from DCR_FETCH_ALLOW. Throws a ConfigError naming DCR_FETCH_ALLOW for
+ * an entry that is neither an IP address, a CIDR nor a host name, so a typo stops the server at
+ * start instead of failing every fetch later.
  */
 export function registrationFetchOptions(config: ServerConfig): RegistrationFetchOptions {
   const allowAddresses = config.fetchAllow.map(fetchAllowEntry);
