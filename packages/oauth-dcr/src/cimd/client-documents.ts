@@ -1,5 +1,7 @@
 import type { ResolvedDocumentOptions } from '../core/document-options.js';
-import type { Tier } from '../core/options.js';
+import type { RegistrationOptions, Tier } from '../core/options.js';
+import type { RegistrationContext } from '../core/hook-context.js';
+import type { ClientMetadata } from '../core/client-metadata.js';
 import { isRegistrationError } from '../core/errors.js';
 import { validateClientMetadata, type MetadataRules } from '../metadata/validate.js';
 import { cacheLifetime, type LifetimeBounds } from '../net/cache-lifetime.js';
@@ -33,6 +35,8 @@ export interface ClientDocumentsSetup {
   now: () => number;
   /** Where a failing operator hook is reported (the `onError` option). */
   onError: (error: unknown) => void;
+  /** The deployment's own metadata rules (the `validateMetadata` option), run as for a registration. */
+  validateMetadata?: RegistrationOptions['validateMetadata'];
 }
 
 /**
@@ -64,13 +68,17 @@ export function createClientDocuments(setup: ClientDocumentsSetup): ClientDocume
     }
     const { document, headers } = await fetchClientDocument(url, outboundFetch, options.timeoutMs);
     const input = checkDocumentRules(document, clientId, rules.tokenEndpointAuthMethods);
-    let metadata: Record<string, unknown>;
+    let metadata: ClientMetadata;
     try {
       metadata = await validateClientMetadata(input, rules, tier, 'metadata_document');
+      metadata = await runValidateHook(clientId, metadata);
     } catch (error) {
-      // The engine's refusals (invalid_client_metadata, invalid_redirect_uri) all mean "this document is invalid".
+      // The engine's and the hook's refusals (invalid_client_metadata, invalid_redirect_uri, ...)
+      // all mean "this document is invalid".
       if (isRegistrationError(error)) throw invalidDocument(`Client ID Metadata Document is invalid: ${error.message}`);
-      throw error;
+      // Anything else is the host's fault: reported, and the client refused rather than a server error.
+      setup.onError(error);
+      throw invalidDocument('Client ID Metadata Document could not be checked against this server’s rules');
     }
     const fetchedAt = now();
     const client: ClientRecord = deepFreeze({
@@ -83,6 +91,21 @@ export function createClientDocuments(setup: ClientDocumentsSetup): ClientDocume
       updatedAt: fetchedAt,
     });
     return { value: client, ttlSeconds: cacheLifetime(headers, bounds, nowMs()) };
+  }
+
+  /**
+   * The host's `validateMetadata`, the same hook a registration runs, told that the client comes
+   * from a document: `registeredVia` is 'metadata_document' and `url` the document's URL.
+   */
+  async function runValidateHook(clientId: string, metadata: ClientMetadata): Promise<ClientMetadata> {
+    if (!setup.validateMetadata) return metadata;
+    const context: RegistrationContext = {
+      method: 'GET',
+      url: clientId,
+      header: () => undefined,
+      registeredVia: 'metadata_document',
+    };
+    return (await setup.validateMetadata(metadata, context)) ?? metadata;
   }
 
   /**

@@ -90,7 +90,9 @@ export interface RegistrationOptions {
   cors?: '*' | string[] | false;
   /**
    * Your own metadata rules. Runs after the built-in rules; may return replaced metadata. A
-   * RegistrationError thrown here reaches the client as is.
+   * RegistrationError thrown here reaches the client as is. Also runs for Client ID Metadata
+   * Documents, with `ctx.registeredVia` 'metadata_document' and `ctx.url` the document's URL; a
+   * RegistrationError then refuses the document (invalid_client_metadata).
    *
    * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
    */

@@ -40,6 +40,7 @@ export function createPolicy(options: RegistrationOptions): Policy {
           outboundFetch,
           now: resolved.now,
           onError: resolved.onError,
+          validateMetadata: resolved.validateMetadata,
         })
       : undefined,
     clientAssertions: createClientAssertionVerifier({

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { AuditEvent, ClientRecord, Registration } from 'oauth-dcr';
+import {
+  RegistrationError,
+  type AuditEvent,
+  type ClientRecord,
+  type Registration,
+  type RegistrationContext,
+} from 'oauth-dcr';
 import { checkDocumentRules } from '../../src/cimd/document-rules.js';
 import {
   found,
@@ -186,6 +192,47 @@ describe('validating a Client ID Metadata Document', { skip }, () => {
     it('refuses private key material in jwks', async () => {
       const lookup = await lookUp((id) => minimalDocument(id, { jwks: { keys: [{ ...PUBLIC_JWK, d: PRIVATE_D }] } }));
       refusedWith(lookup, 'invalid_client_metadata', /must be a public key/);
+    });
+  });
+
+  describe("the deployment's validateMetadata hook, as for a registration", () => {
+    it('is told the client comes from a document, and may replace the metadata', async () => {
+      const contexts: RegistrationContext[] = [];
+      const hooked = server.registration({
+        validateMetadata: (metadata, ctx) => {
+          contexts.push(ctx);
+          return { ...metadata, client_name: `${metadata.client_name} (document)` };
+        },
+      });
+      const client = found(await lookUp((id) => minimalDocument(id), hooked));
+      assert.equal(client.metadata.client_name, 'Example (document)');
+      assert.equal(contexts[0]?.registeredVia, 'metadata_document');
+      assert.equal(contexts[0]?.url, client.clientId);
+    });
+
+    it('a RegistrationError from it refuses the document', async () => {
+      const hooked = server.registration({
+        validateMetadata: () => {
+          throw new RegistrationError('invalid_client_metadata', 'client_uri must be on the allow list');
+        },
+      });
+      refusedWith(
+        await lookUp((id) => minimalDocument(id), hooked),
+        'invalid_client_metadata',
+        /client_uri must be on the allow list/,
+      );
+    });
+
+    it('any other error refuses the document and is reported to onError', async () => {
+      const errors: unknown[] = [];
+      const hooked = server.registration({
+        onError: (error) => errors.push(error),
+        validateMetadata: () => {
+          throw new Error('rules database unavailable');
+        },
+      });
+      refusedWith(await lookUp((id) => minimalDocument(id), hooked), 'invalid_client_metadata', /could not be checked/);
+      assert.equal((errors[0] as Error).message, 'rules database unavailable');
     });
   });
 
