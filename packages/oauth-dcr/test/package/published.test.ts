@@ -152,7 +152,9 @@ describe('published package', () => {
         "import * as safeFetch from 'oauth-dcr/safe-fetch';",
         "import { oauth2ServerClients } from 'oauth-dcr/oauth2-server';",
         "import { checkStorage, maskSecrets, SettingError } from 'oauth-dcr/admin';",
+        "import { createTokenVerifier, mcpClientsStore } from 'oauth-dcr/mcp';",
         'export const used = [createRegistration, memoryStore, nodeRegistration, expressRegistration, safeFetch, oauth2ServerClients];',
+        'export const mcp = [createTokenVerifier, mcpClientsStore];',
         'export const admin = [checkStorage, maskSecrets, SettingError];',
         'export type Used = ClientStore;',
       ].join('\n'),
@@ -180,7 +182,7 @@ describe('published package', () => {
     return [...packages].filter((name) => !name.startsWith('node:')).sort();
   }
 
-  it('the main entry and oauth-dcr/memory, /node, /express, /safe-fetch, /admin declare with jose alone', () => {
+  it('the main entry and oauth-dcr/memory, /node, /express, /safe-fetch, /admin, /mcp declare with jose alone', () => {
     const reached = packagesReachedFrom([
       'index',
       'store/memory',
@@ -188,6 +190,7 @@ describe('published package', () => {
       'adapters/express',
       'net/safe-fetch',
       'admin/index',
+      'adapters/mcp',
     ]);
     assert.deepEqual(
       reached.filter((name) => name !== 'jose'),
@@ -215,6 +218,7 @@ describe('published package', () => {
         [],
         'oauth-dcr/oauth2-server needs @node-oauth/oauth2-server: npm install @node-oauth/oauth2-server',
       ],
+      ['oauth-dcr/mcp', [], 'oauth-dcr/mcp needs @modelcontextprotocol/sdk: npm install @modelcontextprotocol/sdk'],
     ];
     for (const [subpath, installed, line] of cases) {
       it(`${subpath}${installed.length > 0 ? ` with only ${installed.join(', ')}` : ''}`, () => {
