@@ -11,7 +11,7 @@ import {
 } from '../authorization-request.js';
 import type { ServerContext } from '../context.js';
 import { newGrantSubject } from '../model.js';
-import type { ClientView } from '../pages/client-view.js';
+import { clientViewOf, type ClientView } from '../pages/client-view.js';
 import { renderConsentPage } from '../pages/consent.js';
 import { renderErrorPage, type ErrorPage } from '../pages/error.js';
 import { PAGE_HEADERS } from '../pages/layout.js';
@@ -328,8 +328,9 @@ function consentPage(
   return renderConsentPage(page);
 }
 
+/** The pages' view of a client, its redirect URIs included (the consent page's localhost warning). */
 function clientView(client: OAuth2ServerClient): ClientView {
-  return { id: client.id, registeredVia: client.registeredVia, ...(client.name ? { name: client.name } : {}) };
+  return clientViewOf(client);
 }
 
 function formOf(req: Request): Record<string, unknown> {
