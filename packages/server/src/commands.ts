@@ -7,7 +7,8 @@ import {
   type SettingSource,
 } from './config.js';
 import { fetchWarnings } from './outbound-fetch.js';
-import { openConfiguredStorage, openSigningKeys, pruneStorage, startServer, type RunningServer } from './server.js';
+import { openConfiguredStorage, startServer, type RunningServer } from './server.js';
+import { openSigningKeys, pruneStorage } from './storage/maintenance.js';
 import type { ServerStorage } from './storage/open-storage.js';
 
 /**

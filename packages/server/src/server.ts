@@ -14,8 +14,8 @@ import { LoginThrottle } from './login-throttle.js';
 import { createModel } from './model.js';
 import { ResourcePolicy } from './resources.js';
 import { SessionStore } from './sessions.js';
-import { pruneRetiredKeys, SigningKeyRing } from './signing-keys.js';
 import { openStorage, type OpenStorageOptions, type ServerStorage } from './storage/open-storage.js';
+import { openSigningKeys, pruneStorage } from './storage/maintenance.js';
 import { registrationFetchOptions } from './outbound-fetch.js';
 import { ensureDemoUser, type DemoUserOutcome } from './users.js';
 
@@ -44,8 +44,6 @@ export interface RunningServer {
 
 /** Expired codes and tokens are deleted this often. */
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
-/** Revoked refresh tokens are kept until well after expiry so that reuse is still recognised. */
-const PRUNE_GRACE_SECONDS = 24 * 3600;
 /** Long enough for any registration or token request in flight; Docker waits 10 s before SIGKILL. */
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 /**
@@ -114,22 +112,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (ownsStorage) await storage?.close().catch(() => undefined);
     throw error;
   }
-}
-
-/**
- * Deletes what can no longer be used: expired codes and tokens (revoked refresh tokens after a
- * grace, so that reuse is still recognised), expired client-assertion jti records, and retired
- * signing keys no live token needs. Resolves how many rows went.
- */
-export async function pruneStorage(
-  storage: ServerStorage,
-  accessTokenTtl: number,
-  graceSeconds = PRUNE_GRACE_SECONDS,
-): Promise<number> {
-  const now = Math.floor(Date.now() / 1000);
-  const tokens = await storage.tokens.pruneExpired(now - graceSeconds);
-  const assertions = await storage.usedClientAssertions.pruneExpired(now);
-  return tokens + assertions + (await pruneRetiredKeys(storage.signingKeys, accessTokenTtl, now));
 }
 
 /** Binds the port; the usual reasons it cannot be bound are settings, and say which. */
@@ -345,15 +327,6 @@ async function buildContext(
     loginThrottle: new LoginThrottle(),
     logger,
   };
-}
-
-/** The access-token signing keys of this database, with the settings that govern them. */
-export function openSigningKeys(config: ServerConfig, storage: ServerStorage): Promise<SigningKeyRing> {
-  return SigningKeyRing.open({
-    store: storage.signingKeys,
-    accessTokenTtl: config.lifetimes.accessToken,
-    ...(config.signingKeySecret ? { secret: config.signingKeySecret } : {}),
-  });
 }
 
 /** The registration's audit events go to the log; a deleted client loses its tokens (RFC 7592 §2.3). */

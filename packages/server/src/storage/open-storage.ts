@@ -3,13 +3,8 @@ import type { StorageConfig } from '../config.js';
 import { MemorySigningKeyStore, MemoryTokenStore, MemoryUsedOnceStore, MemoryUserStore } from './memory-stores.js';
 import type { SigningKeyStore, TokenStore, UsedOnceStore, UserStore } from './records.js';
 import { migrateReferenceTables, type ReferenceDb, type ReferenceTables } from './reference-schema.js';
-import {
-  SqlSigningKeyStore,
-  SqlTokenStore,
-  SqlUsedOnceStore,
-  SqlUserStore,
-  type WriteStatement,
-} from './sql-stores.js';
+import { SqlSigningKeyStore, SqlUsedOnceStore } from './sql-key-stores.js';
+import { SqlTokenStore, SqlUserStore, type WriteStatement } from './sql-stores.js';
 
 /** Everything the server keeps, in one place: the library's client store and the server's own tables. */
 export interface ServerStorage {
