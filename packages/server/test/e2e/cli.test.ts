@@ -162,6 +162,9 @@ describe('oauth-dcr-server serve (the npm start path)', () => {
       assert.match(banner, new RegExp(`storage: SQLite ${databasePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       const demo = /demo user created: username "([^"]+)", password "([^"]+)"/.exec(banner);
       assert.ok(demo, banner);
+      // Without DCR_RESOURCES any https (or loopback http) resource is accepted: the banner says so.
+      assert.match(banner, /resources: any https URI, or http on loopback, is accepted/);
+      assert.match(banner, /signing keys: stored unsealed in the database; set DCR_SIGNING_KEY_SECRET/);
 
       const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<
         string,
