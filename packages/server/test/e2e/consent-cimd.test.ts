@@ -162,12 +162,8 @@ describe('the consent page for a Client ID Metadata Document client', { skip: 's
     await page.close();
   });
 
-  // The warning is about every redirect the document lists, so the page needs the client's
-  // redirect URIs: routes/authorize.ts must hand them over (clientViewOf in pages/client-view.ts).
-  // Until it does, the page judges by the redirect in use, and this case is a known gap.
-  it('gives no localhost warning on a loopback redirect when the document also lists a web redirect', {
-    todo: 'routes/authorize.ts does not pass the client redirect URIs to the pages yet',
-  }, async () => {
+  // The warning is about every redirect the document lists, not only the one in use.
+  it('gives no localhost warning on a loopback redirect when the document also lists a web redirect', async () => {
     const clientId = host.serveDocument('/oauth/client-metadata.json', documentFixture('vscode'));
     const page = await context.newPage();
     try {
