@@ -132,7 +132,7 @@ const verify = {
   },
   async job({ side }, state, { seconds, estimate }) {
     if (side !== 'mcp-first-seen') return { mode: 'static', expectStatus: 200, request: state.request };
-    const count = estimate ? Math.min(FIRST_SEEN_MAX, Math.ceil(estimate * seconds * 1.3) + 100) : 300;
+    const count = estimate ? Math.min(FIRST_SEEN_MAX, Math.ceil(estimate * seconds * 2) + 200) : 300;
     const bearers = await mintAccessTokens(state.issuer.origin, state.chains, count);
     return { mode: 'bearers', expectStatus: 200, request: state.request, bearers };
   },

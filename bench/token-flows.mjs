@@ -208,8 +208,11 @@ async function main() {
     }
     for (const connections of connectionCounts) {
       const samples = new Map([...states.keys()].map((participant) => [participant, []]));
+      const entries = [...states];
       for (let round = 0; round < rounds; round++) {
-        for (const [participant, state] of states) {
+        // Each round starts one participant later, so no side is always the first (or the last) loaded.
+        const order = entries.map((_, i) => entries[(i + round) % entries.length]);
+        for (const [participant, state] of order) {
           const { server } = participant;
           // The job is built (codes minted, dead chains replaced) before the server's CPU is read.
           const jobFor = async (runSeconds, estimate) => ({
@@ -291,12 +294,32 @@ function summarise(flow, connections, samples) {
     base.length === 0
       ? null
       : median(list.map((x, i) => (base[i]?.rps ? x.rps / base[i].rps : null)).filter((x) => x !== null));
+  // Capacity per core: the reference's CPU per request over this one's. Other tenants' bursts move
+  // req/s far more than they move CPU per request, so this is the steadier of the two ratios.
+  const cpuRatioTo = (list, base) =>
+    base.length === 0
+      ? null
+      : median(
+          list
+            .map((x, i) =>
+              x.cpuMsPerRequest && base[i]?.cpuMsPerRequest ? base[i].cpuMsPerRequest / x.cpuMsPerRequest : null,
+            )
+            .filter((x) => x !== null),
+        );
   return entries.map(([participant, list]) => {
     const { server, side, label } = participant;
     const requests = list.reduce((sum, x) => sum + x.requests, 0);
     const failed = list.reduce((sum, x) => sum + x.failed, 0);
     const referenceSide = side === null ? undefined : flow.referenceSide?.(side);
     const baseline = server.kind === 'baseline';
+    // The reference side on the same server, or (verification in introspection mode) the one there is.
+    const sameServer = samplesOf((p) => p.server === server && p.side === referenceSide);
+    const reference =
+      referenceSide && referenceSide !== side
+        ? sameServer.length
+          ? sameServer
+          : samplesOf((p) => p.side === referenceSide)
+        : undefined;
     return {
       flow: flow.id,
       label,
@@ -323,16 +346,8 @@ function summarise(flow, connections, samples) {
             list,
             samplesOf((p) => p.server.store === 'bare'),
           ),
-      xReference:
-        referenceSide && referenceSide !== side
-          ? ratioTo(
-              list,
-              // The reference side on the same server, or (verification in introspection mode) the one there is.
-              samplesOf((p) => p.server === server && p.side === referenceSide).length
-                ? samplesOf((p) => p.server === server && p.side === referenceSide)
-                : samplesOf((p) => p.side === referenceSide),
-            )
-          : null,
+      xReference: reference ? ratioTo(list, reference) : null,
+      cpuXReference: reference ? cpuRatioTo(list, reference) : null,
       referenceSide: referenceSide ?? null,
     };
   });

@@ -59,6 +59,7 @@ const TARGETS = [
       value: ([row]) => row?.xReference,
       bound: () => 0.8,
       kind: 'min-ratio',
+      detail: ([row]) => (row?.cpuXReference != null ? `by CPU per request ${row.cpuXReference.toFixed(2)}x` : ''),
     })),
   ),
   {
@@ -76,6 +77,7 @@ const TARGETS = [
     value: ([row]) => row?.xReference,
     bound: () => Number((1 / 1.2).toFixed(3)),
     kind: 'min-ratio',
+    detail: ([row]) => (row?.cpuXReference != null ? `by CPU per request ${row.cpuXReference.toFixed(2)}x` : ''),
   })),
 ];
 
@@ -128,6 +130,7 @@ const COLUMNS = [
     (r) => (r.xReference == null ? '-' : `${fmt.ratio(r.xReference)} of ${r.referenceSide}`),
     (r) => r.xReference,
   ],
+  ['CPU x same server', (r) => fmt.ratio(r.cpuXReference), (r) => r.cpuXReference],
   ['failed', (r) => String(r.failed ?? 0)],
 ];
 
