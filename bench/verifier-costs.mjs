@@ -1,22 +1,25 @@
 // What one access token costs an MCP server to verify, in process (no HTTP): oauth-dcr/mcp's
 // createTokenVerifier on RFC 9068 ES256 JWTs (the reference server's default), with the keys
-// served from a local jwks_uri; and, for scale, what the reference server pays to sign one with
+// served from a local jwks_uri (--alg for another algorithm); and, for scale, what the reference server pays to sign one with
 // jose. Best of 5 rounds; a diagnostic beside bench/token-flows.mjs, not a target.
 //
-//   node bench/verifier-costs.mjs [--tokens 3000]
+//   node bench/verifier-costs.mjs [--tokens 3000] [--alg ES256|EdDSA|RS256|PS256]
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { createTokenVerifier } from 'oauth-dcr/mcp';
 
-const { values } = parseArgs({ options: { tokens: { type: 'string', default: '3000' } } });
+const { values } = parseArgs({
+  options: { tokens: { type: 'string', default: '3000' }, alg: { type: 'string', default: 'ES256' } },
+});
 const count = Number(values.tokens);
+const alg = values.alg;
 const issuer = 'http://127.0.0.1:1';
 const resource = 'http://127.0.0.1:2/mcp';
 
-const { publicKey, privateKey } = await generateKeyPair('ES256');
-const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
+const { publicKey, privateKey } = await generateKeyPair(alg);
+const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg, use: 'sig' };
 const jwks = createServer((_req, res) =>
   res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [jwk] })),
 );
@@ -25,7 +28,7 @@ const verifier = createTokenVerifier({ issuer, resource, jwksUri: `http://127.0.
 
 const mint = () =>
   new SignJWT({ client_id: 'bench-client', scope: 'mcp:tools' })
-    .setProtectedHeader({ alg: 'ES256', kid: 'bench', typ: 'at+jwt' })
+    .setProtectedHeader({ alg, kid: 'bench', typ: 'at+jwt' })
     .setIssuer(issuer)
     .setAudience(resource)
     .setSubject('bench-user')
@@ -58,7 +61,7 @@ const firstSeen = await cost(count, () => verifier.verifyAccessToken(fresh[next+
 jwks.close();
 
 const line = (label, c) => `${label}: ${c.cpu.toFixed(1)} us CPU, ${c.wall.toFixed(1)} us wall per token`;
-console.log(`node ${process.version}, jose ES256, ${count} tokens per round, best of 5`);
+console.log(`node ${process.version}, jose ${alg}, ${count} tokens per round, best of 5`);
 console.log(line('  sign (reference server, per access token)', signing));
 console.log(line('  verify a reused token (createTokenVerifier)', again));
 console.log(line('  verify a first-seen token', firstSeen));
