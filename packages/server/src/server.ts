@@ -221,7 +221,9 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
     const url = req.url ?? '/';
     if (logHangUps) logHangUp(context.logger, req, res, url);
     if (url === '/token' || url.startsWith('/token?')) {
-      logRequest(context.logger, req, res, url);
+      // As for registration below, the access line of the endpoint every refresh hits is debug;
+      // an unexpected failure is still logged at error (routes/json-errors.ts).
+      if (context.logger.isLevelEnabled('debug')) logRequest(context.logger, req, res, url, 'debug');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       token(req, res);
       return;
