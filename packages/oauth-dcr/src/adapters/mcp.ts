@@ -2,6 +2,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, t
 import { importPeer } from '../core/peer-dependency.js';
 import type { Registration } from '../protocol/create-registration.js';
 import { checkResource, sameResource } from './mcp-resource.js';
+import { cacheVerifiedTokens } from './mcp-token-cache.js';
 
 export {
   sameResource,
@@ -72,6 +73,14 @@ export interface TokenVerifierOptions {
    * one, so that forged tokens cannot hammer the issuer. Default 30.
    */
   keyRefetchCooldown?: number;
+  /**
+   * JWTs only: seconds a verified token is reused without checking its signature again, never
+   * past its `exp`. A token whose key the issuer removes from its JWKS stays accepted until then.
+   * Default 60; 0 verifies every call. Introspection is never cached: revocation shows at once.
+   */
+  verifiedTokenCacheSeconds?: number;
+  /** JWTs only: how many verified tokens are kept, least recently used dropped first. Default 5000. */
+  verifiedTokenCacheSize?: number;
 }
 
 const ASYMMETRIC_ALGORITHMS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519'.split(' ');
@@ -93,8 +102,10 @@ class KeysUnavailable extends Error {}
 /**
  * A token verifier for the MCP SDK's `requireBearerAuth`. With JWTs (the default), it verifies the
  * RFC 9068 access token against the issuer's published keys (cached, and fetched again for an
- * unknown `kid`): signature, `typ: at+jwt`, `iss`, `exp`, and an `aud` naming this resource. With
- * `introspection`, it asks the authorization server (RFC 7662), which also sees revocation at once.
+ * unknown `kid`): signature, `typ: at+jwt`, `iss`, `exp`, and an `aud` naming this resource, then
+ * reuses the result for the same token up to `verifiedTokenCacheSeconds`, never past `exp`. With
+ * `introspection`, it asks the authorization server (RFC 7662) about every token, uncached, and so
+ * sees revocation at once.
  *
  * The audience check is the point: the SDK does not check it, and a token issued for another MCP
  * server must not work here (MCP "Token Handling"; RFC 8707 §2; RFC 9068 §4).
@@ -111,31 +122,40 @@ export function createTokenVerifier(options: TokenVerifierOptions): McpTokenVeri
   if (options.jwksUri !== undefined && options.introspection !== undefined) {
     throw new TypeError('createTokenVerifier: give jwksUri or introspection, not both');
   }
-  if (options.introspection) return introspectionVerifier(options.introspection, options.issuer, resource);
+  if (options.introspection) {
+    if (options.verifiedTokenCacheSeconds !== undefined || options.verifiedTokenCacheSize !== undefined) {
+      throw new TypeError('createTokenVerifier: introspection answers are never cached (revocation must show at once)');
+    }
+    return introspectionVerifier(options.introspection, options.issuer, resource);
+  }
 
   const algorithms = options.algorithms ?? ASYMMETRIC_ALGORITHMS;
   if (algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))) {
     throw new TypeError('createTokenVerifier: access tokens are verified with asymmetric algorithms only');
   }
   const keys = keySource(options.jwksUri, options.issuer, (options.keyRefetchCooldown ?? 30) * 1000);
-  return {
-    async verifyAccessToken(token) {
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, keys, {
-          issuer: options.issuer,
-          typ: 'at+jwt', // RFC 9068 §4: refuse other JWTs (ID tokens, client assertions)
-          algorithms,
-          requiredClaims: REQUIRED_CLAIMS,
-          clockTolerance: options.clockTolerance ?? 5,
-        }));
-      } catch (error) {
-        if (error instanceof KeysUnavailable) throw new ServerError('The token signing keys are unavailable');
-        throw new InvalidTokenError('The access token is invalid or expired');
-      }
-      return authInfo(token, payload, resource);
-    },
+  const verify = async (token: string): Promise<McpAuthInfo> => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: options.issuer,
+        typ: 'at+jwt', // RFC 9068 §4: refuse other JWTs (ID tokens, client assertions)
+        algorithms,
+        requiredClaims: REQUIRED_CLAIMS,
+        clockTolerance: options.clockTolerance ?? 5,
+      }));
+    } catch (error) {
+      if (error instanceof KeysUnavailable) throw new ServerError('The token signing keys are unavailable');
+      throw new InvalidTokenError('The access token is invalid or expired');
+    }
+    return authInfo(token, payload, resource);
   };
+  // Clients reuse one token for many calls: its verification is cached (why that is safe: mcp-token-cache.ts).
+  const cached = cacheVerifiedTokens(
+    { seconds: options.verifiedTokenCacheSeconds ?? 60, maxEntries: options.verifiedTokenCacheSize ?? 5000 },
+    verify,
+  );
+  return { verifyAccessToken: (token) => cached(token) };
 }
 
 /** The keys, from a configured `jwks_uri`, or from the one the issuer publishes (RFC 8414 §2). */

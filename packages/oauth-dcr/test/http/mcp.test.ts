@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import express from 'express';
 import { exportJWK, generateKeyPair, type JWK, SignJWT, type CryptoKey } from 'jose';
@@ -446,5 +447,173 @@ describe('protected resource metadata (RFC 9728)', () => {
     assert.ok(!sameResource('https://h/mcp', 'https://h/mcp2'));
     assert.ok(!sameResource('https://h/', 'https://h/mcp'));
     assert.ok(!sameResource('not a url', 'not a url'));
+  });
+});
+
+describe('createTokenVerifier: the cache of verified JWTs', () => {
+  const options = (extra: Partial<TokenVerifierOptions> = {}): TokenVerifierOptions => ({
+    issuer: as.issuer,
+    resource,
+    jwksUri: `${as.url}/jwks`,
+    keyRefetchCooldown: 0,
+    ...extra,
+  });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** Publishes `key` beside the default one for the length of `body`. */
+  async function withKey(body: (key: Key) => Promise<void>): Promise<void> {
+    const key = await makeKey(`cache-${crypto.randomUUID()}`);
+    as.published = [signingKey, key];
+    try {
+      await body(key);
+    } finally {
+      as.published = [signingKey];
+    }
+  }
+
+  /**
+   * Drops every key but the default one from the JWKS and makes `verify` fetch it again (a token
+   * with an unknown kid does, the cooldown being 0): from then on only the cache can accept a
+   * token signed by a dropped key.
+   */
+  async function retireKeys(verify: (token: string) => Promise<unknown>): Promise<void> {
+    as.published = [signingKey];
+    const fetches = as.jwksFetches;
+    await assert.rejects(verify(await accessToken({}, { key: await makeKey('never-published') })), InvalidTokenError);
+    assert.equal(as.jwksFetches, fetches + 1, 'the verifier holds the JWKS without the retired key');
+  }
+
+  it('verifies a reused token once: it still works after its key is retired, a first-seen one does not', async () => {
+    await withKey(async (key) => {
+      const url = protect('cached');
+      const reused = await accessToken({}, { key });
+      const first = await call(url, reused);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      await retireKeys(async (token) => {
+        const { status, body } = await call(url, token);
+        if (status === 401) throw new InvalidTokenError(body.error_description);
+      });
+      const again = await call(url, reused);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual(again.body, first.body);
+      const firstSeen = await call(url, await accessToken({}, { key }));
+      assert.equal(firstSeen.status, 401);
+      assert.equal(firstSeen.body.error, 'invalid_token');
+    });
+  });
+
+  it('hands every call its own result: a caller changing one cannot change the next', async () => {
+    const verifier = createTokenVerifier(options());
+    const token = await accessToken({ scope: 'mcp:tools' });
+    const first = await verifier.verifyAccessToken(token);
+    first.scopes.push('admin');
+    first.extra.subject = 'mallory';
+    first.resource.pathname = '/elsewhere';
+    assert.throws(() => {
+      first.extra.claims.scope = 'admin';
+    }, TypeError);
+    const second = await verifier.verifyAccessToken(token);
+    assert.notEqual(second, first);
+    assert.equal(second.token, token);
+    assert.deepEqual(second.scopes, ['mcp:tools']);
+    assert.equal(second.extra.subject, 'alice');
+    assert.equal(second.resource.href, resource);
+    assert.equal(second.extra.claims.scope, 'mcp:tools');
+  });
+
+  it('refuses a cached token as soon as its exp passes', async () => {
+    const verifier = createTokenVerifier(options());
+    const exp = now() + 2;
+    const token = await accessToken({ exp });
+    assert.equal((await verifier.verifyAccessToken(token)).expiresAt, exp);
+    await sleep(exp * 1000 - Date.now() + 50);
+    await assert.rejects(verifier.verifyAccessToken(token), InvalidTokenError);
+  });
+
+  it('keeps a token at most verifiedTokenCacheSeconds: a retired key stops working then', async () => {
+    await withKey(async (key) => {
+      const verifier = createTokenVerifier(options({ verifiedTokenCacheSeconds: 1 }));
+      const reused = await accessToken({}, { key });
+      const verifiedAt = Date.now();
+      await verifier.verifyAccessToken(reused);
+      await retireKeys((token) => verifier.verifyAccessToken(token));
+      assert.ok(Date.now() - verifiedAt < 900, 'still within the cache time');
+      assert.equal((await verifier.verifyAccessToken(reused)).token, reused);
+      await sleep(verifiedAt + 1100 - Date.now());
+      await assert.rejects(verifier.verifyAccessToken(reused), InvalidTokenError);
+    });
+  });
+
+  for (const disabled of [{ verifiedTokenCacheSeconds: 0 }, { verifiedTokenCacheSize: 0 }]) {
+    it(`verifies every call with ${JSON.stringify(disabled)}`, async () => {
+      await withKey(async (key) => {
+        const verifier = createTokenVerifier(options(disabled));
+        const reused = await accessToken({}, { key });
+        await verifier.verifyAccessToken(reused);
+        await retireKeys((token) => verifier.verifyAccessToken(token));
+        await assert.rejects(verifier.verifyAccessToken(reused), InvalidTokenError);
+      });
+    });
+  }
+
+  it('never caches a failure: a token refused before its key is published works once it is', async () => {
+    const verifier = createTokenVerifier(options());
+    const key = await makeKey(`cache-${crypto.randomUUID()}`);
+    const token = await accessToken({}, { key });
+    await assert.rejects(verifier.verifyAccessToken(token), InvalidTokenError);
+    await assert.rejects(verifier.verifyAccessToken(token), InvalidTokenError);
+    as.published = [signingKey, key];
+    try {
+      assert.equal((await verifier.verifyAccessToken(token)).token, token);
+    } finally {
+      as.published = [signingKey];
+    }
+  });
+
+  it('forgets the least recently used token beyond verifiedTokenCacheSize', async () => {
+    await withKey(async (key) => {
+      const verifier = createTokenVerifier(options({ verifiedTokenCacheSize: 2 }));
+      const [a, b, c] = await Promise.all([
+        accessToken({}, { key }),
+        accessToken({}, { key }),
+        accessToken({}, { key }),
+      ]);
+      await verifier.verifyAccessToken(a);
+      await verifier.verifyAccessToken(b);
+      await verifier.verifyAccessToken(a); // a is now the most recently used
+      await verifier.verifyAccessToken(c); // so b goes
+      await retireKeys((token) => verifier.verifyAccessToken(token));
+      assert.equal((await verifier.verifyAccessToken(a)).token, a);
+      assert.equal((await verifier.verifyAccessToken(c)).token, c);
+      await assert.rejects(verifier.verifyAccessToken(b), InvalidTokenError);
+    });
+  });
+
+  it('refuses cache settings that make no sense, and any with introspection (never cached)', () => {
+    const base = { issuer: as.issuer, resource, jwksUri: `${as.url}/jwks` };
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '60' as unknown as number]) {
+      assert.throws(() => createTokenVerifier({ ...base, verifiedTokenCacheSeconds: bad }), TypeError);
+    }
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      assert.throws(() => createTokenVerifier({ ...base, verifiedTokenCacheSize: bad }), TypeError);
+    }
+    const introspection = { endpoint: `${as.url}/introspect`, ...INTROSPECTION_CLIENT };
+    assert.throws(
+      () => createTokenVerifier({ issuer: as.issuer, resource, introspection, verifiedTokenCacheSeconds: 60 }),
+      TypeError,
+    );
+  });
+
+  it('asks the introspection endpoint on every call: a revoked token is refused at once', async () => {
+    const verifier = createTokenVerifier({
+      issuer: as.issuer,
+      resource,
+      introspection: { endpoint: `${as.url}/introspect`, ...INTROSPECTION_CLIENT },
+    });
+    const token = `opaque-${crypto.randomUUID()}`;
+    as.introspection.set(token, { active: true, client_id: 'c', exp: now() + 600, aud: resource, iss: as.issuer });
+    assert.equal((await verifier.verifyAccessToken(token)).token, token);
+    as.introspection.set(token, { active: false });
+    await assert.rejects(verifier.verifyAccessToken(token), InvalidTokenError);
   });
 });
