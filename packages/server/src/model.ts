@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type OAuth2Server from '@node-oauth/oauth2-server';
+import OAuth2Server from '@node-oauth/oauth2-server';
 import type { Registration } from 'oauth-dcr';
 import { oauth2ServerClients, type OAuth2ServerClient } from 'oauth-dcr/oauth2-server';
 import { generateSecret, hashSecret } from 'oauth-dcr';
@@ -29,6 +29,11 @@ export interface GrantSubject {
    * resource audience.
    */
   audience?: string;
+  /**
+   * The refresh token or code this token request presented, noted by revokeToken /
+   * revokeAuthorizationCode and spent by saveToken in the same durable write as the new tokens.
+   */
+  spends?: { kind: 'refresh' | 'code'; hash: string };
 }
 
 export interface ModelOptions {
@@ -71,6 +76,31 @@ export function createModel(options: ModelOptions) {
     if (userId === undefined) return { client };
     const user = await findUser(users, userId);
     return user ? { client, user } : null;
+  }
+
+  /**
+   * Inserts the tokens of one issuance, spending the refresh token or code the request presented
+   * in the same write (storage/records.ts: all or nothing, so no crash leaves a spent code without
+   * its tokens or tokens beside a live code). The conditional update decides: the loser of two
+   * concurrent rotations or exchanges gets invalid_grant and nothing it could use.
+   */
+  async function spendAndSave(subject: GrantSubject, records: TokenRecord[]): Promise<void> {
+    const spends = subject.spends;
+    delete subject.spends;
+    if (!spends) {
+      await tokens.insertTokens(records);
+      return;
+    }
+    const won =
+      spends.kind === 'refresh'
+        ? await tokens.rotateRefreshToken(spends.hash, records)
+        : await tokens.consumeCodeAndInsertTokens(spends.hash, records);
+    if (!won)
+      throw new OAuth2Server.InvalidGrantError(
+        spends.kind === 'refresh'
+          ? 'Invalid grant: refresh token is invalid or could not be revoked'
+          : 'Invalid grant: authorization code is invalid',
+      );
   }
 
   return {
@@ -157,8 +187,11 @@ export function createModel(options: ModelOptions) {
     },
 
     async revokeAuthorizationCode(code: OAuth2Server.AuthorizationCode): Promise<boolean> {
-      // Conditional update: of two concurrent exchanges of one code, exactly one wins.
-      return tokens.consumeAuthorizationCode(hashSecret(code.authorizationCode), nowSeconds());
+      // The library calls this, then saveToken with code.user. The code is spent there, in the
+      // same write as the tokens (one commit, not two); of two concurrent exchanges exactly one
+      // wins (spendAndSave).
+      (code.user as GrantSubject).spends = { kind: 'code', hash: hashSecret(code.authorizationCode) };
+      return true;
     },
 
     async saveToken(
@@ -210,7 +243,7 @@ export function createModel(options: ModelOptions) {
           createdAt: now,
         });
       }
-      await tokens.insertTokens(records);
+      await spendAndSave(subject, records);
       return issued;
     },
 
@@ -253,8 +286,11 @@ export function createModel(options: ModelOptions) {
     },
 
     async revokeToken(token: OAuth2Server.RefreshToken): Promise<boolean> {
-      // Refresh token rotation (RFC 9700 §4.14.2): the presented token dies as the new one is issued.
-      return tokens.revokeToken(hashSecret(token.refreshToken), nowSeconds());
+      // Refresh token rotation (RFC 9700 §4.14.2): the presented token dies as the new one is
+      // issued. The library calls saveToken next with token.user, which revokes it in the same
+      // write as the new tokens (spendAndSave).
+      (token.user as GrantSubject).spends = { kind: 'refresh', hash: hashSecret(token.refreshToken) };
+      return true;
     },
 
     async getUserFromClient(client: OAuth2Server.Client): Promise<GrantSubject | null> {

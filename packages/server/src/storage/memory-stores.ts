@@ -44,6 +44,32 @@ export class MemoryTokenStore implements TokenStore {
     for (const record of records) this.#tokens.set(record.tokenHash, structuredClone(record));
   }
 
+  async rotateRefreshToken(tokenHash: string, records: TokenRecord[]): Promise<boolean> {
+    const old = this.#tokens.get(tokenHash);
+    if (old?.kind !== 'refresh' || old.revokedAt !== undefined || records.length === 0) return false;
+    this.#checkNew(records);
+    old.revokedAt = records[0]!.createdAt;
+    for (const record of records) this.#tokens.set(record.tokenHash, structuredClone(record));
+    return true;
+  }
+
+  async consumeCodeAndInsertTokens(codeHash: string, records: TokenRecord[]): Promise<boolean> {
+    const code = this.#codes.get(codeHash);
+    if (!code || code.usedAt !== undefined || records.length === 0) return false;
+    this.#checkNew(records);
+    code.usedAt = records[0]!.createdAt;
+    for (const record of records) this.#tokens.set(record.tokenHash, structuredClone(record));
+    return true;
+  }
+
+  /** Before anything changes, as a failed INSERT changes nothing in the SQL stores. */
+  #checkNew(records: TokenRecord[]): void {
+    for (const record of records) {
+      checkStorableToken(record);
+      if (this.#tokens.has(record.tokenHash)) throw new Error('a token with this hash is already stored');
+    }
+  }
+
   async findToken(tokenHash: string): Promise<TokenRecord | null> {
     const record = this.#tokens.get(tokenHash);
     return record ? structuredClone(record) : null;

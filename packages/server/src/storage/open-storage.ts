@@ -84,7 +84,7 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
     const write: WriteStatement = (query) => store.executeWrite(query);
     return {
       clients: store,
-      tokens: new SqlTokenStore(db, write),
+      tokens: new SqlTokenStore(db, write, store.dialect),
       users: new SqlUserStore(db),
       signingKeys: new SqlSigningKeyStore(db, write),
       usedClientAssertions: new SqlUsedOnceStore(db, write),

@@ -53,6 +53,10 @@ export interface RefTokensTable {
   expires_at: EpochSeconds;
   created_at: EpochSeconds;
   revoked_at: OptionalEpochSeconds;
+  /** Since 003: the refresh token this token's issuance rotated out (on its first row only). */
+  replaces_token: string | null;
+  /** Since 003: the code this token's issuance exchanged (on its first row only). */
+  consumes_code: string | null;
 }
 
 export interface RefSigningKeysTable {
@@ -90,12 +94,13 @@ export type ReferenceDb = Kysely<ReferenceTables>;
 /** A migration takes the database from the previous state to its own; it runs once. */
 interface ReferenceMigration {
   name: string;
-  up(db: ReferenceDb): Promise<void>;
+  up(db: ReferenceDb, dialect: 'sqlite' | 'postgres'): Promise<void>;
 }
 
 const MIGRATIONS: ReferenceMigration[] = [
   { name: '001_users_codes_tokens', up: createFirstTables },
   { name: '002_resources_signing_keys_client_assertions', up: addResourcesSigningKeysAndAssertions },
+  { name: '003_token_issuance_links', up: addIssuanceLinks },
 ];
 
 /** The names of every migration, in order (for `migrate`'s report and the tests). */
@@ -200,6 +205,44 @@ async function addResourcesSigningKeysAndAssertions(target: ReferenceDb): Promis
 }
 
 /**
+ * The first row of a refresh rotation or code exchange names the refresh token or code it spends.
+ * On SQLite, a trigger spends it as part of the INSERT itself: the INSERT is then one statement
+ * that joins the client store's group commit like any other write, and a lost race (the token
+ * already revoked, the code already used) aborts that statement alone, never its batch. On
+ * PostgreSQL the store spends it in the same transaction instead (./sql-stores.ts); the columns
+ * are filled on both, as a record of what each issuance replaced.
+ */
+async function addIssuanceLinks(target: ReferenceDb, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  await target.schema.alterTable('ref_tokens').addColumn('replaces_token', 'text').execute();
+  await target.schema.alterTable('ref_tokens').addColumn('consumes_code', 'text').execute();
+  if (dialect !== 'sqlite') return;
+  // AFTER INSERT: RAISE(ABORT) undoes the whole statement, the inserted rows included.
+  await sql`
+    CREATE TRIGGER ref_tokens_replace_refresh_token AFTER INSERT ON ref_tokens
+    WHEN NEW.replaces_token IS NOT NULL
+    BEGIN
+      SELECT RAISE(ABORT, ${sql.raw(`'${TOKEN_NOT_LIVE}'`)}) WHERE NOT EXISTS (
+        SELECT 1 FROM ref_tokens
+        WHERE token_hash = NEW.replaces_token AND kind = 'refresh' AND revoked_at IS NULL
+      );
+      UPDATE ref_tokens SET revoked_at = NEW.created_at WHERE token_hash = NEW.replaces_token;
+    END`.execute(target);
+  await sql`
+    CREATE TRIGGER ref_tokens_consume_code AFTER INSERT ON ref_tokens
+    WHEN NEW.consumes_code IS NOT NULL
+    BEGIN
+      SELECT RAISE(ABORT, ${sql.raw(`'${CODE_NOT_UNUSED}'`)}) WHERE NOT EXISTS (
+        SELECT 1 FROM ref_authorization_codes WHERE code_hash = NEW.consumes_code AND used_at IS NULL
+      );
+      UPDATE ref_authorization_codes SET used_at = NEW.created_at WHERE code_hash = NEW.consumes_code;
+    END`.execute(target);
+}
+
+/** The SQLite triggers' errors when a rotation or exchange lost the race (matched in ./sql-stores.ts). */
+export const TOKEN_NOT_LIVE = 'ref_tokens: the replaced refresh token is not live';
+export const CODE_NOT_UNUSED = 'ref_tokens: the exchanged code is not unused';
+
+/**
  * Applies the migrations not yet recorded, each in a transaction with its record, so a failure
  * leaves the database as it was before that migration. Resolves the names applied.
  */
@@ -216,7 +259,7 @@ export async function migrateReferenceTables(db: ReferenceDb, dialect: 'sqlite' 
     for (const migration of MIGRATIONS) {
       if (done.has(migration.name)) continue;
       await target.transaction().execute(async (trx) => {
-        await migration.up(trx);
+        await migration.up(trx, dialect);
         await trx
           .insertInto('ref_migrations')
           .values({ name: migration.name, applied_at: Math.floor(Date.now() / 1000) })

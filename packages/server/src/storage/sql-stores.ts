@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Compilable, QueryResult, Selectable } from 'kysely';
+import type { Compilable, Insertable, QueryResult, Selectable } from 'kysely';
 import { isStorableText } from 'oauth-dcr';
 import {
   checkStorableCode,
@@ -15,15 +15,23 @@ import {
   type UserStore,
 } from './records.js';
 import { joinResources, splitResources } from '../resources.js';
-import type { RefAuthorizationCodesTable, RefTokensTable, RefUsersTable, ReferenceDb } from './reference-schema.js';
+import {
+  CODE_NOT_UNUSED,
+  TOKEN_NOT_LIVE,
+  type RefAuthorizationCodesTable,
+  type RefTokensTable,
+  type RefUsersTable,
+  type ReferenceDb,
+} from './reference-schema.js';
 
 /** Runs one write statement through the client store's own write path (see SqlClientStore.executeWrite). */
 export type WriteStatement = <R>(query: Compilable<R>) => Promise<QueryResult<R>>;
 
 /**
  * Users, codes and tokens in the client store's database, through its Kysely instance. Every
- * change is one statement, so it is atomic on both dialects without a transaction; "use once"
- * rules (codes, refresh tokens) are conditional updates whose affected-row count decides.
+ * change is one statement, so it is atomic on both dialects without a transaction (but for a
+ * rotation or exchange on PostgreSQL, see #spendAndInsert); "use once" rules (codes, refresh
+ * tokens) are conditional updates whose affected-row count decides.
  * Writes go through the client store's write path: on SQLite they join its group commit, so a
  * busy token endpoint shares fsyncs instead of paying one per token.
  */
@@ -31,6 +39,7 @@ export class SqlTokenStore implements TokenStore {
   constructor(
     private readonly db: ReferenceDb,
     private readonly write: WriteStatement,
+    private readonly dialect: 'sqlite' | 'postgres',
   ) {}
 
   async insertAuthorizationCode(record: AuthorizationCodeRecord): Promise<void> {
@@ -83,22 +92,63 @@ export class SqlTokenStore implements TokenStore {
   async insertTokens(records: TokenRecord[]): Promise<void> {
     if (records.length === 0) return;
     for (const record of records) checkStorableToken(record);
-    await this.write(
-      this.db.insertInto('ref_tokens').values(
-        records.map((record) => ({
-          token_hash: record.tokenHash,
-          kind: record.kind,
-          grant_id: record.grantId,
-          client_id: record.clientId,
-          user_id: record.userId ?? null,
-          scope: joinScope(record.scope),
-          resources: joinResources(record.resources),
-          expires_at: record.expiresAt,
-          created_at: record.createdAt,
-          revoked_at: record.revokedAt ?? null,
-        })),
-      ),
-    );
+    await this.write(this.db.insertInto('ref_tokens').values(records.map((record) => tokenRow(record))));
+  }
+
+  rotateRefreshToken(tokenHash: string, records: TokenRecord[]): Promise<boolean> {
+    return this.#spendAndInsert({ replaces_token: tokenHash }, records);
+  }
+
+  consumeCodeAndInsertTokens(codeHash: string, records: TokenRecord[]): Promise<boolean> {
+    return this.#spendAndInsert({ consumes_code: codeHash }, records);
+  }
+
+  /**
+   * Spends a refresh token or code and inserts the tokens issued for it, all or nothing, so no
+   * crash can leave one without the other. SQLite: one INSERT statement whose trigger spends the
+   * token or code (./reference-schema.ts, 003): one statement is atomic, and it joins the group
+   * commit as one entry, so a lost race aborts that statement and no other write of the batch.
+   * PostgreSQL: the conditional UPDATE and the INSERT in one transaction; the UPDATE's row lock
+   * makes a concurrent spend wait, then find the row spent and change nothing.
+   */
+  async #spendAndInsert(
+    link: { replaces_token: string } | { consumes_code: string },
+    records: TokenRecord[],
+  ): Promise<boolean> {
+    const spent = 'replaces_token' in link ? link.replaces_token : link.consumes_code;
+    if (!isStorableText(spent) || records.length === 0) return false;
+    for (const record of records) checkStorableToken(record);
+    const rows = records.map((record, index) => ({ ...tokenRow(record), ...(index === 0 ? link : {}) }));
+    if (this.dialect === 'sqlite') {
+      try {
+        await this.write(this.db.insertInto('ref_tokens').values(rows));
+        return true;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : '';
+        if (message === TOKEN_NOT_LIVE || message === CODE_NOT_UNUSED) return false;
+        throw error;
+      }
+    }
+    const at = records[0]!.createdAt;
+    return this.db.transaction().execute(async (trx) => {
+      const update =
+        'replaces_token' in link
+          ? trx
+              .updateTable('ref_tokens')
+              .set({ revoked_at: at })
+              .where('token_hash', '=', spent)
+              .where('kind', '=', 'refresh')
+              .where('revoked_at', 'is', null)
+          : trx
+              .updateTable('ref_authorization_codes')
+              .set({ used_at: at })
+              .where('code_hash', '=', spent)
+              .where('used_at', 'is', null);
+      const { numUpdatedRows } = await update.executeTakeFirst();
+      if (numUpdatedRows === 0n) return false;
+      await trx.insertInto('ref_tokens').values(rows).execute();
+      return true;
+    });
   }
 
   async findToken(tokenHash: string): Promise<TokenRecord | null> {
@@ -229,6 +279,21 @@ function rowToCode(row: Selectable<RefAuthorizationCodesTable>): AuthorizationCo
   if (row.code_challenge_method !== null) record.codeChallengeMethod = row.code_challenge_method;
   if (row.used_at !== null) record.usedAt = Number(row.used_at);
   return record;
+}
+
+function tokenRow(record: TokenRecord): Insertable<RefTokensTable> {
+  return {
+    token_hash: record.tokenHash,
+    kind: record.kind,
+    grant_id: record.grantId,
+    client_id: record.clientId,
+    user_id: record.userId ?? null,
+    scope: joinScope(record.scope),
+    resources: joinResources(record.resources),
+    expires_at: record.expiresAt,
+    created_at: record.createdAt,
+    revoked_at: record.revokedAt ?? null,
+  };
 }
 
 function rowToToken(row: Selectable<RefTokensTable>): TokenRecord {
