@@ -1,6 +1,8 @@
 import type { ClientStore } from 'oauth-dcr';
+import type { SqliteConnection } from 'oauth-dcr/sqlite';
 import type { StorageConfig } from '../config.js';
 import { MemorySigningKeyStore, MemoryTokenStore, MemoryUsedOnceStore, MemoryUserStore } from './memory-stores.js';
+import { kyselyReads, sqliteReads } from './key-lookups.js';
 import type { SigningKeyStore, TokenStore, UsedOnceStore, UserStore } from './records.js';
 import { migrateReferenceTables, type ReferenceDb, type ReferenceTables } from './reference-schema.js';
 import { SqlSigningKeyStore, SqlUsedOnceStore } from './sql-key-stores.js';
@@ -52,11 +54,13 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
   let store;
   let migrateToLatest;
   let description: string;
+  let connection: SqliteConnection | undefined;
   if (config.kind === 'sqlite') {
     const sqlite = await import('oauth-dcr/sqlite');
     migrateToLatest = sqlite.migrateToLatest;
     const { sqliteStore } = sqlite;
     store = sqliteStore({ path: config.path, migrate: options.migrate ?? true });
+    connection = store.sqlite;
     description = `SQLite ${config.path}`;
   } else {
     const postgres = await import('oauth-dcr/postgres');
@@ -82,10 +86,11 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
     const appliedHere = await migrateReferenceTables(db, store.dialect);
     if (options.migrate === false) options.onMigrated?.([...applied, ...appliedHere]);
     const write: WriteStatement = (query) => store.executeWrite(query);
+    const reads = connection ? sqliteReads(connection, db) : kyselyReads(db);
     return {
       clients: store,
-      tokens: new SqlTokenStore(db, write, store.dialect),
-      users: new SqlUserStore(db),
+      tokens: new SqlTokenStore(db, write, store.dialect, reads),
+      users: new SqlUserStore(db, reads),
       signingKeys: new SqlSigningKeyStore(db, write),
       usedClientAssertions: new SqlUsedOnceStore(db, write),
       description,

@@ -15,6 +15,7 @@ import {
   type UserStore,
 } from './records.js';
 import { joinResources, splitResources } from '../resources.js';
+import { keyLookup, kyselyReads, type RunRead } from './key-lookups.js';
 import {
   CODE_NOT_UNUSED,
   TOKEN_NOT_LIVE,
@@ -36,11 +37,24 @@ export type WriteStatement = <R>(query: Compilable<R>) => Promise<QueryResult<R>
  * busy token endpoint shares fsyncs instead of paying one per token.
  */
 export class SqlTokenStore implements TokenStore {
+  readonly #findCode;
+  readonly #findToken;
+
   constructor(
     private readonly db: ReferenceDb,
     private readonly write: WriteStatement,
     private readonly dialect: 'sqlite' | 'postgres',
-  ) {}
+    reads: RunRead = kyselyReads(db),
+  ) {
+    this.#findCode = keyLookup(
+      (codeHash) => db.selectFrom('ref_authorization_codes').selectAll().where('code_hash', '=', codeHash),
+      reads,
+    );
+    this.#findToken = keyLookup(
+      (tokenHash) => db.selectFrom('ref_tokens').selectAll().where('token_hash', '=', tokenHash),
+      reads,
+    );
+  }
 
   async insertAuthorizationCode(record: AuthorizationCodeRecord): Promise<void> {
     checkStorableCode(record);
@@ -66,11 +80,7 @@ export class SqlTokenStore implements TokenStore {
   async findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | null> {
     // No stored key holds NUL (records.ts); PostgreSQL would refuse the query rather than miss.
     if (!isStorableText(codeHash)) return null;
-    const row = await this.db
-      .selectFrom('ref_authorization_codes')
-      .selectAll()
-      .where('code_hash', '=', codeHash)
-      .executeTakeFirst();
+    const row = await this.#findCode(codeHash);
     return row ? rowToCode(row) : null;
   }
 
@@ -153,11 +163,7 @@ export class SqlTokenStore implements TokenStore {
 
   async findToken(tokenHash: string): Promise<TokenRecord | null> {
     if (!isStorableText(tokenHash)) return null;
-    const row = await this.db
-      .selectFrom('ref_tokens')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const row = await this.#findToken(tokenHash);
     return row ? rowToToken(row) : null;
   }
 
@@ -220,7 +226,14 @@ export class SqlTokenStore implements TokenStore {
 }
 
 export class SqlUserStore implements UserStore {
-  constructor(private readonly db: ReferenceDb) {}
+  readonly #findById;
+
+  constructor(
+    private readonly db: ReferenceDb,
+    reads: RunRead = kyselyReads(db),
+  ) {
+    this.#findById = keyLookup((id) => db.selectFrom('ref_users').selectAll().where('id', '=', id), reads);
+  }
 
   async findUserByName(username: string): Promise<UserRecord | null> {
     if (!isStorableText(username)) return null;
@@ -230,7 +243,7 @@ export class SqlUserStore implements UserStore {
 
   async findUserById(id: string): Promise<UserRecord | null> {
     if (!isStorableText(id)) return null;
-    const row = await this.db.selectFrom('ref_users').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#findById(id);
     return row ? rowToUser(row) : null;
   }
 
