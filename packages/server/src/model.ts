@@ -30,10 +30,10 @@ export interface GrantSubject {
    */
   audience?: string;
   /**
-   * The refresh token or code this token request presented, noted by revokeToken /
-   * revokeAuthorizationCode and spent by saveToken in the same durable write as the new tokens.
+   * The refresh token this token request presented, noted by revokeToken and revoked by saveToken
+   * in the same durable write as the new tokens.
    */
-  spends?: { kind: 'refresh' | 'code'; hash: string };
+  rotates?: string;
 }
 
 export interface ModelOptions {
@@ -79,28 +79,20 @@ export function createModel(options: ModelOptions) {
   }
 
   /**
-   * Inserts the tokens of one issuance, spending the refresh token or code the request presented
-   * in the same write (storage/records.ts: all or nothing, so no crash leaves a spent code without
-   * its tokens or tokens beside a live code). The conditional update decides: the loser of two
-   * concurrent rotations or exchanges gets invalid_grant and nothing it could use.
+   * Inserts the tokens of one issuance; in a refresh, revokes the presented refresh token in the
+   * same write (storage/records.ts rotateRefreshToken: all or nothing, so no crash leaves the old
+   * token revoked without its successor, or both live). Its conditional update decides: the loser
+   * of two concurrent rotations gets invalid_grant and nothing it could use.
    */
-  async function spendAndSave(subject: GrantSubject, records: TokenRecord[]): Promise<void> {
-    const spends = subject.spends;
-    delete subject.spends;
-    if (!spends) {
+  async function insertIssuance(subject: GrantSubject, records: TokenRecord[]): Promise<void> {
+    const rotated = subject.rotates;
+    delete subject.rotates;
+    if (rotated === undefined) {
       await tokens.insertTokens(records);
       return;
     }
-    const won =
-      spends.kind === 'refresh'
-        ? await tokens.rotateRefreshToken(spends.hash, records)
-        : await tokens.consumeCodeAndInsertTokens(spends.hash, records);
-    if (!won)
-      throw new OAuth2Server.InvalidGrantError(
-        spends.kind === 'refresh'
-          ? 'Invalid grant: refresh token is invalid or could not be revoked'
-          : 'Invalid grant: authorization code is invalid',
-      );
+    if (!(await tokens.rotateRefreshToken(rotated, records)))
+      throw new OAuth2Server.InvalidGrantError('Invalid grant: refresh token is invalid or could not be revoked');
   }
 
   return {
@@ -187,11 +179,11 @@ export function createModel(options: ModelOptions) {
     },
 
     async revokeAuthorizationCode(code: OAuth2Server.AuthorizationCode): Promise<boolean> {
-      // The library calls this, then saveToken with code.user. The code is spent there, in the
-      // same write as the tokens (one commit, not two); of two concurrent exchanges exactly one
-      // wins (spendAndSave).
-      (code.user as GrantSubject).spends = { kind: 'code', hash: hashSecret(code.authorizationCode) };
-      return true;
+      // Spent here, durably, and not in saveToken's write as a refresh token is: the library
+      // checks the PKCE verifier and redirect_uri only after this call, so that a failed attempt
+      // still spends the code (RFC 7636 §4.6: no online guessing of verifiers), and saveToken
+      // never runs after a failure. Conditional update: of two concurrent exchanges exactly one wins.
+      return tokens.consumeAuthorizationCode(hashSecret(code.authorizationCode), nowSeconds());
     },
 
     async saveToken(
@@ -243,7 +235,7 @@ export function createModel(options: ModelOptions) {
           createdAt: now,
         });
       }
-      await spendAndSave(subject, records);
+      await insertIssuance(subject, records);
       return issued;
     },
 
@@ -288,8 +280,10 @@ export function createModel(options: ModelOptions) {
     async revokeToken(token: OAuth2Server.RefreshToken): Promise<boolean> {
       // Refresh token rotation (RFC 9700 §4.14.2): the presented token dies as the new one is
       // issued. The library calls saveToken next with token.user, which revokes it in the same
-      // write as the new tokens (spendAndSave).
-      (token.user as GrantSubject).spends = { kind: 'refresh', hash: hashSecret(token.refreshToken) };
+      // write as the new tokens (insertIssuance): one commit per refresh, not two. A request that
+      // fails in between (a scope beyond the grant, RFC 6749 §6) leaves the token live: it is
+      // replaced only when its successor is issued.
+      (token.user as GrantSubject).rotates = hashSecret(token.refreshToken);
       return true;
     },
 

@@ -53,15 +53,6 @@ export class MemoryTokenStore implements TokenStore {
     return true;
   }
 
-  async consumeCodeAndInsertTokens(codeHash: string, records: TokenRecord[]): Promise<boolean> {
-    const code = this.#codes.get(codeHash);
-    if (!code || code.usedAt !== undefined || records.length === 0) return false;
-    this.#checkNew(records);
-    code.usedAt = records[0]!.createdAt;
-    for (const record of records) this.#tokens.set(record.tokenHash, structuredClone(record));
-    return true;
-  }
-
   /** Before anything changes, as a failed INSERT changes nothing in the SQL stores. */
   #checkNew(records: TokenRecord[]): void {
     for (const record of records) {

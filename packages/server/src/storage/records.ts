@@ -115,12 +115,6 @@ export interface TokenStore {
    * rotations exactly one wins.
    */
   rotateRefreshToken(tokenHash: string, records: TokenRecord[]): Promise<boolean>;
-  /**
-   * A code exchange as one durable write: marks the unused code `codeHash` used at
-   * `records[0].createdAt` and inserts `records`, all or nothing. False, with nothing written,
-   * when the code was already used or is unknown (RFC 6749 §4.1.2: a code is used once).
-   */
-  consumeCodeAndInsertTokens(codeHash: string, records: TokenRecord[]): Promise<boolean>;
   /** Revokes every token of a grant and spends its codes; resolves how many tokens changed. */
   revokeGrant(grantId: string, at: number): Promise<number>;
   /** Revokes every token and code of a client (it was deleted, RFC 7592 §2.3). */

@@ -55,8 +55,6 @@ export interface RefTokensTable {
   revoked_at: OptionalEpochSeconds;
   /** Since 003: the refresh token this token's issuance rotated out (on its first row only). */
   replaces_token: string | null;
-  /** Since 003: the code this token's issuance exchanged (on its first row only). */
-  consumes_code: string | null;
 }
 
 export interface RefSigningKeysTable {
@@ -100,7 +98,7 @@ interface ReferenceMigration {
 const MIGRATIONS: ReferenceMigration[] = [
   { name: '001_users_codes_tokens', up: createFirstTables },
   { name: '002_resources_signing_keys_client_assertions', up: addResourcesSigningKeysAndAssertions },
-  { name: '003_token_issuance_links', up: addIssuanceLinks },
+  { name: '003_refresh_token_rotation_in_one_write', up: addRotationLink },
 ];
 
 /** The names of every migration, in order (for `migrate`'s report and the tests). */
@@ -205,16 +203,15 @@ async function addResourcesSigningKeysAndAssertions(target: ReferenceDb): Promis
 }
 
 /**
- * The first row of a refresh rotation or code exchange names the refresh token or code it spends.
- * On SQLite, a trigger spends it as part of the INSERT itself: the INSERT is then one statement
- * that joins the client store's group commit like any other write, and a lost race (the token
- * already revoked, the code already used) aborts that statement alone, never its batch. On
- * PostgreSQL the store spends it in the same transaction instead (./sql-stores.ts); the columns
- * are filled on both, as a record of what each issuance replaced.
+ * The first row of a refresh rotation names the refresh token it replaces. On SQLite, a trigger
+ * revokes that token as part of the INSERT itself: the INSERT is then one statement that joins the
+ * client store's group commit like any other write, and a lost race (the token already revoked)
+ * aborts that statement alone, never its batch. On PostgreSQL the store revokes it in the same
+ * transaction instead (./sql-stores.ts); the column is filled on both, as a record of what each
+ * rotation replaced.
  */
-async function addIssuanceLinks(target: ReferenceDb, dialect: 'sqlite' | 'postgres'): Promise<void> {
+async function addRotationLink(target: ReferenceDb, dialect: 'sqlite' | 'postgres'): Promise<void> {
   await target.schema.alterTable('ref_tokens').addColumn('replaces_token', 'text').execute();
-  await target.schema.alterTable('ref_tokens').addColumn('consumes_code', 'text').execute();
   if (dialect !== 'sqlite') return;
   // AFTER INSERT: RAISE(ABORT) undoes the whole statement, the inserted rows included.
   await sql`
@@ -227,20 +224,10 @@ async function addIssuanceLinks(target: ReferenceDb, dialect: 'sqlite' | 'postgr
       );
       UPDATE ref_tokens SET revoked_at = NEW.created_at WHERE token_hash = NEW.replaces_token;
     END`.execute(target);
-  await sql`
-    CREATE TRIGGER ref_tokens_consume_code AFTER INSERT ON ref_tokens
-    WHEN NEW.consumes_code IS NOT NULL
-    BEGIN
-      SELECT RAISE(ABORT, ${sql.raw(`'${CODE_NOT_UNUSED}'`)}) WHERE NOT EXISTS (
-        SELECT 1 FROM ref_authorization_codes WHERE code_hash = NEW.consumes_code AND used_at IS NULL
-      );
-      UPDATE ref_authorization_codes SET used_at = NEW.created_at WHERE code_hash = NEW.consumes_code;
-    END`.execute(target);
 }
 
-/** The SQLite triggers' errors when a rotation or exchange lost the race (matched in ./sql-stores.ts). */
+/** The SQLite trigger's error when a rotation lost the race (matched in ./sql-stores.ts). */
 export const TOKEN_NOT_LIVE = 'ref_tokens: the replaced refresh token is not live';
-export const CODE_NOT_UNUSED = 'ref_tokens: the exchanged code is not unused';
 
 /**
  * Applies the migrations not yet recorded, each in a transaction with its record, so a failure

@@ -17,7 +17,6 @@ import {
 import { joinResources, splitResources } from '../resources.js';
 import { keyLookup, kyselyReads, type RunRead } from './key-lookups.js';
 import {
-  CODE_NOT_UNUSED,
   TOKEN_NOT_LIVE,
   type RefAuthorizationCodesTable,
   type RefTokensTable,
@@ -105,56 +104,38 @@ export class SqlTokenStore implements TokenStore {
     await this.write(this.db.insertInto('ref_tokens').values(records.map((record) => tokenRow(record))));
   }
 
-  rotateRefreshToken(tokenHash: string, records: TokenRecord[]): Promise<boolean> {
-    return this.#spendAndInsert({ replaces_token: tokenHash }, records);
-  }
-
-  consumeCodeAndInsertTokens(codeHash: string, records: TokenRecord[]): Promise<boolean> {
-    return this.#spendAndInsert({ consumes_code: codeHash }, records);
-  }
-
   /**
-   * Spends a refresh token or code and inserts the tokens issued for it, all or nothing, so no
-   * crash can leave one without the other. SQLite: one INSERT statement whose trigger spends the
-   * token or code (./reference-schema.ts, 003): one statement is atomic, and it joins the group
-   * commit as one entry, so a lost race aborts that statement and no other write of the batch.
-   * PostgreSQL: the conditional UPDATE and the INSERT in one transaction; the UPDATE's row lock
-   * makes a concurrent spend wait, then find the row spent and change nothing.
+   * Revokes the live refresh token and inserts its successors, all or nothing, so no crash can
+   * leave one without the other. SQLite: one INSERT statement whose trigger revokes the old token
+   * (./reference-schema.ts, 003): one statement is atomic, and it joins the group commit as one
+   * entry, so a lost race aborts that statement and no other write of the batch. PostgreSQL: the
+   * conditional UPDATE and the INSERT in one transaction; the UPDATE's row lock makes a concurrent
+   * rotation wait, then find the token revoked and change nothing.
    */
-  async #spendAndInsert(
-    link: { replaces_token: string } | { consumes_code: string },
-    records: TokenRecord[],
-  ): Promise<boolean> {
-    const spent = 'replaces_token' in link ? link.replaces_token : link.consumes_code;
-    if (!isStorableText(spent) || records.length === 0) return false;
+  async rotateRefreshToken(tokenHash: string, records: TokenRecord[]): Promise<boolean> {
+    if (!isStorableText(tokenHash) || records.length === 0) return false;
     for (const record of records) checkStorableToken(record);
-    const rows = records.map((record, index) => ({ ...tokenRow(record), ...(index === 0 ? link : {}) }));
+    const rows = records.map((record, index) => ({
+      ...tokenRow(record),
+      ...(index === 0 ? { replaces_token: tokenHash } : {}),
+    }));
     if (this.dialect === 'sqlite') {
       try {
         await this.write(this.db.insertInto('ref_tokens').values(rows));
         return true;
       } catch (error) {
-        const message = error instanceof Error ? error.message : '';
-        if (message === TOKEN_NOT_LIVE || message === CODE_NOT_UNUSED) return false;
+        if (error instanceof Error && error.message === TOKEN_NOT_LIVE) return false;
         throw error;
       }
     }
-    const at = records[0]!.createdAt;
     return this.db.transaction().execute(async (trx) => {
-      const update =
-        'replaces_token' in link
-          ? trx
-              .updateTable('ref_tokens')
-              .set({ revoked_at: at })
-              .where('token_hash', '=', spent)
-              .where('kind', '=', 'refresh')
-              .where('revoked_at', 'is', null)
-          : trx
-              .updateTable('ref_authorization_codes')
-              .set({ used_at: at })
-              .where('code_hash', '=', spent)
-              .where('used_at', 'is', null);
-      const { numUpdatedRows } = await update.executeTakeFirst();
+      const { numUpdatedRows } = await trx
+        .updateTable('ref_tokens')
+        .set({ revoked_at: records[0]!.createdAt })
+        .where('token_hash', '=', tokenHash)
+        .where('kind', '=', 'refresh')
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       if (numUpdatedRows === 0n) return false;
       await trx.insertInto('ref_tokens').values(rows).execute();
       return true;

@@ -1,9 +1,9 @@
 /**
  * Two token requests racing for one refresh token, or one code, through the real server on
- * memory, SQLite and PostgreSQL: exactly one gets tokens, the other invalid_grant. The spend
- * and the new tokens are one durable write (see test/stores/token-rotation-storage.test.ts for
- * why no crash can separate them); here the race goes through @node-oauth/oauth2-server's
- * revokeToken/revokeAuthorizationCode then saveToken, which is where the spend happens.
+ * memory, SQLite and PostgreSQL: exactly one gets tokens, the other invalid_grant. A refresh
+ * revokes the old token in the same durable write as it stores the new ones (model saveToken;
+ * see test/stores/token-rotation-storage.test.ts for why no crash can separate them); a code is
+ * spent by its own conditional update before the library checks the verifier.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -107,6 +107,23 @@ for (const backend of backends) {
       const second = await refresh(first.body.refresh_token);
       assert.equal(second.status, 200, JSON.stringify(second.body));
       assert.equal((await refresh(first.body.refresh_token)).body.error, 'invalid_grant');
+    });
+
+    it('a refresh refused for its scope leaves the refresh token live (it is replaced only when a new one is issued)', async () => {
+      const { tokens } = await obtainTokens(server.url, client, { redirectUri: REDIRECT });
+      const refused = await tokenRequest(server.url, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+        client_id: client.client_id,
+        scope: 'a-scope-never-granted',
+      });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      const refreshed = await tokenRequest(server.url, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+        client_id: client.client_id,
+      });
+      assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
     });
 
     it('of two concurrent exchanges of one code, exactly one gets tokens', async () => {

@@ -1,13 +1,15 @@
 /**
- * A refresh rotation and a code exchange are each one durable write (storage/records.ts
- * rotateRefreshToken, consumeCodeAndInsertTokens): the presented token or code is spent and the
- * new tokens inserted together or not at all, on memory, SQLite and PostgreSQL.
+ * A refresh rotation is one durable write (storage/records.ts rotateRefreshToken): the presented
+ * refresh token is revoked and its successors inserted together or not at all, on memory, SQLite
+ * and PostgreSQL. Codes keep their own conditional update (consumeAuthorizationCode), raced here
+ * too on the durable stores.
  *
- * Why no crash can fall between the two halves: on SQLite the spend is done by a trigger of the
- * INSERT itself (reference-schema.ts, migration 003), so both are one statement, and a statement
- * is atomic whether it commits alone or inside a group commit; on PostgreSQL both run in one
- * transaction. There is no moment where one half is durable and the other is not. What a test
- * can show is the other face of that atomicity: when the INSERT fails, the spend is undone too.
+ * Why no crash can fall between the revocation and the insert: on SQLite the revocation is done
+ * by a trigger of the INSERT itself (reference-schema.ts, migration 003), so both are one
+ * statement, and a statement is atomic whether it commits alone or inside a group commit; on
+ * PostgreSQL both run in one transaction; in memory both happen without an await. There is no
+ * moment where one half is durable and the other is not. What a test can show is the other face
+ * of that atomicity: when the INSERT fails, the revocation is undone too.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +30,7 @@ function issuance(grantId: string, refresh = true): TokenRecord[] {
 }
 
 for (const backend of storageBackends()) {
-  describe(`one write per rotation and exchange: ${backend.name}`, () => {
+  describe(`refresh token rotation in one write: ${backend.name}`, () => {
     let storage: ServerStorage;
     before(async () => {
       storage = await backend.open();
@@ -78,38 +80,30 @@ for (const backend of storageBackends()) {
       assert.equal((await storage.tokens.findToken(old))?.revokedAt, won![0]!.createdAt);
     });
 
-    it('of two concurrent exchanges of one code exactly one wins; the loser writes nothing', async () => {
+    it('of two concurrent consumptions of one code exactly one wins', async () => {
       const code = await unusedCode('g-code');
-      const first = issuance('g-code');
-      const second = issuance('g-code', false);
-      const [a, b] = await Promise.all([
-        storage.tokens.consumeCodeAndInsertTokens(code, first),
-        storage.tokens.consumeCodeAndInsertTokens(code, second),
+      const at = now();
+      const results = await Promise.all([
+        storage.tokens.consumeAuthorizationCode(code, at),
+        storage.tokens.consumeAuthorizationCode(code, at),
       ]);
-      assert.deepEqual([a, b].sort(), [false, true]);
-      const [won, lost] = a ? [first, second] : [second, first];
-      for (const record of won) assert.ok(await storage.tokens.findToken(record.tokenHash));
-      for (const record of lost) assert.equal(await storage.tokens.findToken(record.tokenHash), null);
-      assert.equal((await storage.tokens.findAuthorizationCode(code))?.usedAt, won[0]!.createdAt);
+      assert.deepEqual(results.sort(), [false, true]);
     });
 
-    it('spends nothing when the new tokens cannot be inserted (all or nothing)', async () => {
+    it('revokes nothing when the new tokens cannot be inserted (all or nothing)', async () => {
       const old = await liveRefreshToken('g-atomic');
-      const code = await unusedCode('g-atomic');
       const taken = issuance('g-other');
       await storage.tokens.insertTokens(taken);
       // The access token's hash is already stored: the INSERT fails on its primary key.
-      const clashing = (): TokenRecord[] => [{ ...issuance('g-atomic')[0]!, tokenHash: taken[0]!.tokenHash }];
-      await assert.rejects(storage.tokens.rotateRefreshToken(old, clashing()));
-      await assert.rejects(storage.tokens.consumeCodeAndInsertTokens(code, clashing()));
+      const clashing: TokenRecord[] = [{ ...issuance('g-atomic')[0]!, tokenHash: taken[0]!.tokenHash }];
+      await assert.rejects(storage.tokens.rotateRefreshToken(old, clashing));
       assert.equal((await storage.tokens.findToken(old))?.revokedAt, undefined);
-      assert.equal((await storage.tokens.findAuthorizationCode(code))?.usedAt, undefined);
-      // And both can still be spent once.
+      // And it can still be rotated, once.
       assert.equal(await storage.tokens.rotateRefreshToken(old, issuance('g-atomic')), true);
-      assert.equal(await storage.tokens.consumeCodeAndInsertTokens(code, issuance('g-atomic')), true);
+      assert.equal(await storage.tokens.rotateRefreshToken(old, issuance('g-atomic')), false);
     });
 
-    it('refuses a revoked, unknown or access token as the token to rotate, and a used or unknown code', async () => {
+    it('refuses a revoked, unknown or access token as the token to rotate', async () => {
       const old = await liveRefreshToken('g-refuse');
       assert.equal(await storage.tokens.revokeToken(old, now()), true);
       assert.equal(await storage.tokens.rotateRefreshToken(old, issuance('g-refuse')), false);
@@ -117,10 +111,8 @@ for (const backend of storageBackends()) {
       const [access] = issuance('g-refuse', false);
       await storage.tokens.insertTokens([access!]);
       assert.equal(await storage.tokens.rotateRefreshToken(access!.tokenHash, issuance('g-refuse')), false);
-      const code = await unusedCode('g-refuse');
-      assert.equal(await storage.tokens.consumeAuthorizationCode(code, now()), true);
-      assert.equal(await storage.tokens.consumeCodeAndInsertTokens(code, issuance('g-refuse')), false);
-      assert.equal(await storage.tokens.consumeCodeAndInsertTokens(hash(), issuance('g-refuse')), false);
+      // Nothing of the refused rotations was stored.
+      assert.equal((await storage.tokens.findToken(access!.tokenHash))?.revokedAt, undefined);
     });
   });
 }
