@@ -98,7 +98,7 @@ interface ReferenceMigration {
 const MIGRATIONS: ReferenceMigration[] = [
   { name: '001_users_codes_tokens', up: createFirstTables },
   { name: '002_resources_signing_keys_client_assertions', up: addResourcesSigningKeysAndAssertions },
-  { name: '003_refresh_token_rotation_in_one_write', up: addRotationLink },
+  { name: '003_token_issuance_links', up: addRotationLink },
 ];
 
 /** The names of every migration, in order (for `migrate`'s report and the tests). */
