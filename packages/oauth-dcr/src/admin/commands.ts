@@ -75,8 +75,12 @@ export async function runAdminCommand(input: AdminCommandInput): Promise<void> {
       return;
     case 'serve':
     case 'prune':
-      // Both belong to the reference server: serve runs it, prune deletes its codes and tokens.
-      throw new UsageError(`${command} is a command of the reference server: npx oauth-dcr-server ${command}`);
+    case 'keys':
+      // These belong to the reference server: serve runs it, prune deletes its codes and tokens,
+      // keys rotates the access-token signing keys it keeps in its own tables.
+      throw new UsageError(
+        `${command} is a command of the reference server: npx oauth-dcr-server ${[command, sub].filter(Boolean).join(' ')}`,
+      );
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (see oauth-dcr help)`);
   }

@@ -305,6 +305,12 @@ describe('bad settings and usage: one line, exit code 2, nothing created on disk
       refusal: /^oauth-dcr: serve is a command of the reference server: npx oauth-dcr-server serve$/,
     },
     {
+      name: "keys rotate, which is the reference server's (the signing keys live in its tables)",
+      args: ['keys', 'rotate'],
+      env: async () => ({}),
+      refusal: /^oauth-dcr: keys is a command of the reference server: npx oauth-dcr-server keys rotate$/,
+    },
+    {
       name: 'iat create --uses 0',
       args: ['iat', 'create', '--uses', '0'],
       env: async (cwd) => ({ DATABASE_PATH: join(cwd, 'oauth.db') }),
