@@ -1,11 +1,11 @@
 import { Router, type Response } from 'express';
-import { hashSecret, readClientCredentials } from 'oauth-dcr';
+import { hashSecret } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
 import type { IntrospectionClient } from '../config.js';
-import { authenticateClient } from './client-authentication.js';
+import { authenticateClient, readClientForm } from './client-authentication.js';
 import { normalizeResource } from '../resources.js';
 import type { TokenRecord } from '../storage/records.js';
-import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
+import { apiCors, sendJsonError, sendOAuthError } from './json-errors.js';
 import { FORM_BODY } from './token.js';
 
 /**
@@ -29,21 +29,9 @@ export function introspectionRoutes(context: ServerContext, allowed: readonly In
 
   router.all('/introspect', apiCors);
   router.post('/introspect', FORM_BODY, async (req, res) => {
-    if (!req.is('application/x-www-form-urlencoded')) {
-      sendJsonError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
-      return;
-    }
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const repeated = findRepeatedParameter(body);
-    if (repeated) {
-      sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
-      return;
-    }
-    const credentials = readClientCredentials({ authorization: req.headers.authorization, body });
-    if (credentials.kind === 'invalid') {
-      sendJsonError(res, 400, 'invalid_request', credentials.description);
-      return;
-    }
+    const form = readClientForm(req, res);
+    if (!form) return;
+    const { body, credentials } = form;
     // A public client proves nothing about itself: introspection needs a confidential client.
     if (credentials.kind === 'missing' || credentials.method === 'none') {
       refuseCaller(res, 'Introspection requires client authentication');

@@ -1,9 +1,8 @@
 import { Router } from 'express';
-import { readClientCredentials } from 'oauth-dcr';
 import { hashSecret } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
-import { authenticateClient } from './client-authentication.js';
-import { apiCors, findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
+import { authenticateClient, readClientForm } from './client-authentication.js';
+import { apiCors, sendJsonError, sendOAuthError } from './json-errors.js';
 import { FORM_BODY } from './token.js';
 
 /**
@@ -15,21 +14,9 @@ export function revocationRoutes(context: ServerContext): Router {
   const router = Router();
   router.all('/revoke', apiCors);
   router.post('/revoke', FORM_BODY, async (req, res) => {
-    if (!req.is('application/x-www-form-urlencoded')) {
-      sendJsonError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
-      return;
-    }
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const repeated = findRepeatedParameter(body);
-    if (repeated) {
-      sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
-      return;
-    }
-    const credentials = readClientCredentials({ authorization: req.headers.authorization, body });
-    if (credentials.kind === 'invalid') {
-      sendJsonError(res, 400, 'invalid_request', credentials.description);
-      return;
-    }
+    const form = readClientForm(req, res);
+    if (!form) return;
+    const { body, credentials } = form;
     if (credentials.kind === 'missing') {
       sendJsonError(res, 401, 'invalid_client', 'Client authentication is required', {
         'WWW-Authenticate': 'Basic realm="oauth-dcr"',
