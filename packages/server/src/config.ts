@@ -4,6 +4,7 @@
  * message naming the variable, never on a request.
  */
 import { maskUrlPassword, secretValues as databaseSecretValues } from 'oauth-dcr/admin';
+import type { IdleClientRule, RateLimit, RegistrationVia } from 'oauth-dcr';
 
 /** Grants the reference server can really run (@node-oauth/oauth2-server's built-in handlers). */
 export const SERVER_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -57,6 +58,31 @@ export interface ServerConfig {
   introspectionClients: IntrospectionClient[];
   /** DCR_SIGNING_KEY_SECRET: seals the access-token signing keys at rest (src/signing-keys.ts). */
   signingKeySecret?: string;
+  /** REDIS_URL: rate-limit and login-throttle counters shared by every instance. Unset: in memory. */
+  redisUrl?: string;
+  /**
+   * DCR_TRUST_PROXY: proxies (CIDRs or addresses) whose X-Forwarded-For is believed. Empty: the
+   * client address is the socket's peer.
+   */
+  trustProxy: string[];
+  /** Rate limits (DCR_RATE_LIMITS=off turns them all off; DCR_LIMIT_* set one, `N/duration[+burst]` or off). */
+  rateLimits: RateLimitConfig | false;
+  /** DCR_MAX_CLIENTS and DCR_MAX_CLIENTS_PER_TIER (`tier=N,...`). */
+  caps: { total?: number; perTier: Partial<Record<RegistrationVia, number>> };
+  /** DCR_REGISTER_ALLOW / DCR_REGISTER_DENY: CIDRs for open registration. */
+  registrationAddresses: { allow?: string[]; deny?: string[] };
+  /** DCR_DEDUPLICATE_WINDOW: seconds; unset means off. */
+  deduplicateWindow?: number;
+  /** DCR_REAP_NEVER_USED / DCR_REAP_UNUSED (`tier=duration,...` or off): per-tier idle rules; unset tiers keep the library default. */
+  idleClients: Partial<Record<RegistrationVia, IdleClientRule | false>>;
+  /** DCR_REAP_INTERVAL: seconds between reaper runs inside the server; 0 turns it off. Default 1h. */
+  reapInterval: number;
+  /** DCR_AUDIT_RETENTION: seconds audit events are kept; 0 forever. Default 90d. */
+  auditRetention: number;
+  /** DCR_METRICS_PORT (and DCR_METRICS_HOST, default 127.0.0.1): Prometheus /metrics on its own port. Unset: no metrics endpoint. */
+  metrics?: { port: number; host: string };
+  /** DCR_OPERATORS: usernames allowed into the admin page. */
+  operators: string[];
   logLevel: LogLevel;
   http: {
     /**
@@ -69,6 +95,37 @@ export interface ServerConfig {
     headersTimeoutMs: number;
   };
 }
+
+/** Each limit as set; undefined keeps the library default. */
+export interface RateLimitConfig {
+  perAddress?: RateLimit | false;
+  perInitialAccessToken?: RateLimit | false;
+  perSoftware?: RateLimit | false;
+  perDocumentHost?: RateLimit | false;
+  failedAuthPerClient?: RateLimit | false;
+  failedAuthPerAddress?: RateLimit | false;
+  /** DCR_RATE_LIMIT_ON_STORE_ERROR: open (default) or closed. */
+  onStoreError: 'open' | 'closed';
+}
+
+/** Env names of each limit, for DCR_LIMIT_*. */
+export const RATE_LIMIT_SETTINGS = {
+  perAddress: 'DCR_LIMIT_REGISTER_PER_ADDRESS',
+  perInitialAccessToken: 'DCR_LIMIT_REGISTER_PER_IAT',
+  perSoftware: 'DCR_LIMIT_REGISTER_PER_SOFTWARE',
+  perDocumentHost: 'DCR_LIMIT_DOCUMENT_PER_HOST',
+  failedAuthPerClient: 'DCR_LIMIT_FAILED_AUTH_PER_CLIENT',
+  failedAuthPerAddress: 'DCR_LIMIT_FAILED_AUTH_PER_ADDRESS',
+} as const;
+
+export const TIER_NAMES: readonly RegistrationVia[] = [
+  'anonymous',
+  'initial_access_token',
+  'authenticated',
+  'software_statement',
+  'metadata_document',
+  'admin',
+];
 
 export interface IntrospectionClient {
   clientId: string;
@@ -185,6 +242,56 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
   if (signingKeySecret !== undefined && signingKeySecret.length < 16)
     throw new ConfigError('DCR_SIGNING_KEY_SECRET must be at least 16 characters (a long random value)');
 
+  const redisUrl = read('REDIS_URL', undefined);
+  if (redisUrl !== undefined) checkRedisUrl(redisUrl);
+  const trustProxy = parseList(read('DCR_TRUST_PROXY', undefined) ?? '');
+  let rateLimits: ServerConfig['rateLimits'] = false;
+  if (parseBoolean('DCR_RATE_LIMITS', read('DCR_RATE_LIMITS', undefined, 'true')!)) {
+    const onStoreError = read('DCR_RATE_LIMIT_ON_STORE_ERROR', undefined, 'open')!;
+    if (onStoreError !== 'open' && onStoreError !== 'closed')
+      throw new ConfigError(
+        `DCR_RATE_LIMIT_ON_STORE_ERROR must be open or closed, got ${JSON.stringify(onStoreError)}`,
+      );
+    const limits: RateLimitConfig = { onStoreError };
+    for (const [key, name] of Object.entries(RATE_LIMIT_SETTINGS) as [keyof typeof RATE_LIMIT_SETTINGS, string][]) {
+      const value = read(name, undefined);
+      if (value !== undefined) limits[key] = parseRateLimit(name, value);
+    }
+    rateLimits = limits;
+  }
+  const maxClients = read('DCR_MAX_CLIENTS', undefined);
+  const caps: ServerConfig['caps'] = {
+    ...(maxClients !== undefined ? { total: parseCount('DCR_MAX_CLIENTS', maxClients) } : {}),
+    perTier: Object.fromEntries(
+      parseTierList('DCR_MAX_CLIENTS_PER_TIER', read('DCR_MAX_CLIENTS_PER_TIER', undefined)).map(([tier, value]) => [
+        tier,
+        parseCount('DCR_MAX_CLIENTS_PER_TIER', value),
+      ]),
+    ),
+  };
+  const registerAllow = read('DCR_REGISTER_ALLOW', undefined);
+  const registerDeny = read('DCR_REGISTER_DENY', undefined);
+  const registrationAddresses: ServerConfig['registrationAddresses'] = {
+    ...(registerAllow ? { allow: parseList(registerAllow) } : {}),
+    ...(registerDeny ? { deny: parseList(registerDeny) } : {}),
+  };
+  const dedupWindow = read('DCR_DEDUPLICATE_WINDOW', undefined);
+  const idleClients: ServerConfig['idleClients'] = {};
+  for (const [setting, field] of [
+    ['DCR_REAP_NEVER_USED', 'neverUsedWithin'],
+    ['DCR_REAP_UNUSED', 'unusedFor'],
+  ] as const) {
+    for (const [tier, value] of parseTierList(setting, read(setting, undefined))) {
+      const current = idleClients[tier];
+      const rule: IdleClientRule = current === undefined || current === false ? {} : current;
+      if (value !== 'off') rule[field] = parseSeconds(setting, value);
+      idleClients[tier] = rule;
+    }
+  }
+  const metricsPort = read('DCR_METRICS_PORT', undefined);
+  const metricsHost = read('DCR_METRICS_HOST', undefined, metricsPort !== undefined ? '127.0.0.1' : undefined);
+  const operators = parseList(read('DCR_OPERATORS', undefined) ?? '');
+
   const config: ServerConfig = {
     port,
     host,
@@ -212,6 +319,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     fetchAllow,
     introspectionClients,
     ...(signingKeySecret ? { signingKeySecret } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    trustProxy,
+    rateLimits,
+    caps,
+    registrationAddresses,
+    ...(dedupWindow !== undefined ? { deduplicateWindow: parseSeconds('DCR_DEDUPLICATE_WINDOW', dedupWindow) } : {}),
+    idleClients,
+    reapInterval: parseSeconds('DCR_REAP_INTERVAL', read('DCR_REAP_INTERVAL', undefined, '1h')!, true),
+    auditRetention: parseSeconds('DCR_AUDIT_RETENTION', read('DCR_AUDIT_RETENTION', undefined, '90d')!, true),
+    ...(metricsPort !== undefined ? { metrics: { port: parsePort(metricsPort), host: metricsHost! } } : {}),
+    operators,
     logLevel,
     http: { requestTimeoutMs: requestTimeout * 1000, headersTimeoutMs: headersTimeout * 1000 },
   };
@@ -220,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     if (setting.name === 'DCR_DEMO_USER') setting.value = `${config.demoUser!.username}:***`;
     if (setting.name === 'DATABASE_URL') setting.value = maskUrlPassword(setting.value);
     if (setting.name === 'DCR_SIGNING_KEY_SECRET') setting.value = '***';
+    if (setting.name === 'REDIS_URL') setting.value = maskUrlPassword(setting.value);
   }
   return { config, settings };
 }
@@ -274,6 +393,49 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(`PORT must be 0-65535, got ${JSON.stringify(value)}`);
   return port;
+}
+
+/** `N/duration` or `N/duration+burst` (`10/1m+20`), or `off`. */
+function parseRateLimit(name: string, value: string): RateLimit | false {
+  if (/^(off|false|0)$/i.test(value.trim())) return false;
+  const match = /^\s*(\d+)\s*\/\s*([^+\s]+)\s*(?:\+\s*(\d+))?\s*$/.exec(value);
+  const duration = match ? parseDuration(match[2]!) : undefined;
+  const points = match ? Number(match[1]) : 0;
+  if (!match || duration === undefined || duration === 0 || points < 1)
+    throw new ConfigError(`${name} must be like 10/1m or 10/1m+20 (a burst), or off; got ${JSON.stringify(value)}`);
+  return { points, duration, ...(match[3] !== undefined ? { burst: Number(match[3]) } : {}) };
+}
+
+function parseCount(name: string, value: string): number {
+  if (!/^\d+$/.test(value.trim()))
+    throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return Number(value.trim());
+}
+
+/** `tier=value,tier=value`, each tier one of TIER_NAMES. */
+function parseTierList(name: string, value: string | undefined): Array<[RegistrationVia, string]> {
+  if (value === undefined) return [];
+  return parseList(value).map((entry) => {
+    const equals = entry.indexOf('=');
+    const tier = entry.slice(0, equals).trim() as RegistrationVia;
+    if (equals < 1 || !TIER_NAMES.includes(tier))
+      throw new ConfigError(
+        `${name}: each entry is tier=value, the tier one of ${TIER_NAMES.join(', ')}; got ${JSON.stringify(entry)}`,
+      );
+    return [tier, entry.slice(equals + 1).trim()];
+  });
+}
+
+/** Checked before any connection is tried, and never quoted back: it may hold a password. */
+function checkRedisUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('REDIS_URL must be a URL like redis://host:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got ${url.protocol}//`);
 }
 
 function parseLogLevel(value: string): LogLevel {

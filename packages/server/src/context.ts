@@ -4,6 +4,7 @@ import type { IntrospectionClient } from './config.js';
 import type { Logger } from './logger.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { ReferenceModel } from './model.js';
+import type { ServerMetrics } from './metrics.js';
 import type { ResourcePolicy } from './resources.js';
 import type { SessionStore } from './sessions.js';
 import type { SigningKeyRing } from './signing-keys.js';
@@ -32,6 +33,8 @@ export interface ServerContext {
   storage: ServerStorage;
   sessions: SessionStore;
   loginThrottle: LoginThrottle;
+  /** Prometheus metrics; a no-op unless DCR_METRICS_PORT is set. */
+  metrics: ServerMetrics;
   logger: Logger;
 }
 

@@ -11,6 +11,7 @@ import { ConfigError, resolveIssuer, type ServerConfig, type StorageConfig } fro
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoginThrottle } from './login-throttle.js';
+import { createServerMetrics } from './metrics.js';
 import { createModel } from './model.js';
 import { ResourcePolicy } from './resources.js';
 import { SessionStore } from './sessions.js';
@@ -82,6 +83,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const issuer = resolveIssuer(config, port);
     const context = await buildContext(config, issuer, opened, logger);
     handle = routeRequests(context);
+    await context.metrics.start();
     for (const [req, res] of waiting.splice(0)) handle(req, res);
 
     const pruneTimer = setInterval(() => {
@@ -103,6 +105,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         (closing ??= (async () => {
           clearInterval(pruneTimer);
           await drain(http, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+          await context.metrics.close();
           if (ownsStorage) await opened.close();
         })()),
     };
@@ -269,6 +272,7 @@ async function buildContext(
   storage: ServerStorage,
   logger: Logger,
 ): Promise<ServerContext> {
+  const metrics = createServerMetrics();
   const registration = createRegistration({
     store: storage.clients,
     issuer,
@@ -286,7 +290,10 @@ async function buildContext(
     // every instance on this database (RFC 7523 §3).
     tokenEndpointAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     clientAssertions: { replayGuard: storage.usedClientAssertions },
-    onEvent: (event) => onRegistrationEvent(event, storage, logger),
+    onEvent: (event) => {
+      metrics.onEvent(event);
+      onRegistrationEvent(event, storage, logger);
+    },
     onError: (error) => logger.error({ err: error }, 'registration endpoint error'),
   });
   const signingKeys = await openSigningKeys(config, storage);
@@ -327,6 +334,7 @@ async function buildContext(
     storage,
     sessions: new SessionStore({ secure: issuer.startsWith('https:') }),
     loginThrottle: new LoginThrottle(),
+    metrics,
     logger,
   };
 }

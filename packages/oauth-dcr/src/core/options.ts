@@ -9,6 +9,8 @@ import {
 import type { ClientAssertionOptions } from './assertion-options.js';
 import type { SoftwareStatementOptions } from './statement-options.js';
 import type { RegistrationContext, RequestContext } from './hook-context.js';
+import { resolveLimitOptions, type LimitOptions, type ResolvedLimitOptions } from './limit-options.js';
+import { resolveLifecycleOptions, type LifecycleOptions, type ResolvedLifecycleOptions } from './lifecycle-options.js';
 
 // Option groups kept in their own modules, exported from here as one options surface.
 export type { ClientAssertionOptions, ClientAssertionReplayGuard } from './assertion-options.js';
@@ -28,7 +30,7 @@ export type { RequestContext, RegistrationContext } from './hook-context.js';
  *
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
  */
-export interface RegistrationOptions {
+export interface RegistrationOptions extends LimitOptions, LifecycleOptions {
   /** Where registered clients, initial access tokens and audit events are kept. Required. */
   store: ClientStore;
   /**
@@ -182,7 +184,7 @@ export interface TierOptions {
  * value checked. Plain data (and the host's own hooks); the services built from it live in
  * protocol/policy.ts.
  */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ResolvedLimitOptions, ResolvedLifecycleOptions {
   store: ClientStore;
   issuer?: string;
   registrationPath: string;
@@ -353,5 +355,7 @@ export function resolveOptions(options: RegistrationOptions): ResolvedOptions {
     outboundFetch: options.outboundFetch ?? {},
     clientIdMetadataDocuments: resolveDocumentOptions(options.clientIdMetadataDocuments),
     now: options.now ?? (() => Math.floor(Date.now() / 1000)),
+    ...resolveLimitOptions(options),
+    ...resolveLifecycleOptions(options),
   };
 }

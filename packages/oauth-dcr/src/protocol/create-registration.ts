@@ -9,6 +9,9 @@ import type { RawRequest } from '../core/request.js';
 import { toWebResponse, type HttpResult } from '../core/response.js';
 import { dispatch } from './routes.js';
 import type { ClientAssertionVerification } from './client-assertion.js';
+import type { AuthenticationLimits } from '../limits/authentication-limits.js';
+import type { ClientOperator } from './client-operator.js';
+import { pruneAuditEvents, reapIdleClients, type ReapOptions, type ReapReport } from './idle-reaper.js';
 
 /**
  * A registration endpoint: call it with a Web `Request` and get a `Response`. That is all a
@@ -73,6 +76,20 @@ export interface Registration {
    * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
    */
   verifyClientAssertion(assertion: string, client: ClientRecord): Promise<ClientAssertionVerification>;
+  /**
+   * The client's address: the socket's peer, or what a trusted proxy forwarded in X-Forwarded-For
+   * (the `trustProxy` option). Hosts use it for their own endpoints, so every limit and audit
+   * event sees the same address.
+   */
+  clientAddress(peer: string | undefined, forwardedFor: string | undefined): string | undefined;
+  /** Limits on failed client authentication, for the host's token, revocation and introspection endpoints. */
+  readonly authenticationLimits: AuthenticationLimits;
+  /** Operator actions on clients (create, disable, enable, delete), each an audit event. */
+  readonly operator: ClientOperator;
+  /** Runs the idle-client reaper once, in batches, over every tier with a rule (the `idleClients` option). */
+  reapIdleClients(options?: ReapOptions): Promise<ReapReport>;
+  /** Deletes audit events older than the `auditRetention` option; resolves how many. */
+  pruneAuditEvents(): Promise<number>;
 }
 
 /** How a `client_id` resolved. */
@@ -124,6 +141,11 @@ export function createRegistration(options: RegistrationOptions): Registration {
     initialAccessTokens: initialAccessTokenAdmin(policy.store, policy.now),
     verifyClientAssertion: (assertion: string, client: ClientRecord) =>
       policy.clientAssertions.verify(assertion, client),
+    clientAddress: policy.limits.clientAddress,
+    authenticationLimits: policy.limits.authentication,
+    operator: policy.operator,
+    reapIdleClients: (options?: ReapOptions): Promise<ReapReport> => reapIdleClients(policy, options),
+    pruneAuditEvents: () => pruneAuditEvents(policy),
   });
 }
 

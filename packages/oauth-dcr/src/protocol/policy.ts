@@ -3,6 +3,9 @@ import { createFetchCache } from '../net/fetch-cache.js';
 import { createClientDocuments, type ClientDocuments } from '../cimd/client-documents.js';
 import { createStatementVerifier, type StatementVerifier } from './software-statement.js';
 import { createClientAssertionVerifier, type ClientAssertionVerifier } from './client-assertion.js';
+import { createLimits, type Limits } from '../limits/limits.js';
+import { emitEvent } from './events.js';
+import { createClientOperator, type ClientOperator } from './client-operator.js';
 
 /**
  * The resolved options plus the services built from them, once, where the endpoint is created.
@@ -18,6 +21,10 @@ export interface Policy extends ResolvedOptions {
   clientDocuments?: ClientDocuments;
   /** Verifies private_key_jwt client assertions (RFC 7523 §3); refuses all while the method is not enabled. */
   clientAssertions: ClientAssertionVerifier;
+  /** Rate limits, caps and the client address (src/limits/). */
+  limits: Limits;
+  /** Operator actions on clients. */
+  operator: ClientOperator;
 }
 
 /** Most documents fetched on clients' behalf are shared by many clients (one sector per vendor). */
@@ -28,7 +35,7 @@ export function createPolicy(options: RegistrationOptions): Policy {
   const documents = createFetchCache({ maxEntries: DOCUMENT_CACHE_ENTRIES });
   const { outboundFetch } = resolved;
   const fetchJson = (url: string) => documents.json(url, outboundFetch);
-  return {
+  const policy: Omit<Policy, 'limits' | 'operator'> = {
     ...resolved,
     statements: createStatementVerifier(resolved.softwareStatements, outboundFetch),
     fetchJson,
@@ -51,4 +58,9 @@ export function createPolicy(options: RegistrationOptions): Policy {
       now: resolved.now,
     }),
   };
+  // The services below read the policy itself (events, store, clock).
+  const full = policy as Policy;
+  full.limits = createLimits({ options: resolved, emit: (event) => emitEvent(full, event) });
+  full.operator = createClientOperator(full);
+  return full;
 }

@@ -147,6 +147,26 @@ export class MemoryClientStore implements ClientStore {
   }
 
   /** The newest `limit` (default 100) events, oldest first (insertion order). */
+  // SCAFFOLD (issue 11): the store work replaces these with real implementations.
+  countClients(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  setClientDisabled(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  findIdleClients(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  deleteIdleClients(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  findClientByFingerprint(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  deleteAuditEventsBefore(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+
   async listAuditEvents(options: { clientId?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
     this.#checkOpen();
     const limit = checkListLimit(options.limit);

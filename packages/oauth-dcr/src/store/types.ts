@@ -78,6 +78,23 @@ export interface ClientRecord {
    * at 0 and every replaceClient adds one, whatever the record handed in says. Absent means 0.
    */
   revision?: number;
+  /**
+   * When an operator disabled the client; absent while it is enabled. A disabled client resolves
+   * to nothing at the authorization, token, revocation and introspection endpoints and at RFC 7592,
+   * and keeps its record so that it can be enabled again. Moved only by setClientDisabled.
+   */
+  disabledAt?: number;
+  /**
+   * Opt-in re-registration de-duplication: a digest of what makes two public registrations the same
+   * (software_id or name, redirect URIs, address). Never holds anything secret.
+   */
+  registrationFingerprint?: string;
+  /**
+   * Rights an operator granted (`oauth-dcr clients create --right ...`), such as `introspection` or
+   * `introspection=https://mcp.example/|https://other.example/`. Never set or changed through
+   * registration or RFC 7592, and never echoed to the client.
+   */
+  grantedRights?: string[];
 }
 
 /**
@@ -118,7 +135,18 @@ export type AuditEventType =
   | 'registration.rejected'
   | 'token.rejected'
   | 'initial_access_token.created'
-  | 'initial_access_token.revoked';
+  | 'initial_access_token.revoked'
+  /** An operator disabled or enabled a client (CLI or admin page). */
+  | 'client.disabled'
+  | 'client.enabled'
+  /** The idle-client reaper deleted a client; detail.reason says which rule. */
+  | 'client.reaped'
+  /** Failed client authentication at a token, revocation, introspection or RFC 7592 endpoint. */
+  | 'client.authentication_failed'
+  /** A request refused with 429; detail.limit names the key kind, detail.endpoint where. */
+  | 'request.rate_limited'
+  /** A Client ID Metadata Document fetch; detail.outcome is ok, refused or error, detail.host its host. */
+  | 'client_document.fetched';
 
 /** One outcome at the registration endpoints, as `onEvent` receives it and the store keeps it. */
 export interface AuditEvent {
@@ -140,6 +168,37 @@ export interface AuditEvent {
 export interface StoredAuditEvent extends AuditEvent {
   /** Assigned by the store in insertion order. */
   id: number;
+}
+
+/** Clients per tier, as `countClients` reports them. */
+export interface ClientCounts {
+  /** Every stored client, disabled ones included. */
+  total: number;
+  /** By `registeredVia`; a tier with no client may be absent. */
+  byTier: Partial<Record<RegistrationVia, number>>;
+}
+
+/**
+ * Which idle clients of one tier `findIdleClients` / `deleteIdleClients` match: those never used
+ * and created before `neverUsedCreatedBefore`, or (either rule) those whose last use, or creation
+ * when never used, is before `unusedSince`. A rule left out matches nothing.
+ */
+export interface IdleClientQuery {
+  registeredVia: RegistrationVia;
+  neverUsedCreatedBefore?: number;
+  unusedSince?: number;
+  /** At most this many (a batch). */
+  limit: number;
+}
+
+/** Which audit events `listAuditEvents` returns. */
+export interface AuditEventQuery {
+  clientId?: string;
+  type?: AuditEventType;
+  /** Only events at or after this epoch second. */
+  since?: number;
+  /** The newest `limit` matching events (default 100), returned oldest first. */
+  limit?: number;
 }
 
 /** A page of `listClients`. */
@@ -197,10 +256,30 @@ export interface ClientStore {
   /** Marks the token revoked at `at`; resolves false when there was none or it was already revoked. */
   revokeInitialAccessToken(id: string, at: number): Promise<boolean>;
 
+  /** How many clients are stored, in all and per tier (for registration caps and metrics). */
+  countClients(): Promise<ClientCounts>;
+  /**
+   * Disables a client at `at`, or enables it again with null. Resolves false when there is no such
+   * client. Moves `revision`, so an RFC 7592 change derived from an earlier read fails its
+   * compare-and-set.
+   */
+  setClientDisabled(clientId: string, at: number | null): Promise<boolean>;
+  /** Idle clients of one tier (see IdleClientQuery), oldest first: what the reaper would delete. */
+  findIdleClients(query: IdleClientQuery): Promise<ClientRecord[]>;
+  /**
+   * Deletes at most `query.limit` idle clients of one tier, checking the rule in the same statement
+   * (a client used since it was found is kept), and resolves the ids deleted. Durable once resolved.
+   */
+  deleteIdleClients(query: IdleClientQuery): Promise<string[]>;
+  /** The newest client with this registration fingerprint created at or after `createdSince`, or null. */
+  findClientByFingerprint(fingerprint: string, createdSince: number): Promise<ClientRecord | null>;
+
   /** Keeps an audit event (when `persistAuditEvents` is on). */
   appendAuditEvent(event: AuditEvent): Promise<void>;
-  /** The newest `limit` events (default 100), returned oldest first. */
-  listAuditEvents(options?: { clientId?: string; limit?: number }): Promise<StoredAuditEvent[]>;
+  /** The newest matching events (default 100), returned oldest first. */
+  listAuditEvents(options?: AuditEventQuery): Promise<StoredAuditEvent[]>;
+  /** Deletes at most `limit` events older than `before` (epoch seconds), oldest first; resolves how many. */
+  deleteAuditEventsBefore(before: number, limit: number): Promise<number>;
 
   /** Writes what is pending and lets go of connections; every later call rejects with StoreClosedError. */
   close(): Promise<void>;

@@ -43,10 +43,13 @@ const SERVER_NAME = 'oauth-dcr-server';
 
 /** For each floor of the library, the floors it may import besides its own. */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
-  adapters: ['protocol', 'cimd', 'metadata', 'core', 'store', 'net'],
-  admin: ['protocol', 'cimd', 'metadata', 'core', 'store', 'net'],
-  protocol: ['cimd', 'metadata', 'core', 'store', 'net'],
-  cimd: ['metadata', 'core', 'store', 'net'],
+  adapters: ['protocol', 'cimd', 'limits', 'metadata', 'core', 'store', 'net'],
+  admin: ['protocol', 'cimd', 'limits', 'metadata', 'core', 'store', 'net'],
+  protocol: ['cimd', 'limits', 'metadata', 'core', 'store', 'net'],
+  cimd: ['limits', 'metadata', 'core', 'store', 'net'],
+  // Abuse controls (rate limits, caps, address lists, the forwarded client address): services the
+  // protocol steps and document resolution call, built on core's resolved options.
+  limits: ['core', 'store', 'net'],
   metadata: ['core', 'store', 'net'],
   core: ['store', 'net'],
   store: [],

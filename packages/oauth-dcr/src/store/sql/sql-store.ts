@@ -219,6 +219,26 @@ export abstract class SqlClientStore implements ClientStore {
   }
 
   /** The newest `limit` (default 100) events, oldest first (insertion order). */
+  // SCAFFOLD (issue 11): the store work replaces these with real implementations.
+  countClients(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  setClientDisabled(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  findIdleClients(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  deleteIdleClients(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  findClientByFingerprint(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+  deleteAuditEventsBefore(): Promise<never> {
+    return Promise.reject(new Error('not built yet'));
+  }
+
   listAuditEvents(options: { clientId?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
     return this.#run(async () => {
       const limit = checkListLimit(options.limit);
