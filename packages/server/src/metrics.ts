@@ -14,6 +14,8 @@ export interface ServerMetrics {
   onEvent(event: AuditEvent): void;
   /** Starts the metrics listener when configured. */
   start(): Promise<void>;
+  /** Where the metrics listener is bound, once started; undefined when metrics are off. */
+  address(): { host: string; port: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export function createServerMetrics(): ServerMetrics {
     tokenRequest() {},
     onEvent() {},
     start: async () => {},
+    address: () => undefined,
     close: async () => {},
   };
 }

@@ -11,7 +11,7 @@ import { ConfigError, resolveIssuer, type ServerConfig, type StorageConfig } fro
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoginThrottle } from './login-throttle.js';
-import { createServerMetrics } from './metrics.js';
+import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createModel } from './model.js';
 import { ResourcePolicy } from './resources.js';
 import { SessionStore } from './sessions.js';
@@ -36,6 +36,8 @@ export interface RunningServer {
   storage: ServerStorage;
   demoUser: DemoUserOutcome;
   http: Server;
+  /** Prometheus metrics; `metrics.address()` is the metrics listener's, when DCR_METRICS_PORT is set. */
+  metrics: ServerMetrics;
   /**
    * Stops accepting connections, lets requests in flight finish (for at most the shutdown
    * grace), then closes the storage it opened.
@@ -101,6 +103,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       storage: opened,
       demoUser,
       http,
+      metrics: context.metrics,
       close: () =>
         (closing ??= (async () => {
           clearInterval(pruneTimer);
