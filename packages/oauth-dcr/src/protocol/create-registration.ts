@@ -36,7 +36,7 @@ export interface Registration {
   now(): number;
   /**
    * The client a `client_id` names, wherever it is looked up (authorization, token, revocation,
-   * introspection, consent): a stored client first, then, when Client ID Metadata Documents are
+   * introspection, consent): a stored client first (`unknown` while an operator has disabled it), then, when Client ID Metadata Documents are
    * on and the id is an https URL, the document it points to, fetched and validated by the same
    * policy as a registration. `refused` says why a document could not be used, for an error page.
    *
@@ -86,7 +86,12 @@ export interface Registration {
   readonly authenticationLimits: AuthenticationLimits;
   /** Operator actions on clients (create, disable, enable, delete), each an audit event. */
   readonly operator: ClientOperator;
-  /** Runs the idle-client reaper once, in batches, over every tier with a rule (the `idleClients` option). */
+  /**
+   * Runs the idle-client reaper once over every tier with a rule (the `idleClients` option):
+   * deletes in batches (default 500), yielding to the event loop between them, and emits one
+   * `client.reaped` event per batch (detail: tier, reason, count, client_ids). With `dryRun`, only
+   * reports what it would delete.
+   */
   reapIdleClients(options?: ReapOptions): Promise<ReapReport>;
   /** Deletes audit events older than the `auditRetention` option; resolves how many. */
   pruneAuditEvents(): Promise<number>;
@@ -156,7 +161,10 @@ export function createRegistration(options: RegistrationOptions): Registration {
  */
 async function resolveClientId(policy: Policy, clientId: string): Promise<ClientLookup> {
   const stored = await policy.store.findClient(clientId);
-  if (stored) return { kind: 'found', client: stored };
+  // A disabled client is no client at all to the authorization, token, revocation and
+  // introspection endpoints, until an operator enables it again. Its id is not looked up as a
+  // metadata document either: the operator disabled that client_id.
+  if (stored) return stored.disabledAt === undefined ? { kind: 'found', client: stored } : { kind: 'unknown' };
   if (policy.clientDocuments === undefined || !isDocumentClientId(clientId)) return { kind: 'unknown' };
   const lookup = await policy.clientDocuments.resolve(clientId);
   if (lookup.kind === 'refused') {
