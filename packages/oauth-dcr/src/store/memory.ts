@@ -1,38 +1,42 @@
+import { compareCodePoints } from './code-points.js';
 import { ClientExistsError, StoreClosedError } from './errors.js';
 import { frozenCopy } from './frozen.js';
+import { idleAge, idleBounds, isIdleClient } from './idle-rule.js';
+import { MemoryAuditTrail } from './memory-audit.js';
 import { checkListLimit } from './sql/list-limit.js';
-import { auditText, checkStorableClient, checkStorableInitialAccessToken, storableAuditEvent } from './text.js';
+import { checkStorableClient, checkStorableInitialAccessToken, isStorableText } from './text.js';
 import type {
   AuditEvent,
+  AuditEventQuery,
+  ClientCounts,
   ClientRecord,
   ClientRevision,
   ClientStore,
+  IdleClientQuery,
   InitialAccessTokenRecord,
   ListClientsOptions,
+  RegistrationVia,
   StoredAuditEvent,
 } from './types.js';
 
 export { ClientExistsError, StoreClosedError } from './errors.js';
-
-/** Audit events the memory store keeps at least (the newest); older ones are dropped in batches. */
-export const MAX_MEMORY_AUDIT_EVENTS = 10_000;
-/** How far past the limit the trail may grow before the oldest events are dropped at once. */
-const AUDIT_TRIM_BATCH = 2_500;
+export { MAX_MEMORY_AUDIT_EVENTS } from './memory-audit.js';
 
 /**
  * ClientStore in process memory, for tests and benchmarks. Nothing survives the process.
  *
  * It keeps the same rules as the SQL stores so the contract suite holds for all of them: records
- * are copied in and handed out frozen, each method body runs without an await (so a consume is
- * atomic), client ids list in code point order, and lastUsedAt only moves forward through
- * recordClientUse.
+ * are copied in and handed out frozen, each method body runs without an await (so a consume, or
+ * an idle-client delete with its re-check, is atomic), client ids list in code point order, and
+ * lastUsedAt only moves forward through recordClientUse.
  */
 export class MemoryClientStore implements ClientStore {
   readonly #clients = new Map<string, ClientRecord>();
+  /** Clients per tier, kept as clients come and go: countClients is called every few seconds. */
+  readonly #tierCounts = new Map<RegistrationVia, number>();
   readonly #tokens = new Map<string, InitialAccessTokenRecord>();
   readonly #tokenIdsByHash = new Map<string, string>();
-  readonly #auditEvents: StoredAuditEvent[] = [];
-  #nextAuditId = 1;
+  readonly #audit = new MemoryAuditTrail();
   #closed = false;
 
   async insertClient(record: ClientRecord): Promise<void> {
@@ -41,7 +45,7 @@ export class MemoryClientStore implements ClientStore {
     checkStorableClient(record);
     if (this.#clients.has(record.clientId)) throw new ClientExistsError(record.clientId);
     // A new client is at revision 0, which is stored as absent.
-    this.#clients.set(record.clientId, frozenCopy({ ...record, revision: undefined }));
+    this.#put(frozenCopy({ ...record, revision: undefined }));
   }
 
   async findClient(clientId: string): Promise<ClientRecord | null> {
@@ -63,18 +67,22 @@ export class MemoryClientStore implements ClientStore {
     ) {
       return false;
     }
-    // As in the SQL stores: lastUsedAt belongs to recordClientUse, a replace never moves it, and
-    // the revision is the store's to count.
-    this.#clients.set(
-      record.clientId,
-      frozenCopy({ ...record, lastUsedAt: stored.lastUsedAt, revision: revision + 1 }),
+    // As in the SQL stores: lastUsedAt belongs to recordClientUse and disabledAt to
+    // setClientDisabled, a replace never moves them, and the revision is the store's to count.
+    this.#put(
+      frozenCopy({
+        ...record,
+        lastUsedAt: stored.lastUsedAt,
+        disabledAt: stored.disabledAt,
+        revision: revision + 1,
+      }),
     );
     return true;
   }
 
   async deleteClient(clientId: string): Promise<boolean> {
     this.#checkOpen();
-    return this.#clients.delete(clientId);
+    return this.#remove(clientId);
   }
 
   async recordClientUse(clientId: string, at: number): Promise<void> {
@@ -94,6 +102,61 @@ export class MemoryClientStore implements ClientStore {
       .sort(compareCodePoints)
       .slice(0, limit);
     return ids.map((id) => this.#clients.get(id)!);
+  }
+
+  async countClients(): Promise<ClientCounts> {
+    this.#checkOpen();
+    const byTier: ClientCounts['byTier'] = {};
+    for (const [tier, count] of this.#tierCounts) if (count > 0) byTier[tier] = count;
+    return { total: this.#clients.size, byTier };
+  }
+
+  async setClientDisabled(clientId: string, at: number | null): Promise<boolean> {
+    this.#checkOpen();
+    const stored = this.#clients.get(clientId);
+    if (!stored) return false;
+    // The revision moves so that an RFC 7592 change derived from a read before this one fails its
+    // compare-and-set instead of writing over the operator's decision.
+    const { disabledAt: _disabledAt, ...rest } = stored;
+    const next: ClientRecord = { ...rest, revision: (stored.revision ?? 0) + 1 };
+    // An enabled client has no disabledAt at all, as the SQL stores read a NULL column.
+    if (at !== null) next.disabledAt = at;
+    this.#put(Object.freeze(next));
+    return true;
+  }
+
+  async findIdleClients(query: IdleClientQuery): Promise<ClientRecord[]> {
+    this.#checkOpen();
+    const bounds = idleBounds(query);
+    if (!bounds) return [];
+    const idle: ClientRecord[] = [];
+    for (const record of this.#clients.values()) if (isIdleClient(record, bounds)) idle.push(record);
+    idle.sort((a, b) => idleAge(a) - idleAge(b) || compareCodePoints(a.clientId, b.clientId));
+    return idle.slice(0, bounds.limit);
+  }
+
+  async deleteIdleClients(query: IdleClientQuery): Promise<string[]> {
+    // Found and deleted without an await in between: nothing can use a client meanwhile.
+    const idle = await this.findIdleClients(query);
+    for (const record of idle) this.#remove(record.clientId);
+    return idle.map((record) => record.clientId);
+  }
+
+  async findClientByFingerprint(fingerprint: string, createdSince: number): Promise<ClientRecord | null> {
+    this.#checkOpen();
+    if (!isStorableText(fingerprint)) return null;
+    let newest: ClientRecord | null = null;
+    for (const record of this.#clients.values()) {
+      if (record.registrationFingerprint !== fingerprint || record.createdAt < createdSince) continue;
+      if (
+        newest === null ||
+        record.createdAt > newest.createdAt ||
+        (record.createdAt === newest.createdAt && compareCodePoints(record.clientId, newest.clientId) > 0)
+      ) {
+        newest = record;
+      }
+    }
+    return newest;
   }
 
   async insertInitialAccessToken(record: InitialAccessTokenRecord): Promise<void> {
@@ -137,44 +200,18 @@ export class MemoryClientStore implements ClientStore {
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {
     this.#checkOpen();
-    this.#auditEvents.push(frozenCopy({ ...storableAuditEvent(event), id: this.#nextAuditId++ }));
-    // A process-memory trail is bounded: the newest events are the useful ones, and an
-    // unbounded array would grow for as long as the server runs. Trimmed in batches: cutting one
-    // event off the front of a 10 000-element array on every append cost 50-100 us each.
-    if (this.#auditEvents.length >= MAX_MEMORY_AUDIT_EVENTS + AUDIT_TRIM_BATCH) {
-      this.#auditEvents.splice(0, this.#auditEvents.length - MAX_MEMORY_AUDIT_EVENTS);
-    }
+    this.#audit.append(event);
   }
 
-  /** The newest `limit` (default 100) events, oldest first (insertion order). */
-  // SCAFFOLD (issue 11): the store work replaces these with real implementations.
-  countClients(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  setClientDisabled(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  findIdleClients(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  deleteIdleClients(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  findClientByFingerprint(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  deleteAuditEventsBefore(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-
-  async listAuditEvents(options: { clientId?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
+  /** The newest `limit` (default 100) matching events, oldest first (insertion order). */
+  async listAuditEvents(options: AuditEventQuery = {}): Promise<StoredAuditEvent[]> {
     this.#checkOpen();
-    const limit = checkListLimit(options.limit);
-    if (limit === 0) return [];
-    const clientId = options.clientId === undefined ? undefined : auditText(options.clientId);
-    const events =
-      clientId === undefined ? this.#auditEvents : this.#auditEvents.filter((e) => e.clientId === clientId);
-    return events.slice(-limit);
+    return this.#audit.list(options);
+  }
+
+  async deleteAuditEventsBefore(before: number, limit: number): Promise<number> {
+    this.#checkOpen();
+    return this.#audit.deleteBefore(before, limit);
   }
 
   async close(): Promise<void> {
@@ -183,6 +220,26 @@ export class MemoryClientStore implements ClientStore {
 
   #checkOpen(): void {
     if (this.#closed) throw new StoreClosedError();
+  }
+
+  /** Stores a frozen record, keeping the per-tier counts. */
+  #put(record: ClientRecord): void {
+    const previous = this.#clients.get(record.clientId);
+    if (previous) this.#count(previous.registeredVia, -1);
+    this.#clients.set(record.clientId, record);
+    this.#count(record.registeredVia, 1);
+  }
+
+  #remove(clientId: string): boolean {
+    const previous = this.#clients.get(clientId);
+    if (!previous) return false;
+    this.#clients.delete(clientId);
+    this.#count(previous.registeredVia, -1);
+    return true;
+  }
+
+  #count(tier: RegistrationVia, change: number): void {
+    this.#tierCounts.set(tier, (this.#tierCounts.get(tier) ?? 0) + change);
   }
 }
 
@@ -197,25 +254,4 @@ export function memoryStore(): MemoryClientStore {
  */
 function copyDefined<T extends object>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
-}
-
-/**
- * Orders strings by Unicode code point, as SQLite's BINARY and PostgreSQL's "C" collations do on
- * UTF-8. JavaScript's `<` compares UTF-16 units, which puts characters above U+FFFF (surrogates,
- * 0xD800-0xDFFF) before U+E000-U+FFFF; the first differing unit decides, so remapping it suffices.
- */
-function compareCodePoints(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-function codePointRank(unit: number): number {
-  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
-  if (unit >= 0xe000) return unit - 0x800;
-  return unit;
 }

@@ -53,6 +53,7 @@ export function checkStorableClient(record: ClientRecord): void {
   checkStorableText('registrationAccessTokenHash', record.registrationAccessTokenHash);
   checkStorableText('registeredVia', record.registeredVia);
   checkStorableText('registeredBy', record.registeredBy);
+  checkStorableText('registrationFingerprint', record.registrationFingerprint);
 }
 
 /** Refuses an initial access token record with NUL in any of its text fields. */

@@ -220,8 +220,11 @@ export interface ClientStore {
   findClient(clientId: string): Promise<ClientRecord | null>;
   /**
    * Replaces a client's record (RFC 7592 update, secret renewal, token rotation), except
-   * `lastUsedAt`, which only recordClientUse moves (so a replace never loses a use), and
-   * `revision`, which the replace moves one up. When `expected` is given (typically the record the
+   * `lastUsedAt`, which only recordClientUse moves (so a replace never loses a use), `disabledAt`,
+   * which only setClientDisabled moves (so a replace derived from a read before an operator's
+   * decision never undoes it), and `revision`, which the replace moves one up. Everything else,
+   * `grantedRights` and `registrationFingerprint` included, is written as given: derive the record
+   * from a read (spread it) to keep them. When `expected` is given (typically the record the
    * change was derived from) the write happens only if the stored client still has that revision
    * and that registration access token hash: a compare-and-set, atomic against every other writer
    * of the same storage, so of concurrent replaces derived from one read exactly one succeeds.
@@ -264,7 +267,12 @@ export interface ClientStore {
    * compare-and-set.
    */
   setClientDisabled(clientId: string, at: number | null): Promise<boolean>;
-  /** Idle clients of one tier (see IdleClientQuery), oldest first: what the reaper would delete. */
+  /**
+   * Idle clients of one tier (see IdleClientQuery), oldest first (by last use, or creation when
+   * never used): what the reaper would delete. Uses this store instance has recorded but not yet
+   * written count (a client used a moment ago is not idle); another instance's unwritten uses
+   * reach the storage within its flush interval (about a second).
+   */
   findIdleClients(query: IdleClientQuery): Promise<ClientRecord[]>;
   /**
    * Deletes at most `query.limit` idle clients of one tier, checking the rule in the same statement

@@ -3,9 +3,12 @@
  * the registration code can rely on one behaviour whatever the backend.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import type { AuditEvent, ClientRecord, ClientStore, InitialAccessTokenRecord } from '../../src/store/types.js';
+import type { AuditEvent, ClientStore } from '../../src/store/types.js';
+import { auditTrailContract } from './contract-audit.js';
+import { idleClientsContract } from './contract-idle.js';
+import { operatorFieldsContract } from './contract-operator.js';
+import { T0, YEAR_2100, byCodePoint, fullClient, hash, minimalClient, randomId, token } from './contract-fixtures.js';
 
 export interface StoreContractOptions {
   /** Runs once after the suite: drop schemas, remove temporary files. */
@@ -18,94 +21,6 @@ export interface StoreContractOptions {
   openAnother?: (store: ClientStore) => Promise<ClientStore>;
 }
 
-const T0 = 1_700_000_000;
-/** After 2038: catches 32-bit timestamp columns and BIGINT values coming back as strings. */
-const YEAR_2100 = 4_102_444_800;
-
-function randomId(prefix = 'client'): string {
-  return `${prefix}-${randomBytes(9).toString('base64url')}`;
-}
-
-function hash(): string {
-  return randomBytes(32).toString('hex');
-}
-
-/** A client with only the required fields. */
-function minimalClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
-  return {
-    clientId: randomId(),
-    metadata: { redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none' },
-    clientIdIssuedAt: T0,
-    clientSecretExpiresAt: 0,
-    registeredVia: 'anonymous',
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
-}
-
-/** A client with every field set, and metadata that is easy to mangle. */
-function fullClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
-  return {
-    clientId: randomId(),
-    metadata: {
-      redirect_uris: [
-        'https://app.example/cb?b=2&a=1',
-        'cursor://anysphere.cursor-retrieval/oauth/callback',
-        'http://127.0.0.1:33418/',
-      ],
-      client_name: 'Example',
-      'client_name#ja-Jpan-JP': 'クライアント名',
-      'client_name#en-US': 'Example (US)',
-      grant_types: ['authorization_code', 'refresh_token'],
-      contacts: [],
-      jwks: {
-        keys: [
-          {
-            kty: 'EC',
-            crv: 'P-256',
-            x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
-            use: 'sig',
-            key_ops: ['verify'],
-          },
-        ],
-      },
-      nested: [[1, 2.5, -3], [true, false, null], [{ deep: ['x'] }], []],
-      empty_object: {},
-      emoji: '🔐 \u00e9\u0301',
-      software_version: '1.0.0',
-    },
-    clientIdIssuedAt: T0,
-    clientSecretHash: hash(),
-    clientSecretExpiresAt: YEAR_2100,
-    previousSecretHash: hash(),
-    previousSecretExpiresAt: YEAR_2100 - 1,
-    registrationAccessTokenHash: hash(),
-    registeredVia: 'initial_access_token',
-    registeredBy: 'iat-1',
-    createdAt: T0,
-    updatedAt: T0 + 1,
-    lastUsedAt: T0 + 2,
-    ...overrides,
-  };
-}
-
-function token(overrides: Partial<InitialAccessTokenRecord> = {}): InitialAccessTokenRecord {
-  return {
-    id: randomId('iat'),
-    tokenHash: hash(),
-    usesRemaining: 3,
-    expiresAt: null,
-    createdAt: T0,
-    ...overrides,
-  };
-}
-
-/** The order SQLite's BINARY and PostgreSQL's "C" collation give: UTF-8 bytes, i.e. code points. */
-function byCodePoint(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 const OPTIONAL_CLIENT_FIELDS = [
   'clientSecretHash',
   'previousSecretHash',
@@ -113,6 +28,9 @@ const OPTIONAL_CLIENT_FIELDS = [
   'registrationAccessTokenHash',
   'registeredBy',
   'lastUsedAt',
+  'disabledAt',
+  'registrationFingerprint',
+  'grantedRights',
 ] as const;
 
 const isClientExists = { name: 'ClientExistsError', code: 'client_exists' };
@@ -142,6 +60,12 @@ export function clientStoreContract(
 
   describe(`ClientStore contract: ${name}`, () => {
     if (cleanup) after(cleanup);
+
+    // Operator tools, limits and the idle-client reaper (issue 11), in files of their own.
+    const context = { makeStore, withStore, itWithSharedStorage, ...(openAnother ? { openAnother } : {}) };
+    operatorFieldsContract(context);
+    idleClientsContract(context);
+    auditTrailContract(context);
 
     describe('clients', () => {
       it('finds a client as inserted, metadata and every field exactly', () =>
@@ -210,6 +134,7 @@ export function clientStoreContract(
           (record.metadata.redirect_uris as string[]).push('https://evil.example/');
           record.metadata.client_name = 'changed';
           record.clientSecretHash = 'changed';
+          record.grantedRights!.push('introspection=https://evil.example/');
           assert.deepStrictEqual(await store.findClient(record.clientId), expected);
         }));
 
@@ -225,6 +150,7 @@ export function clientStoreContract(
             found.metadata,
             found.metadata.redirect_uris,
             found.metadata.jwks,
+            found.grantedRights,
             listed,
             listed!.metadata,
           ]) {
