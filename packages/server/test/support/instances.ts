@@ -162,6 +162,8 @@ export class RoutingProxy {
   readonly clientAddress: string;
   /** Every request, in the order it was answered. */
   readonly served: ServedRequest[] = [];
+  /** Requests sent to each instance so far, answered or not. */
+  readonly routed = new Map<string, number>();
   url = '';
 
   private constructor(clientAddress: string) {
@@ -218,6 +220,7 @@ export class RoutingProxy {
   #forward(req: IncomingMessage, res: ServerResponse): void {
     const name = this.#choose();
     const upstream = this.#upstreams.get(name)!;
+    this.routed.set(name, (this.routed.get(name) ?? 0) + 1);
     const source = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
     const localAddress = source.startsWith('127.') && source !== '127.0.0.1' ? source : this.clientAddress;
     const path = req.url ?? '/';
