@@ -5,6 +5,7 @@ import { expressRegistration } from 'oauth-dcr/express';
 import type { ServerContext } from './context.js';
 import { renderHomePage } from './pages/home.js';
 import { PAGE_HEADERS } from './pages/layout.js';
+import { adminRoutes } from './routes/admin.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { introspectionRoutes } from './routes/introspect.js';
 import { jsonErrorHandler, notFound } from './routes/json-errors.js';
@@ -34,6 +35,8 @@ export function createApp(context: ServerContext): express.Express {
   app.use(introspectionRoutes(context, context.introspectionClients));
   app.use(jwksRoutes(context));
   app.use(userinfoRoutes(context));
+  // The operators' pages (DCR_OPERATORS), behind their own sign-in.
+  app.use(adminRoutes(context, { operators: operatorsOf(context) }));
   app.get('/', (_req, res) => {
     res.status(200).set(PAGE_HEADERS).send(renderHomePage(context.issuer));
   });
@@ -41,6 +44,15 @@ export function createApp(context: ServerContext): express.Express {
   app.use(notFound);
   app.use(jsonErrorHandler(context.logger));
   return app;
+}
+
+/**
+ * DCR_OPERATORS, as the context carries it (`operators`, set from config.operators in server.ts).
+ * Read defensively: a context built without it lets nobody in.
+ */
+function operatorsOf(context: ServerContext): readonly string[] {
+  const { operators } = context as { operators?: unknown };
+  return Array.isArray(operators) ? operators.filter((name): name is string => typeof name === 'string') : [];
 }
 
 function requestLog(context: ServerContext): RequestHandler {
