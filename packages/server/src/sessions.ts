@@ -1,10 +1,20 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthorizationRequest } from './authorization-request.js';
+import { MemorySessionStorage } from './storage/memory-session-storage.js';
+import type { SessionStorage } from './storage/session-records.js';
 
 /**
- * Browser sessions for /authorize: a random 256-bit id in a cookie, data in process memory.
- * (Several instances behind one address need sticky sessions; the authorization flow is short.)
+ * Browser sessions for /authorize: a random 256-bit id in a cookie, the session in the server's
+ * storage (storage/session-records.ts), so that several instances behind one address share them
+ * with no sticky routing: a user may sign in on one, consent on another.
+ *
+ * What is stored, and why a database dump is worth nothing to a thief:
+ * - The session id only as its SHA-256 (storage/session-records.ts); the cookie holds the id.
+ * - The consent CSRF token not at all: it is derived from the session id (an HMAC keyed with it),
+ *   so every instance computes the same one and only a holder of the cookie can.
+ * - Pending authorization requests by a random id, bound to the session's hash: without the
+ *   session cookie and its CSRF token they cannot be decided.
  *
  * Who can make the server keep state, and how much:
  * - Only a successful sign-in creates a session. Anonymous requests create nothing on the server:
@@ -18,17 +28,23 @@ import type { AuthorizationRequest } from './authorization-request.js';
  *   sessions (their own oldest goes first), so one account signing in in a loop evicts only its
  *   own sessions. The global cap (`maxSessions`) stays as a memory bound; it is reached only when
  *   more than maxSessions / maxSessionsPerUser distinct users sign in within a session lifetime,
- *   and then the oldest session goes first (expired ones are dropped before that).
+ *   and then the oldest session goes first (expired ones are dropped before that). Both caps are
+ *   bounds kept at sign-in; instances signing one user in at the same instant may overshoot by one
+ *   until the next sign-in trims.
  * - A signed-in session holds at most MAX_PENDING_PER_SESSION authorization requests waiting for
- *   consent, so a signed-in browser cannot grow without bound either.
+ *   consent (its oldest goes first), and each waits at most `pendingTtl`, so a signed-in browser
+ *   cannot grow without bound either. A decision takes its request in one atomic step: posted to
+ *   two instances at once, it is made once. Expired sessions and requests are deleted by pruning
+ *   (storage/maintenance.ts).
  *
  * Cookies (RFC 6265bis):
  * - The session cookie is HttpOnly and SameSite=Lax: Lax, because the user arrives at /authorize
  *   by a top-level navigation from another site and the session must come along (§8.8.2). On
  *   https it carries the __Host- prefix (§4.1.3.2): bound to this host, never set by a subdomain.
  * - Signing in always issues a new session id, never reusing one the browser presented: an id an
- *   attacker planted before sign-in is worth nothing after it (session fixation).
- * - Consent is protected by a synchronizer token kept in the session (RFC 6749 §10.12 CSRF),
+ *   attacker planted before sign-in is worth nothing after it (session fixation); the presented
+ *   session, if any, is ended.
+ * - Consent is protected by a synchronizer token tied to the session (RFC 6749 §10.12 CSRF),
  *   checked in constant time.
  * - Login is protected against login CSRF (an attacker signing the victim in as the attacker) by
  *   a double-submit token: a random 256-bit value in a SameSite=Strict, HttpOnly cookie, repeated
@@ -37,22 +53,28 @@ import type { AuthorizationRequest } from './authorization-request.js';
  *   plant the cookie either.
  */
 export interface Session {
-  id: string;
-  csrfToken: string;
-  userId: string;
-  /** Validated authorization requests waiting for consent, by random id. */
-  pending: Map<string, PendingAuthorization>;
-  expiresAt: number;
-}
-
-export interface PendingAuthorization {
-  request: AuthorizationRequest;
-  expiresAt: number;
+  /** The id the browser holds; only its hash is stored. */
+  readonly id: string;
+  readonly idHash: string;
+  /** The consent form's synchronizer token, derived from the id. */
+  readonly csrfToken: string;
+  readonly userId: string;
+  /**
+   * The signed-in user's name, read with the session (one read). Absent only without a storage
+   * (the SessionStore constructor's memory fallback), where the caller looks the user up.
+   */
+  readonly username?: string;
+  readonly expiresAt: number;
 }
 
 export interface SessionOptions {
   /** Send the cookies only over https, with the __Host- prefix. True when the issuer is https. */
   secure: boolean;
+  /**
+   * Where sessions and pending requests live: the server's storage (`storage.sessions`), shared by
+   * every instance on its database. Without it they live in this process only (one instance).
+   */
+  storage?: SessionStorage;
   /** Seconds a session lives. Default 8 hours. */
   ttl?: number;
   /** Seconds a pending authorization request waits for the user's consent. Default 10 minutes. */
@@ -64,14 +86,15 @@ export interface SessionOptions {
 }
 
 const MAX_PENDING_PER_SESSION = 20;
-/** A login-CSRF token: 32 random bytes, base64url. Anything else in the cookie is ignored. */
-const LOGIN_CSRF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** A session id or login-CSRF token: 32 random bytes, base64url. Anything else in a cookie is ignored. */
+const TOKEN_32 = /^[A-Za-z0-9_-]{43}$/;
+/** A pending request id: 16 random bytes, base64url. */
+const PENDING_ID = /^[A-Za-z0-9_-]{22}$/;
+/** The HMAC message that derives the consent CSRF token from a session id (domain separation). */
+const CSRF_DERIVATION = 'oauth-dcr consent csrf v1';
 
 export class SessionStore {
-  /** In creation order, which is also expiry order (one fixed ttl): the oldest come first. */
-  readonly #sessions = new Map<string, Session>();
-  /** Session ids by user, for the per-user cap. */
-  readonly #sessionsByUser = new Map<string, Set<string>>();
+  readonly #storage: SessionStorage;
   readonly #cookieName: string;
   readonly #loginCsrfCookieName: string;
   readonly #secure: boolean;
@@ -81,6 +104,7 @@ export class SessionStore {
   readonly #maxSessionsPerUser: number;
 
   constructor(options: SessionOptions) {
+    this.#storage = options.storage ?? new MemorySessionStorage();
     this.#secure = options.secure;
     // RFC 6265bis §4.1.3.2: a __Host- cookie is bound to this exact host, over https only.
     this.#cookieName = options.secure ? '__Host-dcr_session' : 'dcr_session';
@@ -91,58 +115,49 @@ export class SessionStore {
     this.#maxSessionsPerUser = Math.max(1, options.maxSessionsPerUser ?? 20);
   }
 
-  /** How many sessions are kept now (for tests and metrics). */
-  get size(): number {
-    return this.#sessions.size;
+  /** How many live sessions are kept now (for tests and metrics). */
+  count(): Promise<number> {
+    return this.#storage.countSessions(now());
   }
 
-  /** The request's live session, if its cookie names one. Never creates anything. */
-  find(req: IncomingMessage): Session | undefined {
-    const id = readCookie(req.headers.cookie, this.#cookieName);
+  /** The request's live session, if its cookie names one: one indexed read. Never creates anything. */
+  async find(req: IncomingMessage): Promise<Session | undefined> {
+    const id = this.#presentedId(req);
     if (!id) return undefined;
-    const session = this.#sessions.get(id);
-    if (!session) return undefined;
-    if (session.expiresAt <= now()) {
-      this.#delete(session);
-      return undefined;
-    }
-    return session;
+    const idHash = hashSessionId(id);
+    const found = await this.#storage.findSession(idHash, now());
+    if (!found) return undefined;
+    return {
+      id,
+      idHash,
+      csrfToken: deriveCsrfToken(id),
+      userId: found.userId,
+      ...(found.username !== undefined ? { username: found.username } : {}),
+      expiresAt: found.expiresAt,
+    };
   }
 
   /**
    * A new signed-in session for `userId`, after the password was checked. Any session the
-   * request presented is discarded, and the new one gets a fresh id and CSRF token (session
+   * request presented is ended, and the new one gets a fresh id and CSRF token (session
    * fixation); its pending requests are not carried over (they belonged to whoever was signed in).
    */
-  signIn(req: IncomingMessage, res: ServerResponse, userId: string): Session {
-    const previous = this.find(req);
-    if (previous) this.#delete(previous);
-    this.#dropExpired();
-    const own = this.#sessionsByUser.get(userId);
-    while (own && own.size >= this.#maxSessionsPerUser) {
-      const oldest = own.values().next().value;
-      if (oldest === undefined) break;
-      this.#delete(this.#sessions.get(oldest)!);
-    }
-    while (this.#sessions.size >= this.#maxSessions) {
-      const oldest = this.#sessions.values().next().value;
-      if (oldest === undefined) break;
-      this.#delete(oldest);
-    }
+  async signIn(req: IncomingMessage, res: ServerResponse, userId: string): Promise<Session> {
+    const presented = this.#presentedId(req);
+    if (presented) await this.#storage.deleteSession(hashSessionId(presented));
+    const id = randomBytes(32).toString('base64url');
     const session: Session = {
-      id: randomBytes(32).toString('base64url'),
-      csrfToken: randomBytes(32).toString('base64url'),
+      id,
+      idHash: hashSessionId(id),
+      csrfToken: deriveCsrfToken(id),
       userId,
-      pending: new Map(),
       expiresAt: now() + this.#ttl,
     };
-    this.#sessions.set(session.id, session);
-    let ids = this.#sessionsByUser.get(userId);
-    if (!ids) {
-      ids = new Set();
-      this.#sessionsByUser.set(userId, ids);
-    }
-    ids.add(session.id);
+    await this.#storage.createSession(
+      { idHash: session.idHash, userId, createdAtMs: Date.now(), expiresAt: session.expiresAt },
+      { perUser: this.#maxSessionsPerUser, total: this.#maxSessions },
+      now(),
+    );
     const attributes = [
       'Path=/',
       `Max-Age=${this.#ttl}`,
@@ -150,37 +165,47 @@ export class SessionStore {
       'SameSite=Lax',
       ...(this.#secure ? ['Secure'] : []),
     ];
-    appendSetCookie(res, `${this.#cookieName}=${session.id}; ${attributes.join('; ')}`);
+    appendSetCookie(res, `${this.#cookieName}=${id}; ${attributes.join('; ')}`);
     return session;
   }
 
-  /** Ends a session (its user is gone, or it signs out). */
-  end(session: Session): void {
-    this.#delete(session);
+  /** Ends a session (its user is gone, or it signs out), with its pending requests. */
+  async end(session: Session): Promise<void> {
+    await this.#storage.deleteSession(session.idHash);
   }
 
-  addPending(session: Session, request: AuthorizationRequest): string {
+  /** Remembers a validated request until the user decides; resolves its random id. */
+  async addPending(session: Session, request: AuthorizationRequest): Promise<string> {
     const id = randomBytes(16).toString('base64url');
-    this.#dropExpiredPending(session);
-    if (session.pending.size >= MAX_PENDING_PER_SESSION) {
-      const oldest = session.pending.keys().next().value;
-      if (oldest !== undefined) session.pending.delete(oldest);
-    }
-    session.pending.set(id, { request, expiresAt: now() + this.#pendingTtl });
+    const at = now();
+    await this.#storage.addPending(
+      {
+        id,
+        sessionIdHash: session.idHash,
+        request: JSON.stringify(request),
+        createdAtMs: Date.now(),
+        expiresAt: at + this.#pendingTtl,
+      },
+      MAX_PENDING_PER_SESSION,
+      at,
+    );
     return id;
   }
 
-  findPending(session: Session, id: unknown): AuthorizationRequest | undefined {
-    if (typeof id !== 'string') return undefined;
-    this.#dropExpiredPending(session);
-    return session.pending.get(id)?.request;
+  async findPending(session: Session, id: unknown): Promise<AuthorizationRequest | undefined> {
+    if (typeof id !== 'string' || !PENDING_ID.test(id)) return undefined;
+    const stored = await this.#storage.findPending(session.idHash, id, now());
+    return stored === null ? undefined : (JSON.parse(stored) as AuthorizationRequest);
   }
 
-  /** Removes and returns a pending request: a decision is made once. */
-  takePending(session: Session, id: unknown): AuthorizationRequest | undefined {
-    const request = this.findPending(session, id);
-    if (request) session.pending.delete(id as string);
-    return request;
+  /**
+   * Removes and returns a pending request in one atomic step: a decision is made once, even when
+   * it is posted to two instances at the same time (the loser gets undefined).
+   */
+  async takePending(session: Session, id: unknown): Promise<AuthorizationRequest | undefined> {
+    if (typeof id !== 'string' || !PENDING_ID.test(id)) return undefined;
+    const stored = await this.#storage.takePending(session.idHash, id, now());
+    return stored === null ? undefined : (JSON.parse(stored) as AuthorizationRequest);
   }
 
   /** Checks the consent form's synchronizer token (RFC 6749 §10.12). */
@@ -194,7 +219,7 @@ export class SessionStore {
    */
   loginCsrfToken(req: IncomingMessage, res: ServerResponse): string {
     const existing = readCookie(req.headers.cookie, this.#loginCsrfCookieName);
-    if (existing && LOGIN_CSRF_TOKEN.test(existing)) return existing;
+    if (existing && TOKEN_32.test(existing)) return existing;
     const token = randomBytes(32).toString('base64url');
     // No Max-Age: it lasts as long as the browser session. Strict: only our own forms post it.
     const attributes = ['Path=/', 'HttpOnly', 'SameSite=Strict', ...(this.#secure ? ['Secure'] : [])];
@@ -205,29 +230,28 @@ export class SessionStore {
   /** Double-submit check: the login form's token equals the one in the browser's cookie. */
   verifyLoginCsrf(req: IncomingMessage, token: unknown): boolean {
     const cookie = readCookie(req.headers.cookie, this.#loginCsrfCookieName);
-    return cookie !== undefined && LOGIN_CSRF_TOKEN.test(cookie) && equalTokens(cookie, token);
+    return cookie !== undefined && TOKEN_32.test(cookie) && equalTokens(cookie, token);
   }
 
-  #delete(session: Session): void {
-    this.#sessions.delete(session.id);
-    const ids = this.#sessionsByUser.get(session.userId);
-    ids?.delete(session.id);
-    if (ids && ids.size === 0) this.#sessionsByUser.delete(session.userId);
+  /** The session id in the request's cookie, if it has the shape of one (nothing else is looked up). */
+  #presentedId(req: IncomingMessage): string | undefined {
+    const id = readCookie(req.headers.cookie, this.#cookieName);
+    return id !== undefined && TOKEN_32.test(id) ? id : undefined;
   }
+}
 
-  /** Sessions expire in creation order, so the expired ones are at the front. */
-  #dropExpired(): void {
-    const at = now();
-    for (const session of this.#sessions.values()) {
-      if (session.expiresAt > at) break;
-      this.#delete(session);
-    }
-  }
+/** SHA-256 is enough for a 256-bit random value (as for tokens); no KDF. */
+function hashSessionId(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
+}
 
-  #dropExpiredPending(session: Session): void {
-    const at = now();
-    for (const [id, entry] of session.pending) if (entry.expiresAt <= at) session.pending.delete(id);
-  }
+/**
+ * The consent CSRF token: HMAC-SHA256 keyed with the session id. Unguessable without the id, the
+ * same on every instance, and nothing to store; the stored hash is SHA-256 of the id, from which
+ * this cannot be computed.
+ */
+function deriveCsrfToken(id: string): string {
+  return createHmac('sha256', id).update(CSRF_DERIVATION).digest('base64url');
 }
 
 const now = () => Math.floor(Date.now() / 1000);

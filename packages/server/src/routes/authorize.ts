@@ -46,15 +46,15 @@ export function authorizeRoutes(context: ServerContext): Router {
       answerInvalidRequest(res, outcome);
       return;
     }
-    const session = sessions.find(req);
+    const session = await sessions.find(req);
     const user = session ? await sessionUser(session) : null;
     if (!session || !user) {
       // Not signed in: nothing is stored. The login form carries the request (sessions.ts).
-      if (session) sessions.end(session);
+      if (session) await sessions.end(session);
       sendPage(res, 200, loginPage(req, res, outcome.client, outcome.request));
       return;
     }
-    const requestId = sessions.addPending(session, outcome.request);
+    const requestId = await sessions.addPending(session, outcome.request);
     sendPage(res, 200, consentPage(context, session, requestId, outcome.request, outcome.client, user));
   });
 
@@ -113,8 +113,8 @@ export function authorizeRoutes(context: ServerContext): Router {
     }
     await attempt.succeeded();
     // The only place a session is created: a new id, whatever the browser presented (fixation).
-    const session = sessions.signIn(req, res, user.id);
-    const requestId = sessions.addPending(session, request);
+    const session = await sessions.signIn(req, res, user.id);
+    const requestId = await sessions.addPending(session, request);
     res
       .status(303)
       .set('Location', `${context.basePath}/authorize/consent?request=${encodeURIComponent(requestId)}`)
@@ -122,9 +122,9 @@ export function authorizeRoutes(context: ServerContext): Router {
   });
 
   router.get('/authorize/consent', async (req, res) => {
-    const session = sessions.find(req);
+    const session = await sessions.find(req);
     const requestId = req.query.request;
-    const request = session ? sessions.findPending(session, requestId) : undefined;
+    const request = session ? await sessions.findPending(session, requestId) : undefined;
     if (!session || !request || typeof requestId !== 'string') {
       sendPage(res, 400, expiredPage());
       return;
@@ -136,7 +136,7 @@ export function authorizeRoutes(context: ServerContext): Router {
     }
     const user = await sessionUser(session);
     if (!user) {
-      sessions.end(session);
+      await sessions.end(session);
       sendPage(res, 200, loginPage(req, res, client, request));
       return;
     }
@@ -147,18 +147,24 @@ export function authorizeRoutes(context: ServerContext): Router {
     const form = formOf(req);
     const found = await pendingFor(req, res, form);
     if (!found) return;
-    const { session, requestId, request, client } = found;
+    const { session, requestId, client } = found;
     const user = await sessionUser(session);
     if (!user) {
-      sessions.end(session);
-      sendPage(res, 200, loginPage(req, res, client, request));
+      await sessions.end(session);
+      sendPage(res, 200, loginPage(req, res, client, found.request));
       return;
     }
     if (form.decision !== 'approve' && form.decision !== 'deny') {
       sendPage(res, 400, errorPage('invalid_request', 'The consent form was not answered with Allow or Deny.'));
       return;
     }
-    sessions.takePending(session, requestId);
+    // The decision is made once: taking the request is atomic across instances, and whoever
+    // loses a race (a double submit, or the same form posted to two instances) is told it is used.
+    const request = await sessions.takePending(session, requestId);
+    if (!request) {
+      sendPage(res, 400, expiredPage());
+      return;
+    }
     // Checked before a code is stored: a code must never be issued to a URI that cannot receive it.
     if (!isUsableRedirectUri(request.redirectUri)) {
       sendPage(res, 400, invalidRedirectPage());
@@ -224,7 +230,9 @@ export function authorizeRoutes(context: ServerContext): Router {
     });
   }
 
+  /** The session's user: read with the session itself, unless its storage could not join it. */
   async function sessionUser(session: Session): Promise<User | null> {
+    if (session.username !== undefined) return { id: session.userId, username: session.username };
     return findUser(context.storage.users, session.userId);
   }
 
@@ -247,7 +255,7 @@ export function authorizeRoutes(context: ServerContext): Router {
 
   /** The session, CSRF token and pending request a form post refers to, or an error page sent. */
   async function pendingFor(req: Request, res: Response, form: Record<string, unknown>) {
-    const session = sessions.find(req);
+    const session = await sessions.find(req);
     if (!session || !sessions.verifyCsrf(session, form.csrf_token)) {
       sendPage(
         res,
@@ -260,14 +268,14 @@ export function authorizeRoutes(context: ServerContext): Router {
       return undefined;
     }
     const requestId = form.request;
-    const request = sessions.findPending(session, requestId);
+    const request = await sessions.findPending(session, requestId);
     if (!request || typeof requestId !== 'string') {
       sendPage(res, 400, expiredPage());
       return undefined;
     }
     const client = await context.model.getClient(request.clientId, null);
     if (!client) {
-      sessions.takePending(session, requestId);
+      await sessions.takePending(session, requestId);
       sendPage(res, 400, errorPage('invalid_client', 'This application is no longer registered.'));
       return undefined;
     }

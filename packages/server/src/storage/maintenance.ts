@@ -7,8 +7,9 @@ const PRUNE_GRACE_SECONDS = 24 * 3600;
 
 /**
  * Deletes what can no longer be used: expired codes and tokens (revoked refresh tokens after a
- * grace, so that reuse is still recognised), expired client-assertion jti records, and retired
- * signing keys no live token needs. Resolves how many rows went.
+ * grace, so that reuse is still recognised), expired client-assertion jti records, expired
+ * sign-in sessions and pending authorization requests, and retired signing keys no live token
+ * needs. Resolves how many rows went.
  */
 export async function pruneStorage(
   storage: ServerStorage,
@@ -18,7 +19,8 @@ export async function pruneStorage(
   const now = Math.floor(Date.now() / 1000);
   const tokens = await storage.tokens.pruneExpired(now - graceSeconds);
   const assertions = await storage.usedClientAssertions.pruneExpired(now);
-  return tokens + assertions + (await pruneRetiredKeys(storage.signingKeys, accessTokenTtl, now));
+  const sessions = await storage.sessions.pruneExpired(now);
+  return tokens + assertions + sessions + (await pruneRetiredKeys(storage.signingKeys, accessTokenTtl, now));
 }
 
 /** The access-token signing keys of this database, with the settings that govern them. */

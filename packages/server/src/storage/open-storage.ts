@@ -7,6 +7,9 @@ import type { SigningKeyStore, TokenStore, UsedOnceStore, UserStore } from './re
 import { migrateReferenceTables, type ReferenceDb, type ReferenceTables } from './reference-schema.js';
 import { SqlSigningKeyStore, SqlUsedOnceStore } from './sql-key-stores.js';
 import { SqlTokenStore, SqlUserStore, type WriteStatement } from './sql-stores.js';
+import { MemorySessionStorage } from './memory-session-storage.js';
+import type { SessionStorage } from './session-records.js';
+import { SqlSessionStorage } from './sql-session-storage.js';
 
 /** Everything the server keeps, in one place: the library's client store and the server's own tables. */
 export interface ServerStorage {
@@ -17,6 +20,8 @@ export interface ServerStorage {
   signingKeys: SigningKeyStore;
   /** RFC 7523 §3: client assertion jti values already used. */
   usedClientAssertions: UsedOnceStore;
+  /** Sign-in sessions and authorization requests waiting for consent (../sessions.ts). */
+  sessions: SessionStorage;
   /** For the banner: "SQLite ./oauth-dcr.db", "PostgreSQL", "memory". */
   description: string;
   close(): Promise<void>;
@@ -39,10 +44,12 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
   if (config.kind === 'memory') {
     const { memoryStore } = await import('oauth-dcr/memory');
     const clients = memoryStore();
+    const users = new MemoryUserStore();
     return {
       clients,
       tokens: new MemoryTokenStore(),
-      users: new MemoryUserStore(),
+      users,
+      sessions: new MemorySessionStorage(users),
       signingKeys: new MemorySigningKeyStore(),
       usedClientAssertions: new MemoryUsedOnceStore(),
       description: 'memory (nothing survives a restart)',
@@ -93,6 +100,7 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
       users: new SqlUserStore(db, reads),
       signingKeys: new SqlSigningKeyStore(db, write),
       usedClientAssertions: new SqlUsedOnceStore(db, write),
+      sessions: new SqlSessionStorage(db, write, reads),
       description,
       close: () => store.close(),
     };

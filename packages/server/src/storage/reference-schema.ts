@@ -1,4 +1,5 @@
 import { sql, type ColumnType, type Kysely } from 'kysely';
+import { createSessionTables, type RefPendingAuthorizationsTable, type RefSessionsTable } from './session-schema.js';
 
 /**
  * The reference server's own tables, next to the client store's `dcr_` tables in the same
@@ -84,6 +85,8 @@ export type ReferenceTables = {
   ref_tokens: RefTokensTable;
   ref_signing_keys: RefSigningKeysTable;
   ref_used_client_assertions: RefUsedClientAssertionsTable;
+  ref_sessions: RefSessionsTable;
+  ref_pending_authorizations: RefPendingAuthorizationsTable;
   ref_migrations: RefMigrationsTable;
 };
 
@@ -99,6 +102,7 @@ const MIGRATIONS: ReferenceMigration[] = [
   { name: '001_users_codes_tokens', up: createFirstTables },
   { name: '002_resources_signing_keys_client_assertions', up: addResourcesSigningKeysAndAssertions },
   { name: '003_token_issuance_links', up: addRotationLink },
+  { name: '004_sessions_pending_authorizations', up: createSessionTables },
 ];
 
 /** The names of every migration, in order (for `migrate`'s report and the tests). */
@@ -230,11 +234,18 @@ async function addRotationLink(target: ReferenceDb, dialect: 'sqlite' | 'postgre
 export const TOKEN_NOT_LIVE = 'ref_tokens: the replaced refresh token is not live';
 
 /**
- * Applies the migrations not yet recorded, each in a transaction with its record, so a failure
- * leaves the database as it was before that migration. Resolves the names applied.
+ * Applies the migrations not yet recorded, each with its record, so a failure leaves the database
+ * as it was before that migration. Resolves the names applied.
+ *
+ * Several instances (or the CLI next to a server) may start at once, so the whole run, from
+ * reading what is applied to recording it, is serialised by the database: on PostgreSQL by an
+ * advisory lock (its `create table if not exists` is not race-free either), each migration in its
+ * own transaction; on SQLite by one `BEGIN IMMEDIATE` transaction, which takes the file's write
+ * lock before anything is read (a deferred BEGIN would let two processes both read "not applied"
+ * and both apply it), as the client store's own migrations do.
  */
 export async function migrateReferenceTables(db: ReferenceDb, dialect: 'sqlite' | 'postgres'): Promise<string[]> {
-  const run = async (target: ReferenceDb): Promise<string[]> => {
+  const run = async (target: ReferenceDb, inOwnTransactions: boolean): Promise<string[]> => {
     await target.schema
       .createTable('ref_migrations')
       .ifNotExists()
@@ -245,26 +256,36 @@ export async function migrateReferenceTables(db: ReferenceDb, dialect: 'sqlite' 
     const applied: string[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.name)) continue;
-      await target.transaction().execute(async (trx) => {
+      const apply = async (trx: ReferenceDb) => {
         await migration.up(trx, dialect);
         await trx
           .insertInto('ref_migrations')
           .values({ name: migration.name, applied_at: Math.floor(Date.now() / 1000) })
           .execute();
-      });
+      };
+      if (inOwnTransactions) await target.transaction().execute(apply);
+      else await apply(target);
       applied.push(migration.name);
     }
     return applied;
   };
 
-  if (dialect === 'sqlite') return run(db);
-  // PostgreSQL's `create table if not exists` is not race-free: two instances starting together
-  // can both try. An advisory lock (the store's migrations use the same idea) serialises them.
   return db.connection().execute(async (connection) => {
+    if (dialect === 'sqlite') {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const applied = await run(connection, false);
+        await sql`commit`.execute(connection);
+        return applied;
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => undefined);
+        throw error;
+      }
+    }
     const key = 'oauth-dcr reference tables';
     await sql`select pg_advisory_lock(hashtextextended(${key}, 0))`.execute(connection);
     try {
-      return await run(connection);
+      return await run(connection, true);
     } finally {
       await sql`select pg_advisory_unlock(hashtextextended(${key}, 0))`.execute(connection);
     }
