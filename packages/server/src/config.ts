@@ -61,6 +61,11 @@ export interface ServerConfig {
   /** REDIS_URL: rate-limit and login-throttle counters shared by every instance. Unset: in memory. */
   redisUrl?: string;
   /**
+   * DCR_REDIS_KEY_PREFIX (default `oauth-dcr:`): prepended to every Redis key, so that several
+   * deployments can share one Redis. Instances that must count together use the same prefix.
+   */
+  redisKeyPrefix: string;
+  /**
    * DCR_TRUST_PROXY: proxies (CIDRs or addresses) whose X-Forwarded-For is believed. Empty: the
    * client address is the socket's peer.
    */
@@ -244,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
 
   const redisUrl = read('REDIS_URL', undefined);
   if (redisUrl !== undefined) checkRedisUrl(redisUrl);
+  const redisKeyPrefix =
+    read('DCR_REDIS_KEY_PREFIX', undefined, redisUrl !== undefined ? 'oauth-dcr:' : undefined) ?? 'oauth-dcr:';
   const trustProxy = parseList(read('DCR_TRUST_PROXY', undefined) ?? '');
   let rateLimits: ServerConfig['rateLimits'] = false;
   if (parseBoolean('DCR_RATE_LIMITS', read('DCR_RATE_LIMITS', undefined, 'true')!)) {
@@ -320,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     introspectionClients,
     ...(signingKeySecret ? { signingKeySecret } : {}),
     ...(redisUrl ? { redisUrl } : {}),
+    redisKeyPrefix,
     trustProxy,
     rateLimits,
     caps,
@@ -384,9 +392,21 @@ export function secretValues(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): s
   const demoPassword = demoUser && demoUser.indexOf(':') > 0 ? demoUser.slice(demoUser.indexOf(':') + 1) : '';
   // Very short values would mask ordinary words all over the output.
   if (demoPassword.length >= 4 && !secrets.includes(demoPassword)) secrets.push(demoPassword);
+  const redisPassword = redisUrlPassword(env.REDIS_URL);
+  if (redisPassword && redisPassword.length >= 4 && !secrets.includes(redisPassword)) secrets.push(redisPassword);
   const keySecret = env.DCR_SIGNING_KEY_SECRET;
   if (keySecret && keySecret.length >= 4 && !secrets.includes(keySecret)) secrets.push(keySecret);
   return secrets;
+}
+
+function redisUrlPassword(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const password = new URL(value).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parsePort(value: string): number {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type OAuth2Server from '@node-oauth/oauth2-server';
 import type { Registration } from 'oauth-dcr';
 import type { IntrospectionClient } from './config.js';
@@ -36,6 +37,26 @@ export interface ServerContext {
   /** Prometheus metrics; a no-op unless DCR_METRICS_PORT is set. */
   metrics: ServerMetrics;
   logger: Logger;
+  /**
+   * The client's address, by one rule for every endpoint (login throttle, client-authentication
+   * limits, audit): the socket's peer, or what a proxy named in DCR_TRUST_PROXY forwarded in
+   * X-Forwarded-For (the library's `registration.clientAddress`).
+   */
+  clientAddress(req: IncomingMessage): string | undefined;
+}
+
+/** `context.clientAddress` for a registration: the socket's peer and X-Forwarded-For, through trustProxy. */
+export function clientAddressOf(
+  registration: Pick<Registration, 'clientAddress'>,
+): (req: IncomingMessage) => string | undefined {
+  return (req) => {
+    const forwarded = req.headers['x-forwarded-for'];
+    // Several X-Forwarded-For headers are one list, in order (RFC 9110 §5.3).
+    return registration.clientAddress(
+      req.socket.remoteAddress,
+      Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+    );
+  };
 }
 
 export function endpoint(context: Pick<ServerContext, 'issuer'>, path: string): string {

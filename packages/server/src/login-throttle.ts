@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
  * Slows password guessing at the login form (RFC 6749 §10.10: the authorization server must
@@ -29,8 +29,13 @@ import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rat
  *
  * The counters are rate-limiter-flexible limiters, in memory (per instance) by default. Pass
  * limiters built on a shared store (RateLimiterRedis, with the same points and durations) to
- * make several instances count together; `LoginThrottle` only uses the store-independent
- * consume / get / reward / delete / set API.
+ * make several instances count together (redisLoginLimiters, used when REDIS_URL is set);
+ * `LoginThrottle` only uses the store-independent consume / get / reward / delete / set API.
+ *
+ * When the counter store fails (Redis unreachable), sign-in fails CLOSED: the attempt is refused
+ * with reason 'unavailable' before any password is checked. The registration limits fail open
+ * (a registration is cheap to undo and useful to a newcomer), but an uncounted login form is an
+ * unlimited password-guessing oracle, and the users who are already signed in are not affected.
  */
 export interface LoginThrottleLimiters {
   perAddress: RateLimiterAbstract;
@@ -70,23 +75,68 @@ export function memoryLoginLimiters(limits: LoginLimits = DEFAULT_LOGIN_LIMITS):
   };
 }
 
+/**
+ * The same limits as memoryLoginLimiters, counted in Redis (an ioredis client) so that every
+ * instance shares them. No insurance limiter: a store failure must refuse (see above), not fall
+ * back to a per-process count that an attacker multiplies by the number of instances.
+ */
+export function redisLoginLimiters(client: unknown, limits: LoginLimits = DEFAULT_LOGIN_LIMITS): LoginThrottleLimiters {
+  const base = { storeClient: client, rejectIfRedisNotReady: true };
+  return {
+    perAddress: new RateLimiterRedis({ ...base, keyPrefix: 'login_addr', ...limits.perAddress }),
+    perAddressAndUsername: new RateLimiterRedis({
+      ...base,
+      keyPrefix: 'login_addr_user',
+      ...limits.perAddressAndUsername,
+    }),
+    perUsername: new RateLimiterRedis({ ...base, keyPrefix: 'login_user', ...limits.perUsername }),
+    knownAddresses: new RateLimiterRedis({
+      ...base,
+      keyPrefix: 'login_known',
+      points: 1,
+      duration: limits.knownAddressDuration,
+    }),
+  };
+}
+
+/** Seconds a sign-in refused because the counters are unreachable is told to wait. */
+export const UNAVAILABLE_RETRY_SECONDS = 30;
+
 export type LoginAttempt =
   /** Go ahead and check the password; then report the outcome with `succeeded()` (failure needs nothing). */
   | { allowed: true; succeeded(): Promise<void> }
-  | { allowed: false; retryAfterSeconds: number; reason: 'address' | 'account' };
+  /**
+   * Refused: over a limit ('address', 'account'), or the counters could not be reached
+   * ('unavailable': fail-closed, answer 503 and try again later).
+   */
+  | { allowed: false; retryAfterSeconds: number; reason: 'address' | 'account' | 'unavailable' };
 
 export class LoginThrottle {
   readonly #limiters: LoginThrottleLimiters;
   readonly #knownAddressDuration: number;
+  readonly #onStoreError: (error: unknown) => void;
 
-  constructor(options: { limiters?: LoginThrottleLimiters; limits?: LoginLimits } = {}) {
+  constructor(
+    options: { limiters?: LoginThrottleLimiters; limits?: LoginLimits; onStoreError?: (error: unknown) => void } = {},
+  ) {
     const limits = options.limits ?? DEFAULT_LOGIN_LIMITS;
     this.#limiters = options.limiters ?? memoryLoginLimiters(limits);
     this.#knownAddressDuration = limits.knownAddressDuration;
+    this.#onStoreError = options.onStoreError ?? (() => {});
   }
 
   /** Counts one sign-in attempt for `username` from `address`, before the password is checked. */
   async begin(address: string | undefined, username: string): Promise<LoginAttempt> {
+    try {
+      return await this.#begin(address, username);
+    } catch (error) {
+      // Fail closed: no count, no password check.
+      this.#onStoreError(error);
+      return { allowed: false, retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS, reason: 'unavailable' };
+    }
+  }
+
+  async #begin(address: string | undefined, username: string): Promise<LoginAttempt> {
     const addressKey = address ?? 'unknown';
     const user = normalizeUsername(username);
     const pairKey = `${addressKey}\u0000${user}`;
@@ -110,13 +160,18 @@ export class LoginThrottle {
       allowed: true,
       succeeded: async () => {
         // The password was right: this was not a guess. Give back what it spent, and remember
-        // the pair so the owner is not locked out by someone spending the shared budgets.
-        await perAddressAndUsername.delete(pairKey);
-        if (!known) {
-          await refund(perAddress, addressKey);
-          await refund(perUsername, user);
+        // the pair so the owner is not locked out by someone spending the shared budgets. If the
+        // store fails now, the user still signs in (the password was checked): only the refund is lost.
+        try {
+          await perAddressAndUsername.delete(pairKey);
+          if (!known) {
+            await refund(perAddress, addressKey);
+            await refund(perUsername, user);
+          }
+          await knownAddresses.set(pairKey, 1, this.#knownAddressDuration);
+        } catch (error) {
+          this.#onStoreError(error);
         }
-        await knownAddresses.set(pairKey, 1, this.#knownAddressDuration);
       },
     };
   }

@@ -1,23 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import OAuth2Server from '@node-oauth/oauth2-server';
-import { createRegistration, type Registration } from 'oauth-dcr';
-import type { AuditEvent } from 'oauth-dcr';
-import { createApp, logRequest } from './app.js';
-import { nodeRegistration } from 'oauth-dcr/node';
-import { tokenEndpoint } from './routes/token.js';
+import type { Registration } from 'oauth-dcr';
 import { checkStorage, explainStorageError, SettingError } from 'oauth-dcr/admin';
+import { nodeRegistration } from 'oauth-dcr/node';
+import { createApp, logRequest } from './app.js';
+import { buildContext } from './build-context.js';
+import { startMaintenance } from './client-lifecycle.js';
 import { ConfigError, resolveIssuer, type ServerConfig, type StorageConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
-import { LoginThrottle } from './login-throttle.js';
-import { createServerMetrics, type ServerMetrics } from './metrics.js';
-import { createModel } from './model.js';
-import { ResourcePolicy } from './resources.js';
-import { SessionStore } from './sessions.js';
+import type { ServerMetrics } from './metrics.js';
+import { openRedis, type RedisConnection } from './redis.js';
+import { tokenEndpoint } from './routes/token.js';
 import { openStorage, type OpenStorageOptions, type ServerStorage } from './storage/open-storage.js';
-import { openSigningKeys, pruneStorage } from './storage/maintenance.js';
-import { registrationFetchOptions } from './outbound-fetch.js';
 import { ensureDemoUser, type DemoUserOutcome } from './users.js';
 
 export interface StartOptions {
@@ -38,6 +33,10 @@ export interface RunningServer {
   http: Server;
   /** Prometheus metrics; `metrics.address()` is the metrics listener's, when DCR_METRICS_PORT is set. */
   metrics: ServerMetrics;
+  /** The Redis connection (REDIS_URL), when configured. */
+  redis?: RedisConnection;
+  /** Runs the idle-client reaper once now, as its timer does (one run at a time, under the lock). */
+  reapIdleClients(): Promise<void>;
   /**
    * Stops accepting connections, lets requests in flight finish (for at most the shutdown
    * grace), then closes the storage it opened.
@@ -45,8 +44,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Expired codes and tokens are deleted this often. */
-const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 /** Long enough for any registration or token request in flight; Docker waits 10 s before SIGKILL. */
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 /**
@@ -76,6 +73,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   let storage = options.storage;
   const ownsStorage = options.storage === undefined;
+  let redis: RedisConnection | undefined;
   try {
     await listen(http, config);
     storage ??= await openConfiguredStorage(config.storage);
@@ -83,18 +81,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const demoUser = await ensureDemoUser(opened.users, config.demoUser, Math.floor(Date.now() / 1000));
     const port = (http.address() as AddressInfo).port;
     const issuer = resolveIssuer(config, port);
-    const context = await buildContext(config, issuer, opened, logger);
+    // Redis connects in the background: the server serves while Redis is down, each limit then
+    // taking its documented store-error choice (registration limits open, sign-in closed).
+    if (config.redisUrl) redis = openRedis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, logger });
+    const context = await buildContext(config, issuer, opened, logger, redis);
     handle = routeRequests(context);
     await context.metrics.start();
     for (const [req, res] of waiting.splice(0)) handle(req, res);
 
-    const pruneTimer = setInterval(() => {
-      pruneStorage(opened, config.lifetimes.accessToken)
-        .then((pruned) => pruned > 0 && logger.info({ pruned }, 'expired codes, tokens, assertions and keys deleted'))
-        .catch((error: unknown) => logger.warn({ err: error }, 'pruning expired tokens failed'));
-    }, PRUNE_INTERVAL_MS);
-    pruneTimer.unref();
-
+    const maintenance = startMaintenance({ config, storage: opened, registration: context.registration, logger });
     let closing: Promise<void> | undefined;
     return {
       url: issuer,
@@ -104,17 +99,21 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       demoUser,
       http,
       metrics: context.metrics,
+      ...(redis ? { redis } : {}),
+      reapIdleClients: maintenance.reapNow,
       close: () =>
         (closing ??= (async () => {
-          clearInterval(pruneTimer);
           await drain(http, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+          await maintenance.stop();
           await context.metrics.close();
+          await redis?.close();
           if (ownsStorage) await opened.close();
         })()),
     };
   } catch (error) {
     http.close();
     http.closeAllConnections();
+    await redis?.close().catch(() => undefined);
     if (ownsStorage) await storage?.close().catch(() => undefined);
     throw error;
   }
@@ -207,6 +206,14 @@ function configSecrets(config: ServerConfig): string[] {
       // Checked by loadConfig; an unparseable URL has no password to find.
     }
   }
+  if (config.redisUrl) {
+    try {
+      const password = new URL(config.redisUrl).password;
+      if (password) secrets.push(password, decodeURIComponent(password));
+    } catch {
+      // Checked by loadConfig.
+    }
+  }
   if (config.demoUser) secrets.push(config.demoUser.password);
   return secrets;
 }
@@ -223,9 +230,11 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
   const token = tokenEndpoint(context);
   const path = context.registration.registrationPath;
   const logHangUps = context.logger.isLevelEnabled('debug');
+  const { metrics } = context;
   return (req, res) => {
     const url = req.url ?? '/';
     if (logHangUps) logHangUp(context.logger, req, res, url);
+    metrics.observeRequest(req, res, routeLabel(url, path));
     if (url === '/token' || url.startsWith('/token?')) {
       // As for registration below, the access line of the endpoint every refresh hits is debug;
       // an unexpected failure is still logged at error (routes/json-errors.ts).
@@ -255,6 +264,30 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
 }
 
 /**
+ * The metrics' route label: a fixed set, never the path itself (client ids and RFC 7592 paths
+ * would give every client its own time series).
+ */
+export function routeLabel(url: string, registrationPath: string): string {
+  const path = url.split('?', 1)[0]!;
+  const first = `/${path.split('/')[1] ?? ''}`;
+  if (first === registrationPath) return 'register';
+  if (path === '/.well-known/jwks.json') return 'jwks';
+  switch (first) {
+    case '/token':
+    case '/authorize':
+    case '/introspect':
+    case '/revoke':
+    case '/jwks':
+    case '/admin':
+      return first.slice(1);
+    case '/.well-known':
+      return 'metadata';
+    default:
+      return 'other';
+  }
+}
+
+/**
  * A client that goes away before its answer (mid-upload, say) did nothing wrong on our side: a
  * debug line, never an error.
  */
@@ -267,95 +300,4 @@ function logHangUp(logger: Logger, req: IncomingMessage, res: ServerResponse, ur
       );
     }
   });
-}
-
-async function buildContext(
-  config: ServerConfig,
-  issuer: string,
-  storage: ServerStorage,
-  logger: Logger,
-): Promise<ServerContext> {
-  const metrics = createServerMetrics();
-  const registration = createRegistration({
-    store: storage.clients,
-    issuer,
-    registrationPath: '/register',
-    allowedGrantTypes: config.registration.allowedGrantTypes,
-    openRegistration: config.registration.openRegistration,
-    requireHttpsRedirectUris: config.registration.requireHttpsRedirectUris,
-    clientSecretTtl: config.registration.clientSecretTtl,
-    persistAuditEvents: config.registration.persistAuditEvents,
-    ...(config.registration.scopesSupported ? { scopesSupported: config.registration.scopesSupported } : {}),
-    // Client ID Metadata Documents (DCR_CIMD) and the outbound fetch allow list (DCR_FETCH_ALLOW).
-    ...registrationFetchOptions(config),
-    // private_key_jwt (RFC 7523 §2.2) beside the secret methods: /token, /revoke and /introspect
-    // verify client assertions (routes/client-authentication.ts), and a jti is used once across
-    // every instance on this database (RFC 7523 §3).
-    tokenEndpointAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-    clientAssertions: { replayGuard: storage.usedClientAssertions },
-    onEvent: (event) => {
-      metrics.onEvent(event);
-      onRegistrationEvent(event, storage, logger);
-    },
-    onError: (error) => logger.error({ err: error }, 'registration endpoint error'),
-  });
-  const signingKeys = await openSigningKeys(config, storage);
-  const model = createModel({
-    registration,
-    tokens: storage.tokens,
-    users: storage.users,
-    logger,
-    jwt: { issuer, keys: signingKeys, lifetime: config.lifetimes.accessToken },
-    offlineAccessScope: registration.serverMetadata().scopes_supported?.includes('offline_access') ?? false,
-  });
-  const oauth = new OAuth2Server({
-    model,
-    // The model's getClient decides: public clients pass without a secret, confidential ones
-    // do not (see src/integrations/oauth2-server.ts). client_credentials always needs a secret.
-    requireClientAuthentication: { authorization_code: false, refresh_token: false },
-    authorizationCodeLifetime: config.lifetimes.authorizationCode,
-    accessTokenLifetime: config.lifetimes.accessToken,
-    refreshTokenLifetime: config.lifetimes.refreshToken,
-    alwaysIssueNewRefreshToken: true,
-    allowBearerTokensInQueryString: false,
-    allowEmptyState: true,
-  });
-  return {
-    issuer,
-    basePath: new URL(issuer).pathname.replace(/\/+$/, ''),
-    resource: issuer,
-    resources: new ResourcePolicy({
-      own: issuer,
-      ...(config.resources.list ? { list: config.resources.list } : {}),
-      ...(config.resources.default ? { default: config.resources.default } : {}),
-    }),
-    signingKeys,
-    introspectionClients: config.introspectionClients,
-    registration,
-    oauth,
-    model,
-    storage,
-    sessions: new SessionStore({ secure: issuer.startsWith('https:') }),
-    loginThrottle: new LoginThrottle(),
-    metrics,
-    logger,
-  };
-}
-
-/** The registration's audit events go to the log; a deleted client loses its tokens (RFC 7592 §2.3). */
-function onRegistrationEvent(event: AuditEvent, storage: ServerStorage, logger: Logger): void {
-  // Reads change nothing and can be frequent; they are debug. Every change and refusal is info.
-  const level = event.type === 'client.read' ? 'debug' : 'info';
-  if (level === 'debug' && !logger.isLevelEnabled('debug')) return;
-  logger[level](
-    { event: event.type, clientId: event.clientId, actor: event.actor, detail: event.detail },
-    'registration event',
-  );
-  if (event.type === 'client.deleted' && event.clientId) {
-    storage.tokens
-      .revokeClient(event.clientId, event.at)
-      .catch((error: unknown) =>
-        logger.warn({ err: error, clientId: event.clientId }, "revoking a deleted client's tokens failed"),
-      );
-  }
 }

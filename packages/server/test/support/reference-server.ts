@@ -13,9 +13,16 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
+/** Settings that choose rate limits: a test passing any of them gets the limits it asked for. */
+const RATE_LIMIT_SETTING = /^(DCR_RATE_LIMITS?|DCR_LIMIT_|DCR_RATE_LIMIT_)/;
+
 /**
  * The real reference server on 127.0.0.1 and an ephemeral port, with a fresh SQLite file (or
  * memory) and a known user. Extra environment variables configure it as `oauth-dcr serve` would be.
+ *
+ * Rate limits are off (DCR_RATE_LIMITS=off) unless the test passes a limit setting of its own: the
+ * suites register many clients from 127.0.0.1, which the default per-address limit would refuse.
+ * The rate-limit suites pass theirs (DCR_RATE_LIMITS=on for the defaults).
  */
 export async function startTestServer(
   options: { store?: 'sqlite' | 'memory'; env?: Record<string, string>; logger?: Logger } = {},
@@ -28,6 +35,7 @@ export async function startTestServer(
     DATABASE_PATH: join(dir, 'test.db'),
     DCR_DEMO_USER: `${DEMO_USERNAME}:${DEMO_PASSWORD}`,
     LOG_LEVEL: 'silent',
+    ...(Object.keys(options.env ?? {}).some((name) => RATE_LIMIT_SETTING.test(name)) ? {} : { DCR_RATE_LIMITS: 'off' }),
     ...options.env,
   });
   let server: RunningServer;
