@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // oauth-dcr admin command line: parses arguments and hands them to src/admin/commands.ts.
 import { parseArgs } from 'node:util';
-import { runAdminCommand, UsageError, USAGE, type Output } from './admin/commands.js';
+import { CommandFailure, runAdminCommand, UsageError, USAGE, type Output } from './admin/commands.js';
 import { maskSecrets, secretValues, SettingError } from './admin/settings.js';
 
 // Whatever the commands print, the configured password never reaches the terminal (a driver's
@@ -30,6 +30,27 @@ async function main(): Promise<number> {
         uses: { type: 'string' },
         expires: { type: 'string' },
         label: { type: 'string' },
+        // clients create
+        name: { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        'grant-type': { type: 'string', multiple: true },
+        'auth-method': { type: 'string' },
+        scope: { type: 'string' },
+        right: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        // audit
+        client: { type: 'string' },
+        type: { type: 'string' },
+        since: { type: 'string' },
+        limit: { type: 'string' },
+        // prune
+        idle: { type: 'boolean' },
+        audit: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        batch: { type: 'string' },
+        'never-used': { type: 'string' },
+        unused: { type: 'string' },
+        retention: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -52,6 +73,11 @@ async function main(): Promise<number> {
     if (error instanceof UsageError || error instanceof SettingError) {
       output.err(`oauth-dcr: ${error.message}`);
       return 2;
+    }
+    // An unknown client id, refused metadata: the command was understood but could not be done.
+    if (error instanceof CommandFailure) {
+      output.err(`oauth-dcr: ${error.message}`);
+      return 1;
     }
     output.err(`oauth-dcr: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;

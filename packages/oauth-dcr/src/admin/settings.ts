@@ -133,3 +133,71 @@ export function parseDuration(value: string): number | undefined {
   if (!match) return undefined;
   return Number(match[1]) * DURATION_UNITS[(match[2] || 's').toLowerCase()]!;
 }
+
+/**
+ * The reaper's settings on the command line, in the reference server's syntax so one environment
+ * serves both: DCR_REAP_NEVER_USED / DCR_REAP_UNUSED (or --never-used / --unused, which win) as
+ * `tier=duration[,tier=duration]`, `off` for a duration turning that rule off. A bare duration
+ * means the `anonymous` tier. Unset tiers keep the library's defaults.
+ */
+export function loadIdleRules(
+  env: NodeJS.ProcessEnv,
+  flags: { 'never-used'?: string; unused?: string },
+): Partial<Record<IdleTier, { neverUsedWithin?: number | false; unusedFor?: number | false }>> {
+  const rules: Partial<Record<IdleTier, { neverUsedWithin?: number | false; unusedFor?: number | false }>> = {};
+  const settings = [
+    ['DCR_REAP_NEVER_USED', '--never-used', flags['never-used'], 'neverUsedWithin'],
+    ['DCR_REAP_UNUSED', '--unused', flags.unused, 'unusedFor'],
+  ] as const;
+  for (const [variable, flag, flagValue, field] of settings) {
+    const value = flagValue ?? (env[variable] === '' ? undefined : env[variable]);
+    if (value === undefined) continue;
+    const name = flagValue !== undefined ? flag : variable;
+    for (const entry of value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
+      const equals = entry.indexOf('=');
+      const tier = (equals < 0 ? 'anonymous' : entry.slice(0, equals).trim()) as IdleTier;
+      const duration = (equals < 0 ? entry : entry.slice(equals + 1)).trim();
+      if (!IDLE_TIERS.includes(tier))
+        throw new SettingError(`${name}: unknown tier ${JSON.stringify(tier)} (known: ${IDLE_TIERS.join(', ')})`);
+      const rule = rules[tier] ?? {};
+      rules[tier] = rule;
+      rule[field] = duration === 'off' ? false : atLeastAnHour(name, duration);
+    }
+  }
+  return rules;
+}
+
+/** DCR_AUDIT_RETENTION (or --retention): how long audit events are kept; 0 keeps them forever. Default 90d. */
+export function loadAuditRetention(env: NodeJS.ProcessEnv, flags: { retention?: string }): number | undefined {
+  const value = flags.retention ?? (env.DCR_AUDIT_RETENTION === '' ? undefined : env.DCR_AUDIT_RETENTION);
+  if (value === undefined) return undefined;
+  const name = flags.retention !== undefined ? '--retention' : 'DCR_AUDIT_RETENTION';
+  if (value.trim() === '0') return 0;
+  return atLeastAnHour(name, value);
+}
+
+type IdleTier =
+  | 'anonymous'
+  | 'initial_access_token'
+  | 'authenticated'
+  | 'software_statement'
+  | 'metadata_document'
+  | 'admin';
+const IDLE_TIERS: readonly IdleTier[] = [
+  'anonymous',
+  'initial_access_token',
+  'authenticated',
+  'software_statement',
+  'metadata_document',
+  'admin',
+];
+
+function atLeastAnHour(name: string, value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds < 3600)
+    throw new SettingError(`${name} must be a duration of at least one hour, like 24h or 90d, or off`);
+  return seconds;
+}
