@@ -8,11 +8,12 @@ import { cacheLifetime, type LifetimeBounds } from '../net/cache-lifetime.js';
 import { createLoadingCache } from '../net/loading-cache.js';
 import type { SafeFetchOptions } from '../net/safe-fetch.js';
 import { deepFreeze } from '../store/frozen.js';
-import type { ClientRecord } from '../store/types.js';
 import { checkClientIdUrl } from './client-id-url.js';
 import { checkDocumentRules, documentAuthMethods } from './document-rules.js';
 import { fetchClientDocument } from './fetch-document.js';
 import { DocumentRefusal, invalidClient, invalidDocument } from './refusal.js';
+import type { Limits } from '../limits/limits.js';
+import type { AuditEvent, ClientRecord } from '../store/types.js';
 
 /** What a client_id URL resolved to: the client its document describes, or why it cannot be used. */
 export type DocumentLookup =
@@ -37,7 +38,14 @@ export interface ClientDocumentsSetup {
   onError: (error: unknown) => void;
   /** The deployment's own metadata rules (the `validateMetadata` option), run as for a registration. */
   validateMetadata?: RegistrationOptions['validateMetadata'];
+  /** The per-host fetch limit (rateLimits.perDocumentHost); counted on cache misses only. */
+  limits?: Pick<Limits, 'documentHost'>;
+  /** Reports each fetch's outcome as `client_document.fetched` {outcome, host} (for metrics). */
+  emit?: (event: Omit<AuditEvent, 'at'>) => void;
 }
+
+/** How a fetch ended: a usable document, a document (or URL) this server refuses, or no document at all. */
+type FetchOutcome = 'ok' | 'refused' | 'error';
 
 /**
  * draft-ietf-oauth-client-id-metadata-document-01 §4: check the URL (§3), ask the operator
@@ -61,12 +69,45 @@ export function createClientDocuments(setup: ClientDocumentsSetup): ClientDocume
   const cache = createLoadingCache<ClientRecord>({ maxEntries: options.cache.maxEntries, now: nowMs });
   const urlRules = { allowQuery: options.allowQuery, maxLength: options.maxUrlLength };
 
+  function reportFetch(outcome: FetchOutcome, host: string): void {
+    setup.emit?.({ type: 'client_document.fetched', detail: { outcome, host } });
+  }
+
   async function load(clientId: string, url: URL): Promise<{ value: ClientRecord; ttlSeconds: number }> {
     // §6.8: the operator's domain policy, before any traffic.
     if (options.allowFetch && !(await askOperator(() => options.allowFetch?.(new URL(url))))) {
+      reportFetch('refused', url.host);
       throw invalidClient(`client not allowed: fetching the metadata document of ${url.host} is not permitted`);
     }
-    const { document, headers } = await fetchClientDocument(url, outboundFetch, options.timeoutMs);
+    // Only misses reach here (hits and concurrent look-ups of a cold URL share one load), so the
+    // per-host limit counts fetches: one host cannot make this server fetch without end.
+    const refusal = await setup.limits?.documentHost(url.host);
+    if (refusal) {
+      throw invalidClient(
+        `client not allowed right now: too many metadata document fetches from ${url.host}; retry after ${refusal.retryAfter} seconds`,
+      );
+    }
+    let fetched: Awaited<ReturnType<typeof fetchClientDocument>>;
+    try {
+      fetched = await fetchClientDocument(url, outboundFetch, options.timeoutMs);
+    } catch (error) {
+      reportFetch('error', url.host);
+      throw error;
+    }
+    try {
+      const value = await accept(clientId, fetched);
+      reportFetch('ok', url.host);
+      return value;
+    } catch (error) {
+      reportFetch('refused', url.host);
+      throw error;
+    }
+  }
+
+  async function accept(
+    clientId: string,
+    { document, headers }: Awaited<ReturnType<typeof fetchClientDocument>>,
+  ): Promise<{ value: ClientRecord; ttlSeconds: number }> {
     const input = checkDocumentRules(document, clientId, rules.tokenEndpointAuthMethods);
     let metadata: ClientMetadata;
     try {

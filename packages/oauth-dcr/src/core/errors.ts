@@ -4,7 +4,8 @@
  * The code is chosen where the error is raised (never derived from message text), and each code
  * carries its default HTTP status: RFC 7591 §3.2.2 errors are 400, RFC 6750 §3.1 token errors are
  * 401. Only OAuth codes go on the wire: HTTP-level refusals (405, 404, 413, 409) are
- * `invalid_request` with their own status, so a client that knows only the RFCs can read them.
+ * `invalid_request` with their own status, so a client that knows only the RFCs can read them;
+ * a rate limit is `temporarily_unavailable` with 429 and `Retry-After` (RFC 6585 §4).
  *
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
@@ -23,7 +24,12 @@ export type RegistrationErrorCode =
   | 'invalid_request'
   | 'invalid_client'
   // RFC 6749 §4.1.2.1: the server met an unexpected condition
-  | 'server_error';
+  | 'server_error'
+  // RFC 6749 §4.1.2.1: "unable to handle the request due to a temporary overloading": a rate
+  // limit (429, with Retry-After), a registration cap, or the limits' counter store down (503).
+  // The one registered OAuth code that tells a client to come back later rather than change
+  // its request; RFC 7591 §3.2.2 lets the endpoint use codes beyond its own.
+  | 'temporarily_unavailable';
 
 const STATUS: Record<RegistrationErrorCode, number> = {
   invalid_redirect_uri: 400,
@@ -35,6 +41,7 @@ const STATUS: Record<RegistrationErrorCode, number> = {
   invalid_client: 401,
   insufficient_scope: 403,
   server_error: 500,
+  temporarily_unavailable: 503,
 };
 
 /**

@@ -33,7 +33,15 @@ export async function admitRegistration(
   }
   // A verified software statement (RFC 7591 §2.3) vouches for the software on its own.
   if (statementIssuer !== undefined) return { via: 'software_statement', by: statementIssuer };
-  if (policy.openRegistration) return { via: 'anonymous' };
+  if (policy.openRegistration) {
+    // registrationAddresses: for an address the lists keep out, registration is not open, and the
+    // answer is the one a closed endpoint gives (RFC 7591 §3: it may require a token).
+    if (policy.limits.mayRegisterOpenly(request.remoteAddress)) return { via: 'anonymous' };
+    throw new RegistrationError(
+      'invalid_token',
+      'An initial access token is required to register a client from this address',
+    );
+  }
   throw new RegistrationError('invalid_token', 'An initial access token is required to register a client');
 }
 

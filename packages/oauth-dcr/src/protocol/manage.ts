@@ -15,28 +15,44 @@ import { isCurrentSecret } from './client-auth.js';
  * access token issued with the client (§1.1, §2).
  */
 
-/** RFC 7592 §2: a missing or wrong token, or an unknown client, is 401 invalid_token. */
+/** Where failed registration access tokens are counted (failed authentication limits, events). */
+const ENDPOINT = 'client_configuration';
+
+/**
+ * RFC 7592 §2: a missing or wrong token, an unknown client or a disabled one is 401 invalid_token.
+ * A wrong token is a failed authentication: counted per client_id and per address, and an address
+ * over its failure budget is refused (429) before its token is even compared.
+ */
 async function authorize(
   policy: Policy,
   request: RawRequest,
   clientId: string,
-): Promise<{ record: ClientRecord; token: string }> {
+): Promise<{ record: ClientRecord; token: string; address: string | undefined }> {
+  const address = policy.limits.clientAddress(request.remoteAddress, request.header('x-forwarded-for'));
   const token = bearerToken(request);
   if (token === undefined) {
     throw new RegistrationError('invalid_token', 'A registration access token is required (Authorization: Bearer)');
   }
+  const blocked = await policy.limits.authentication.checkAddress(address, ENDPOINT);
+  if (blocked) throw blocked.error;
   const record = await policy.store.findClient(clientId);
   // Same answer for an unknown client and a wrong token, so ids cannot be probed (RFC 7592 §2).
   if (!record || !verifySecret(token, record.registrationAccessTokenHash)) {
     emitEvent(policy, {
       type: 'token.rejected',
       clientId,
-      ip: request.remoteAddress,
+      ip: address,
       detail: { reason: 'registration access token' },
     });
+    // token.rejected is this failure's event; the count alone goes to the limits.
+    const refusal = await policy.limits.authentication.countFailure({ clientId, address, endpoint: ENDPOINT });
+    if (refusal) throw refusal.error;
     throw invalidRegistrationToken();
   }
-  return { record, token };
+  // A disabled client keeps its record but is not there for anyone (RFC 7592 §2: the token is
+  // no longer valid), whatever token is shown: not a guess, so nothing is counted.
+  if (record.disabledAt !== undefined) throw invalidRegistrationToken();
+  return { record, token, address };
 }
 
 function invalidRegistrationToken(): RegistrationError {
@@ -48,7 +64,7 @@ function invalidRegistrationToken(): RegistrationError {
  * same registration access token): a compare-and-set, so of concurrent updates and secret
  * renewals exactly one wins and none writes back what another replaced (a retired secret, an old
  * token). A loser learns why, at the cost of one read on this failure path only:
- * - the client is gone, or its token was rotated by the winner: 401 invalid_token (RFC 6750 §3.1),
+ * - the client is gone or was disabled, or its token was rotated by the winner: 401 invalid_token (RFC 6750 §3.1),
  *   as for any request with that token from now on;
  * - the token still holds but the client changed meanwhile: 409 with invalid_request. No OAuth
  *   error code means "conflict"; 409 tells the client that reading the client again (RFC 7592
@@ -62,7 +78,8 @@ async function replaceIfUnchanged(
 ): Promise<void> {
   if (await policy.store.replaceClient(next, read)) return;
   const current = await policy.store.findClient(read.clientId);
-  if (!current || !verifySecret(token, current.registrationAccessTokenHash)) throw invalidRegistrationToken();
+  if (!current || current.disabledAt !== undefined || !verifySecret(token, current.registrationAccessTokenHash))
+    throw invalidRegistrationToken();
   throw new RegistrationError(
     'invalid_request',
     'The client was changed by a concurrent request; read it again and retry',
@@ -76,8 +93,8 @@ async function replaceIfUnchanged(
  * is echoed (it was just verified against the stored hash; a read never rotates it).
  */
 export async function readClient(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
-  const { record, token } = await authorize(policy, request, clientId);
-  emitEvent(policy, { type: 'client.read', clientId, ip: request.remoteAddress });
+  const { record, token, address } = await authorize(policy, request, clientId);
+  emitEvent(policy, { type: 'client.read', clientId, ip: address });
   return serializedJsonResult(200, clientReadJson(policy, record, request.url, token));
 }
 
@@ -90,8 +107,10 @@ const FORBIDDEN_ON_UPDATE = [
 ];
 
 /** RFC 7592 §2.2: replace the registration with the metadata sent; omitted fields reset to defaults. */
-export async function updateClient(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
-  const { record, token } = await authorize(policy, request, clientId);
+export async function updateClient(policy: Policy, raw: RawRequest, clientId: string): Promise<HttpResult> {
+  const { record, token, address } = await authorize(policy, raw, clientId);
+  // The hooks see the resolved client address, as at registration.
+  const request = address === raw.remoteAddress ? raw : { ...raw, remoteAddress: address };
   const body = await readJsonObject(request, policy.maxBodyBytes);
 
   if (body.client_id !== clientId) {
@@ -120,7 +139,7 @@ export async function updateClient(policy: Policy, request: RawRequest, clientId
   emitEvent(policy, {
     type: 'client.updated',
     clientId,
-    ip: request.remoteAddress,
+    ip: address,
     detail: { rotated_token: registrationAccessToken !== undefined },
   });
   return jsonResult(200, clientInformation(policy, next, request.url, { clientSecret, registrationAccessToken }));
@@ -128,9 +147,9 @@ export async function updateClient(policy: Policy, request: RawRequest, clientId
 
 /** RFC 7592 §2.3: deprovision. 204 on success; afterwards the token reads as invalid. */
 export async function deleteClient(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
-  await authorize(policy, request, clientId);
+  const { address } = await authorize(policy, request, clientId);
   await policy.store.deleteClient(clientId);
-  emitEvent(policy, { type: 'client.deleted', clientId, ip: request.remoteAddress });
+  emitEvent(policy, { type: 'client.deleted', clientId, ip: address });
   return emptyResult(204);
 }
 
@@ -140,7 +159,7 @@ export async function deleteClient(policy: Policy, request: RawRequest, clientId
  * instances of the client can pick up the new one without an outage.
  */
 export async function renewClientSecret(policy: Policy, request: RawRequest, clientId: string): Promise<HttpResult> {
-  const { record, token } = await authorize(policy, request, clientId);
+  const { record, token, address } = await authorize(policy, request, clientId);
   if (record.clientSecretHash === undefined) {
     throw invalidMetadata(
       `A client with token_endpoint_auth_method '${String(record.metadata.token_endpoint_auth_method)}' has no secret to renew`,
@@ -166,6 +185,6 @@ export async function renewClientSecret(policy: Policy, request: RawRequest, cli
   // Compare-and-set like an update: a renewal racing a PUT or another renewal either wins or
   // fails, so no 200 hands out a secret that a concurrent write has already replaced.
   await replaceIfUnchanged(policy, next, record, token);
-  emitEvent(policy, { type: 'client.secret_renewed', clientId, ip: request.remoteAddress });
+  emitEvent(policy, { type: 'client.secret_renewed', clientId, ip: address });
   return jsonResult(200, clientInformation(policy, next, request.url, { clientSecret }));
 }

@@ -16,6 +16,11 @@ export interface MetadataSequenceSteps {
    * request (a verified statement can be what admits it); an update keeps the client's tier.
    */
   admit(statement: VerifiedStatement | undefined): Promise<Admission> | Admission;
+  /**
+   * Checks on the accepted metadata before anything is spent or stored (registration: the
+   * per-software rate limit, the caps, de-duplication); throws to refuse.
+   */
+  accepted?(metadata: ClientMetadata, admission: Admission, statement: VerifiedStatement | undefined): Promise<void>;
   /** The record the accepted metadata goes into: a new client's draft, or the stored client changed. */
   record(metadata: ClientMetadata, admission: Admission, now: number): Promise<ClientRecord> | ClientRecord;
 }
@@ -35,7 +40,8 @@ export interface AcceptedClient {
  * 2. who is asking (`steps.admit`);
  * 3. validation against the tier, the statement's claims taking precedence over the body's (§2.3);
  * 4. the host's `validateMetadata` hook (the seed's `_validate_client_metadata`);
- * 5. the record (`steps.record`) and its secret state (`settleClientSecret`).
+ * 5. the checks on the accepted metadata (`steps.accepted`);
+ * 6. the record (`steps.record`) and its secret state (`settleClientSecret`).
  */
 export async function acceptClientMetadata(
   policy: Policy,
@@ -55,6 +61,7 @@ export async function acceptClientMetadata(
   // RFC 7591 §3.2.1: a statement used in the registration is returned unmodified (verified, so a string).
   if (statement && typeof body.software_statement === 'string') validated.software_statement = body.software_statement;
   const metadata = await runValidateHook(policy, validated, context);
+  if (steps.accepted) await steps.accepted(metadata, admission, statement);
 
   const now = policy.now();
   const record = await steps.record(metadata, admission, now);

@@ -5,6 +5,7 @@ import { createStatementVerifier, type StatementVerifier } from './software-stat
 import { createClientAssertionVerifier, type ClientAssertionVerifier } from './client-assertion.js';
 import { createLimits, type Limits } from '../limits/limits.js';
 import { emitEvent } from './events.js';
+import type { AuditEvent } from '../store/types.js';
 import { createClientOperator, type ClientOperator } from './client-operator.js';
 
 /**
@@ -35,7 +36,12 @@ export function createPolicy(options: RegistrationOptions): Policy {
   const documents = createFetchCache({ maxEntries: DOCUMENT_CACHE_ENTRIES });
   const { outboundFetch } = resolved;
   const fetchJson = (url: string) => documents.json(url, outboundFetch);
-  const policy: Omit<Policy, 'limits' | 'operator'> = {
+  // The services below read the policy itself (events, store, clock); it is complete before any
+  // request arrives.
+  const full = {} as Policy;
+  const emit = (event: Omit<AuditEvent, 'at'>) => emitEvent(full, event);
+  const limits = createLimits({ options: resolved, emit });
+  const policy: Omit<Policy, 'operator'> = {
     ...resolved,
     statements: createStatementVerifier(resolved.softwareStatements, outboundFetch),
     fetchJson,
@@ -48,6 +54,8 @@ export function createPolicy(options: RegistrationOptions): Policy {
           now: resolved.now,
           onError: resolved.onError,
           validateMetadata: resolved.validateMetadata,
+          limits,
+          emit,
         })
       : undefined,
     clientAssertions: createClientAssertionVerifier({
@@ -57,10 +65,9 @@ export function createPolicy(options: RegistrationOptions): Policy {
       outboundFetch,
       now: resolved.now,
     }),
+    limits,
   };
-  // The services below read the policy itself (events, store, clock).
-  const full = policy as Policy;
-  full.limits = createLimits({ options: resolved, emit: (event) => emitEvent(full, event) });
+  Object.assign(full, policy);
   full.operator = createClientOperator(full);
   return full;
 }
