@@ -24,9 +24,11 @@ export type ExpressNextLike = (error?: unknown) => void;
  * any body parser: `app.use('/register', expressRegistration(dcr))`. The registration's
  * `registrationPath` must be the mount path (it defaults to `/register`).
  *
- * A body parser mounted earlier still works (its parsed body is re-serialized), and Express's
- * `trust proxy` setting decides whether X-Forwarded-* headers are believed. Unexpected failures go
- * to `next`.
+ * A body parser mounted earlier still works (its parsed body is re-serialized). Express's
+ * `trust proxy` setting decides only whether X-Forwarded-Proto/-Host build absolute URLs; the
+ * client address, which every rate limit and audit event uses, is the registration's own
+ * `trustProxy` rule applied to the socket's peer and X-Forwarded-For (never `req.ip`), so one
+ * setting decides it for every adapter. Unexpected failures go to `next`.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
  * @see https://www.rfc-editor.org/rfc/rfc7592#section-2

@@ -9,7 +9,8 @@ import type { HttpResult } from '../core/response.js';
 export interface NodeAdapterOptions {
   /**
    * Believe `X-Forwarded-Proto` / `X-Forwarded-Host` from a reverse proxy when building absolute
-   * URLs. Only matters when the registration has no `issuer`. Default false.
+   * URLs. Only matters when the registration has no `issuer`. Default false. The client address
+   * is not decided here but by the registration's `trustProxy` option.
    */
   trustProxy?: boolean;
 }
@@ -32,6 +33,7 @@ export function fromIncomingMessage(
     path,
     header: (name) => firstValue(req.headers[name.toLowerCase()]),
     body: req,
+    // The socket's peer as it is: the core applies trustProxy to it and X-Forwarded-For, in one place.
     remoteAddress: req.socket.remoteAddress,
   };
 }
