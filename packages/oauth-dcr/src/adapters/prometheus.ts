@@ -43,7 +43,11 @@ export interface RegistrationMetrics {
  *
  * - `oauth_dcr_registrations_total{tier, outcome}`: outcome `success` or the error code (RFC 7591
  *   §3.2.2); tier is the trust tier, `unknown` when a refusal came before admission.
- * - `oauth_dcr_rate_limited_requests_total{limit, endpoint}`: 429 answers by the key kind that refused.
+ * - `oauth_dcr_rate_limited_keys_total{limit, endpoint}`: keys (an address, a token, a software, a
+ *   document host, a client) that went over a rate limit, by key kind. The limits report the first
+ *   refusal of a key per window only (a flood must not become a flood of audit writes), so a flood
+ *   from one address counts once per window; every refused request is a 429 in the host's own
+ *   request metrics (the reference server's latency histogram has a status label).
  * - `oauth_dcr_client_document_fetches_total{outcome}`: Client ID Metadata Document fetches.
  * - `oauth_dcr_client_authentication_failures_total{endpoint}`.
  * - `oauth_dcr_clients{tier}`: stored clients per tier (disabled ones included), read on scrape.
@@ -67,10 +71,11 @@ export function registrationMetrics(options: RegistrationMetricsOptions): Regist
     'tier',
     'outcome',
   ]);
-  const rateLimited = counter('rate_limited_requests_total', 'Requests refused by a rate limit (429)', [
-    'limit',
-    'endpoint',
-  ]);
+  const rateLimited = counter(
+    'rate_limited_keys_total',
+    'Keys that went over a rate limit, by key kind: once per key and limit window',
+    ['limit', 'endpoint'],
+  );
   const documentFetches = counter('client_document_fetches_total', 'Client ID Metadata Document fetches', ['outcome']);
   const authenticationFailures = counter(
     'client_authentication_failures_total',

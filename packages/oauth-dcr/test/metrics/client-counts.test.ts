@@ -92,7 +92,7 @@ describe('oauth-dcr/prometheus: clients per tier', () => {
       const samples = parseExposition(await globalRegistry.metrics());
       assert.equal(sampleValue(samples, 'test_global_clients', { tier: 'anonymous' }), 1);
     } finally {
-      for (const name of ['registrations_total', 'rate_limited_requests_total', 'client_document_fetches_total']) {
+      for (const name of ['registrations_total', 'rate_limited_keys_total', 'client_document_fetches_total']) {
         globalRegistry.removeSingleMetric(`test_global_${name}`);
       }
       globalRegistry.removeSingleMetric('test_global_client_authentication_failures_total');

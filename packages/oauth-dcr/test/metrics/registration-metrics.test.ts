@@ -118,7 +118,36 @@ describe('oauth-dcr/prometheus: registrations by tier and outcome', () => {
   });
 });
 
+/** A registration from `address`, as the node:http and Express adapters hand it to the core. */
+async function registerFrom(dcr: Registration, address: string): Promise<number> {
+  const body = new TextEncoder().encode(JSON.stringify(publicClient));
+  const result = await dcr.handleRaw({
+    method: 'POST',
+    url: `${ISSUER}/register`,
+    header: (name) => (name.toLowerCase() === 'content-type' ? 'application/json' : undefined),
+    body: (async function* () {
+      yield body;
+    })(),
+    remoteAddress: address,
+  });
+  return result.status;
+}
+
 describe('oauth-dcr/prometheus: limits, documents and failed authentication', () => {
+  it('counts an address over its registration limit once per window, under limit="address"', async () => {
+    const { dcr, scrape } = endpoint({ rateLimits: { perAddress: { points: 2, duration: 3600 } } });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push(await registerFrom(dcr, '198.51.100.7'));
+    statuses.push(await registerFrom(dcr, '198.51.100.8'));
+    assert.deepEqual(statuses, [201, 201, 429, 429, 429, 201]);
+
+    const samples = await scrape();
+    assert.equal(sampleSum(samples, 'oauth_dcr_rate_limited_keys_total', { limit: 'address' }), 1);
+    assert.equal(sampleSum(samples, 'oauth_dcr_rate_limited_keys_total'), 1);
+    assert.equal(sampleValue(samples, 'oauth_dcr_registrations_total', { tier: 'anonymous', outcome: 'success' }), 3);
+    assert.ok(!JSON.stringify(samples).includes('198.51.100'), 'no address in a label');
+  });
+
   it('counts each event kind under fixed labels', async () => {
     const { metrics, scrape } = endpoint();
     const events: Array<[AuditEvent['type'], Record<string, unknown>]> = [
@@ -136,7 +165,7 @@ describe('oauth-dcr/prometheus: limits, documents and failed authentication', ()
     for (const [type, detail] of events) metrics.onEvent({ type, at: 0, detail });
 
     const samples = await scrape();
-    const rateLimited = 'oauth_dcr_rate_limited_requests_total';
+    const rateLimited = 'oauth_dcr_rate_limited_keys_total';
     assert.equal(sampleValue(samples, rateLimited, { limit: 'address', endpoint: 'register' }), 2);
     assert.equal(sampleValue(samples, rateLimited, { limit: 'software', endpoint: 'register' }), 1);
     assert.equal(sampleValue(samples, rateLimited, { limit: 'client', endpoint: 'token' }), 1);
@@ -158,7 +187,7 @@ describe('oauth-dcr/prometheus: limits, documents and failed authentication', ()
     const samples = await scrape();
     const names = [
       'oauth_dcr_registrations_total',
-      'oauth_dcr_rate_limited_requests_total',
+      'oauth_dcr_rate_limited_keys_total',
       'oauth_dcr_client_document_fetches_total',
     ];
     for (const name of names) {
