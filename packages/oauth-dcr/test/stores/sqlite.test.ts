@@ -25,6 +25,13 @@ sqliteContract('sqlite', {});
 sqliteContract('sqlite, group commit off', { groupCommit: false });
 
 const T0 = 1_700_000_000;
+/** Takes a database back to the schema as 0003 left it (what an instance one version behind knows). */
+const UNDO_0004 = `
+  drop index dcr_clients_idle; drop index dcr_clients_fingerprint; drop index dcr_audit_events_at;
+  alter table dcr_clients drop column disabled_at;
+  alter table dcr_clients drop column registration_fingerprint;
+  alter table dcr_clients drop column granted_rights;
+  delete from dcr_migrations where name = '0004_client_lifecycle';`;
 function client(clientId: string): ClientRecord {
   return {
     clientId,
@@ -68,6 +75,7 @@ describe('sqlite store', () => {
     await old.close();
     // The schema as 0002 left it: no revision column, 0003 not recorded.
     const raw = new BetterSqlite3(path);
+    raw.exec(UNDO_0004);
     raw.exec(
       "alter table dcr_clients drop column revision; delete from dcr_migrations where name = '0003_client_revision'",
     );
@@ -85,6 +93,53 @@ describe('sqlite store', () => {
     }
   });
 
+  it('upgrades a database from before 0004 while an instance one version behind keeps writing', async () => {
+    const path = newPath();
+    const old = sqliteStore(path);
+    await old.insertClient(client('from-before'));
+    await old.close();
+    const raw = new BetterSqlite3(path);
+    raw.exec(UNDO_0004);
+
+    const upgraded = sqliteStore(path);
+    try {
+      await upgraded.ready;
+      // What code one version behind writes: none of the new columns.
+      raw
+        .prepare(
+          'insert into dcr_clients (client_id, metadata, client_id_issued_at, client_secret_expires_at, ' +
+            "registered_via, created_at, updated_at) values ('older-instance', '{}', ?, 0, 'anonymous', ?, ?)",
+        )
+        .run(T0, T0, T0);
+      raw
+        .prepare("update dcr_clients set updated_at = ?, revision = revision + 1 where client_id = 'from-before'")
+        .run(T0 + 1);
+      assert.deepStrictEqual(await upgraded.findClient('from-before'), {
+        ...client('from-before'),
+        updatedAt: T0 + 1,
+        revision: 1,
+      });
+      const older = (await upgraded.findClient('older-instance'))!;
+      for (const field of ['disabledAt', 'registrationFingerprint', 'grantedRights'])
+        assert.equal(field in older, false);
+      assert.equal(await upgraded.setClientDisabled('older-instance', T0 + 2), true);
+      assert.deepStrictEqual(await upgraded.countClients(), { total: 2, byTier: { anonymous: 2 } });
+      const indexes = raw
+        .prepare("select name from sqlite_master where type = 'index' and name like 'dcr_%' order by name")
+        .pluck()
+        .all();
+      assert.deepEqual(indexes, [
+        'dcr_audit_events_at',
+        'dcr_audit_events_client_id',
+        'dcr_clients_fingerprint',
+        'dcr_clients_idle',
+      ]);
+    } finally {
+      raw.close();
+      await upgraded.close();
+    }
+  });
+
   it('applies migrations once; migrate: false leaves the file alone', async () => {
     const path = newPath();
     const bare = sqliteStore({ path, migrate: false });
@@ -94,6 +149,7 @@ describe('sqlite store', () => {
         '0001_initial',
         '0002_sqlite_client_changes',
         '0003_client_revision',
+        '0004_client_lifecycle',
       ]);
       assert.deepEqual(await migrateToLatest(bare.db, { dialect: bare.dialect }), []);
       assert.equal(await bare.findClient('x'), null);

@@ -41,6 +41,12 @@ export class ClientUseRecorder {
     return writing === undefined || pending > writing ? pending : writing;
   }
 
+  /** Clients with a use not yet readable from the database. */
+  pendingClientIds(): string[] {
+    if (this.#writing.size === 0) return [...this.#pending.keys()];
+    return [...new Set([...this.#pending.keys(), ...this.#writing.keys()])];
+  }
+
   /** A deleted client's pending use must not reach a client later registered under its id. */
   forget(clientId: string): void {
     this.#pending.delete(clientId);

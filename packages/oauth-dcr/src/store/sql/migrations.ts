@@ -16,6 +16,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: SqlDial
   ['0001_initial', initialSchema],
   ['0002_sqlite_client_changes', clientChangeCounter],
   ['0003_client_revision', clientRevision],
+  ['0004_client_lifecycle', clientLifecycle],
 ];
 
 /** Every migration name, in order: lets a store see cheaply that a database is up to date. */
@@ -122,6 +123,51 @@ function clientRevision(): Migration {
         .alterTable('dcr_clients')
         .addColumn('revision', 'bigint', (col) => col.notNull().defaultTo(0))
         .execute();
+    },
+  };
+}
+
+/**
+ * Operator tools and the idle-client reaper (issue 11): nullable columns for a disabled client, its
+ * de-duplication fingerprint and operator-granted rights, and the indexes their queries need.
+ * Only additions, so an instance one version behind keeps inserting and updating clients during a
+ * rolling upgrade (it leaves the new columns NULL or as they are).
+ *
+ * - dcr_clients_idle (registered_via, last_used_at, created_at): countClients groups over its first
+ *   column, and the reaper's two rules are range scans on it: `via = ? and last_used_at is null and
+ *   created_at < ?` and `via = ? and last_used_at < ?`, each in index order, so a batch of 500
+ *   among a million clients reads about 500 index entries.
+ * - dcr_clients_fingerprint, partial: most deployments never set a fingerprint, and a NULL-only
+ *   index would cost every registration a write for nothing.
+ * - dcr_audit_events_at (at, id): audit retention deletes the oldest events in index order, and
+ *   `--since` reads a recent range.
+ *
+ * On PostgreSQL, CREATE INDEX takes a lock that holds off writes to the table while it builds
+ * (seconds for a million clients). CONCURRENTLY cannot run inside the migration's transaction.
+ */
+function clientLifecycle(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      // One column per statement: SQLite's ALTER TABLE adds one at a time.
+      for (const [column, type] of [
+        ['disabled_at', 'bigint'],
+        ['registration_fingerprint', 'text'],
+        ['granted_rights', 'text'],
+      ] as const) {
+        await db.schema.alterTable('dcr_clients').addColumn(column, type).execute();
+      }
+      await db.schema
+        .createIndex('dcr_clients_idle')
+        .on('dcr_clients')
+        .columns(['registered_via', 'last_used_at', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('dcr_clients_fingerprint')
+        .on('dcr_clients')
+        .columns(['registration_fingerprint', 'created_at'])
+        .where(sql.ref('registration_fingerprint'), 'is not', null)
+        .execute();
+      await db.schema.createIndex('dcr_audit_events_at').on('dcr_audit_events').columns(['at', 'id']).execute();
     },
   };
 }

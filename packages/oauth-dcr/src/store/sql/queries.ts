@@ -85,14 +85,15 @@ export function selectClients(
  * the token hash is checked too so that a rotation by code that does not count revisions (one
  * version behind, during a rolling upgrade) still makes it fail.
  * `last_used_at` is left alone: only recordClientUse moves it (forward), so a replace built from
- * an older read cannot move it back.
+ * an older read cannot move it back. So is `disabled_at`: only setClientDisabled moves it, so a
+ * replace (without an expectation) built from a read before an operator's decision cannot undo it.
  */
 export function updateClient(
   db: Db,
   row: Insertable<ClientsTable>,
   expected: { revision: number; registrationAccessTokenHash: string | null } | undefined,
 ): CompiledQuery {
-  const { client_id: clientId, last_used_at: _lastUsedAt, ...columns } = row;
+  const { client_id: clientId, last_used_at: _lastUsedAt, disabled_at: _disabledAt, ...columns } = row;
   let query = db
     .updateTable('dcr_clients')
     .set({ ...columns, revision: sql<number>`revision + 1` })
@@ -183,14 +184,4 @@ export function revokeInitialAccessToken(db: Db, id: string, at: number): Compil
 
 export function insertAuditEvent(db: Db, row: Insertable<AuditEventsTable>): CompiledQuery {
   return db.insertInto('dcr_audit_events').values(row).compile();
-}
-
-/** The newest `limit` events, newest first; the store reverses them into insertion order. */
-export function selectLatestAuditEvents(
-  db: Db,
-  options: { clientId: string | undefined; limit: number },
-): CompiledQuery<Selectable<AuditEventsTable>> {
-  let query = db.selectFrom('dcr_audit_events').selectAll().orderBy('id', 'desc').limit(options.limit);
-  if (options.clientId !== undefined) query = query.where('client_id', '=', options.clientId);
-  return query.compile();
 }

@@ -29,6 +29,9 @@ export function clientToRow(record: ClientRecord): Insertable<ClientsTable> {
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     last_used_at: record.lastUsedAt ?? null,
+    disabled_at: record.disabledAt ?? null,
+    registration_fingerprint: record.registrationFingerprint ?? null,
+    granted_rights: record.grantedRights === undefined ? null : JSON.stringify(record.grantedRights),
   };
 }
 
@@ -50,6 +53,10 @@ export function rowToClient(row: Selectable<ClientsTable>): ClientRecord {
   }
   if (row.registered_by !== null) record.registeredBy = row.registered_by;
   if (row.last_used_at !== null) record.lastUsedAt = Number(row.last_used_at);
+  // `?? null`: on a schema before 0004 (a store opened with `migrate: false`) the columns are missing.
+  if ((row.disabled_at ?? null) !== null) record.disabledAt = Number(row.disabled_at);
+  if ((row.registration_fingerprint ?? null) !== null) record.registrationFingerprint = row.registration_fingerprint!;
+  if ((row.granted_rights ?? null) !== null) record.grantedRights = JSON.parse(row.granted_rights!) as string[];
   // Revision 0 (never replaced) is absent, as the memory store keeps it.
   const revision = Number(row.revision);
   if (revision !== 0) record.revision = revision;

@@ -28,6 +28,12 @@ export interface ClientsTable {
   last_used_at: OptionalEpochSeconds;
   /** Replaces so far (compare-and-set); the database default 0 on insert, moved by updateClient only. */
   revision: ColumnType<number | string, never, number>;
+  /** When an operator disabled the client; NULL while enabled. Moved by setClientDisabled only. */
+  disabled_at: OptionalEpochSeconds;
+  /** Re-registration de-duplication digest (never secret); NULL unless de-duplication is on. */
+  registration_fingerprint: string | null;
+  /** Operator-granted rights as a JSON array of strings; NULL when none were granted. */
+  granted_rights: string | null;
 }
 
 export interface InitialAccessTokensTable {

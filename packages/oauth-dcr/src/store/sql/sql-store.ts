@@ -1,13 +1,21 @@
 import type { Compilable, CompiledQuery, Insertable, Kysely, QueryResult, Selectable } from 'kysely';
+import { idleBounds } from '../idle-rule.js';
 import type {
   AuditEvent,
+  AuditEventQuery,
+  AuditEventType,
+  ClientCounts,
   ClientRecord,
   ClientRevision,
   ClientStore,
+  IdleClientQuery,
   InitialAccessTokenRecord,
   ListClientsOptions,
+  RegistrationVia,
   StoredAuditEvent,
 } from '../types.js';
+import * as auditQueries from './audit-queries.js';
+import * as lifecycleQueries from './client-lifecycle-queries.js';
 import { ClientUseRecorder } from './client-uses.js';
 import { ClientExistsError, StoreClosedError } from '../errors.js';
 import { deepFreeze } from '../frozen.js';
@@ -30,6 +38,9 @@ import {
   rowToInitialAccessToken,
 } from './rows.js';
 import type { AuditEventsTable, ClientsTable, Database, SqlDialectName } from './schema.js';
+
+/** Uses recorded during the reaper's flush that it excludes by id rather than flushing again. */
+const MAX_EXCLUDED_PENDING = 1000;
 
 /** Options both SQL stores take. */
 export interface SqlStoreOptions {
@@ -218,38 +229,96 @@ export abstract class SqlClientStore implements ClientStore {
     });
   }
 
-  /** The newest `limit` (default 100) events, oldest first (insertion order). */
-  // SCAFFOLD (issue 11): the store work replaces these with real implementations.
-  countClients(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  setClientDisabled(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  findIdleClients(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  deleteIdleClients(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  findClientByFingerprint(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-  deleteAuditEventsBefore(): Promise<never> {
-    return Promise.reject(new Error('not built yet'));
-  }
-
-  listAuditEvents(options: { clientId?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
+  /** The newest `limit` (default 100) matching events, oldest first (insertion order). */
+  listAuditEvents(options: AuditEventQuery = {}): Promise<StoredAuditEvent[]> {
     return this.#run(async () => {
       const limit = checkListLimit(options.limit);
       const { rows } = await this.read(
-        queries.selectLatestAuditEvents(this.db, {
+        auditQueries.selectLatestAuditEvents(this.db, {
+          // Filters on text fields read NUL as stored (U+FFFD), see ../text.ts.
           clientId: options.clientId === undefined ? undefined : auditText(options.clientId),
+          type: options.type === undefined ? undefined : (auditText(options.type) as AuditEventType),
+          since: options.since,
           limit,
         }),
       );
       return rows.reverse().map((row) => deepFreeze(rowToAuditEvent(row)));
     });
+  }
+
+  deleteAuditEventsBefore(before: number, limit: number): Promise<number> {
+    return this.#run(async () => {
+      if (checkListLimit(limit) === 0) return 0;
+      return deletedRows(await this.write(auditQueries.deleteAuditEventsBefore(this.db, before, limit)));
+    });
+  }
+
+  countClients(): Promise<ClientCounts> {
+    return this.#run(async () => {
+      const { rows } = await this.read(lifecycleQueries.countClientsByTier(this.db));
+      const counts: ClientCounts = { total: 0, byTier: {} };
+      for (const row of rows) {
+        const count = Number(row.count);
+        counts.total += count;
+        counts.byTier[row.registered_via as RegistrationVia] = count;
+      }
+      return counts;
+    });
+  }
+
+  setClientDisabled(clientId: string, at: number | null): Promise<boolean> {
+    return this.#run(async () => {
+      if (!isStorableText(clientId)) return false;
+      return changedRows(await this.write(lifecycleQueries.setClientDisabled(this.db, clientId, at)));
+    });
+  }
+
+  findClientByFingerprint(fingerprint: string, createdSince: number): Promise<ClientRecord | null> {
+    return this.#run(async () => {
+      if (!isStorableText(fingerprint)) return null;
+      const { rows } = await this.read(lifecycleQueries.selectClientByFingerprint(this.db, fingerprint, createdSince));
+      return rows[0] ? this.#withPendingUse(deepFreeze(rowToClient(rows[0]))) : null;
+    });
+  }
+
+  findIdleClients(query: IdleClientQuery): Promise<ClientRecord[]> {
+    return this.#run(async () => {
+      const bounds = idleBounds(query);
+      if (!bounds) return [];
+      const keep = await this.#settleClientUses();
+      const { rows } = await this.read(lifecycleQueries.selectIdleClients(this.db, bounds, keep));
+      return rows.map((row) => deepFreeze(rowToClient(row)));
+    });
+  }
+
+  deleteIdleClients(query: IdleClientQuery): Promise<string[]> {
+    return this.#run(async () => {
+      const bounds = idleBounds(query);
+      if (!bounds) return [];
+      const keep = await this.#settleClientUses();
+      const { rows } = await this.write(lifecycleQueries.deleteIdleClients(this.db, bounds, keep));
+      const deleted = rows.map((row) => row.client_id);
+      for (const clientId of deleted) this.#uses.forget(clientId);
+      return deleted;
+    });
+  }
+
+  /**
+   * Before deciding which clients are idle: writes the uses this instance has recorded (lazily,
+   * see recordClientUse), so the database knows them, and names the clients used again while that
+   * write ran, which the caller leaves alone (they were just used). A client used a moment ago is
+   * never reaped for want of a flush.
+   */
+  async #settleClientUses(): Promise<string[]> {
+    let pending: string[] = [];
+    // Under a steady stream of token requests a few uses arrive during each flush; a short list is
+    // simply excluded, a long one flushed again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.#uses.flush();
+      pending = this.#uses.pendingClientIds();
+      if (pending.length <= MAX_EXCLUDED_PENDING) break;
+    }
+    return pending;
   }
 
   /**
@@ -295,6 +364,10 @@ export abstract class SqlClientStore implements ClientStore {
 
 function changedRows(result: QueryResult<unknown>): boolean {
   return result.numAffectedRows !== undefined && result.numAffectedRows > 0n;
+}
+
+function deletedRows(result: QueryResult<unknown>): number {
+  return result.numAffectedRows === undefined ? 0 : Number(result.numAffectedRows);
 }
 
 function toError(error: unknown): Error {

@@ -1,0 +1,135 @@
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type { CompiledQuery, Selectable } from 'kysely';
+import type { IdleBounds } from '../idle-rule.js';
+import type { ClientsTable, Database } from './schema.js';
+
+/*
+ * Statements for operator tools, limits and the idle-client reaper, for both dialects (see
+ * ./queries.ts for how a store runs them). Their indexes come with migration 0004.
+ */
+
+type Db = Kysely<Database>;
+
+/** One GROUP BY over the leading column of dcr_clients_idle: an index-only scan on both dialects. */
+export function countClientsByTier(db: Db): CompiledQuery<{ registered_via: string; count: number | string }> {
+  return db
+    .selectFrom('dcr_clients')
+    .select(['registered_via', (eb) => eb.fn.countAll<number | string>().as('count')])
+    .groupBy('registered_via')
+    .compile();
+}
+
+/** Moves the revision too: a compare-and-set derived from an earlier read must fail. */
+export function setClientDisabled(db: Db, clientId: string, at: number | null): CompiledQuery {
+  return db
+    .updateTable('dcr_clients')
+    .set({ disabled_at: at, revision: sql<number>`revision + 1` })
+    .where('client_id', '=', clientId)
+    .compile();
+}
+
+/** Newest first, through the partial index dcr_clients_fingerprint. */
+export function selectClientByFingerprint(
+  db: Db,
+  fingerprint: string,
+  createdSince: number,
+): CompiledQuery<Selectable<ClientsTable>> {
+  return db
+    .selectFrom('dcr_clients')
+    .selectAll()
+    .where('registration_fingerprint', '=', fingerprint)
+    .where('created_at', '>=', createdSince)
+    .orderBy('created_at', 'desc')
+    .orderBy('client_id', 'desc')
+    .limit(1)
+    .compile();
+}
+
+/** The idle clients of one tier, oldest first, at most `bounds.limit`, leaving out `keep`. */
+export function selectIdleClients(
+  db: Db,
+  bounds: IdleBounds,
+  keep: readonly string[],
+): CompiledQuery<Selectable<ClientsTable>> {
+  return oldestIdle(db, bounds, keep, (query) => query.selectAll()).compile();
+}
+
+/**
+ * Deletes a batch of idle clients in one statement and returns their ids. The rule is checked
+ * again on each row the delete touches, not only in the subquery that picks the batch: on
+ * PostgreSQL (READ COMMITTED) a row whose last_used_at another transaction moved after the
+ * subquery's snapshot is re-evaluated against its new version and kept. SQLite has one writer at
+ * a time, so nothing can change between the pick and the delete.
+ */
+export function deleteIdleClients(
+  db: Db,
+  bounds: IdleBounds,
+  keep: readonly string[],
+): CompiledQuery<{ client_id: string }> {
+  const batch = oldestIdle(db, bounds, keep, (query) => query.select(['client_id', 'last_used_at', 'created_at']));
+  return db
+    .deleteFrom('dcr_clients')
+    .where('client_id', 'in', db.selectFrom(batch.as('batch')).select('client_id'))
+    .where((eb) => isIdle(eb, bounds, keep))
+    .returning('client_id')
+    .compile();
+}
+
+type ClientsQuery = SelectQueryBuilder<Database, 'dcr_clients', object>;
+
+/**
+ * The two rules as two index range scans on dcr_clients_idle (registered_via, last_used_at,
+ * created_at), each in index order and cut at the limit, then merged: at most twice the limit rows
+ * are read however many clients there are. One `coalesce(last_used_at, created_at) < ?` would not
+ * be an index range on either dialect.
+ */
+function oldestIdle<O>(
+  db: Db,
+  bounds: IdleBounds,
+  keep: readonly string[],
+  columns: (query: ClientsQuery) => SelectQueryBuilder<Database, 'dcr_clients', O>,
+) {
+  const tier = (query: ClientsQuery) => {
+    const inTier = query.where('registered_via', '=', bounds.registeredVia);
+    return keep.length === 0 ? inTier : inTier.where('client_id', 'not in', keep);
+  };
+  const neverUsed = columns(
+    tier(db.selectFrom('dcr_clients'))
+      .where('last_used_at', 'is', null)
+      .where('created_at', '<', bounds.neverUsedBefore!),
+  )
+    .orderBy('created_at')
+    .limit(bounds.limit);
+  const candidates =
+    bounds.usedBefore === undefined
+      ? db.selectFrom(neverUsed.as('never_used')).selectAll()
+      : db
+          .selectFrom(neverUsed.as('never_used'))
+          .selectAll()
+          .unionAll(
+            db
+              .selectFrom(
+                columns(tier(db.selectFrom('dcr_clients')).where('last_used_at', '<', bounds.usedBefore))
+                  .orderBy('last_used_at')
+                  .orderBy('created_at')
+                  .limit(bounds.limit)
+                  .as('used'),
+              )
+              .selectAll(),
+          );
+  return db
+    .selectFrom(candidates.as('idle'))
+    .selectAll()
+    .orderBy(sql`coalesce(last_used_at, created_at)`)
+    .orderBy(sql.ref('client_id'))
+    .limit(bounds.limit);
+}
+
+/** The rule itself, for the delete's own re-check. */
+function isIdle(eb: ExpressionBuilder<Database, 'dcr_clients'>, bounds: IdleBounds, keep: readonly string[]) {
+  const rules = [eb.and([eb('last_used_at', 'is', null), eb('created_at', '<', bounds.neverUsedBefore!)])];
+  if (bounds.usedBefore !== undefined) rules.push(eb('last_used_at', '<', bounds.usedBefore));
+  const checks = [eb('registered_via', '=', bounds.registeredVia), eb.or(rules)];
+  if (keep.length > 0) checks.push(eb('client_id', 'not in', keep));
+  return eb.and(checks);
+}
