@@ -49,7 +49,10 @@ export interface RegistrationMetrics {
  *   from one address counts once per window; every refused request is a 429 in the host's own
  *   request metrics (the reference server's latency histogram has a status label).
  * - `oauth_dcr_client_document_fetches_total{outcome}`: Client ID Metadata Document fetches.
- * - `oauth_dcr_client_authentication_failures_total{endpoint}`.
+ * - `oauth_dcr_client_authentication_failures_total{endpoint}`: failed client authentication as
+ *   the endpoints report it: RFC 7592's wrong registration access tokens (every one) under
+ *   `client_configuration`; at the token, revocation and introspection endpoints a failure past
+ *   the limit is reported as a rate-limit refusal instead.
  * - `oauth_dcr_clients{tier}`: stored clients per tier (disabled ones included), read on scrape.
  *
  * Label values come from fixed sets: a client_id, an address, a document host or anything else
@@ -115,6 +118,11 @@ export function registrationMetrics(options: RegistrationMetricsOptions): Regist
         return;
       case 'client.authentication_failed':
         authenticationFailures.inc({ endpoint: nameLabel(detail.endpoint) });
+        return;
+      // A wrong registration access token at RFC 7592's client configuration endpoint (§2) is
+      // that endpoint's failed client authentication; it keeps its own event type.
+      case 'token.rejected':
+        authenticationFailures.inc({ endpoint: nameLabel(detail.endpoint ?? 'client_configuration') });
         return;
       default:
     }

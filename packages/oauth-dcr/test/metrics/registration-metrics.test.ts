@@ -148,6 +148,26 @@ describe('oauth-dcr/prometheus: limits, documents and failed authentication', ()
     assert.ok(!JSON.stringify(samples).includes('198.51.100'), 'no address in a label');
   });
 
+  it('counts wrong registration access tokens (RFC 7592) as failed authentication, then the limit', async () => {
+    const { dcr, scrape } = endpoint({
+      rateLimits: { failedAuthPerClient: { points: 3, duration: 3600 }, failedAuthPerAddress: false },
+    });
+    const created = (await (await register(dcr, publicClient)).json()) as { registration_client_uri: string };
+    const statuses = [];
+    for (let i = 0; i < 5; i++) {
+      const read = await dcr(
+        new Request(created.registration_client_uri, { headers: { authorization: 'Bearer wrong-token' } }),
+      );
+      statuses.push(read.status);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+
+    const samples = await scrape();
+    const failures = 'oauth_dcr_client_authentication_failures_total';
+    assert.equal(sampleValue(samples, failures, { endpoint: 'client_configuration' }), 5);
+    assert.equal(sampleSum(samples, 'oauth_dcr_rate_limited_keys_total', { limit: 'failed_auth_client' }), 1);
+  });
+
   it('counts each event kind under fixed labels', async () => {
     const { metrics, scrape } = endpoint();
     const events: Array<[AuditEvent['type'], Record<string, unknown>]> = [
