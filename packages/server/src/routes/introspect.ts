@@ -2,10 +2,10 @@ import { Router, type Response } from 'express';
 import { hashSecret } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
 import type { IntrospectionClient } from '../config.js';
-import { authenticateClient, readClientForm } from './client-authentication.js';
+import { authenticateWithinLimits, readClientForm } from './client-authentication.js';
 import { normalizeResource } from '../resources.js';
 import type { TokenRecord } from '../storage/records.js';
-import { apiCors, sendJsonError, sendOAuthError } from './json-errors.js';
+import { apiCors, sendJsonError } from './json-errors.js';
 import { FORM_BODY } from './token.js';
 
 /**
@@ -13,9 +13,12 @@ import { FORM_BODY } from './token.js';
  *
  * Who may ask (§2.1 "the endpoint MUST require some form of authorization"): a confidential
  * client, authenticated with the method it registered, whose client_id the operator listed in
- * DCR_INTROSPECTION_CLIENTS. Anyone else, a self-registered client above all, gets 401
- * invalid_client (§2.3): it must not learn about other clients' tokens. An entry written
- * `client_id=resource|resource` sees only access tokens for those resources.
+ * DCR_INTROSPECTION_CLIENTS or to which an operator granted the `introspection` right
+ * (`oauth-dcr clients create --right introspection`). Anyone else, a self-registered client above
+ * all, gets 401 invalid_client (§2.3): it must not learn about other clients' tokens. An entry or
+ * right written `client_id=resource|resource` / `introspection=resource|resource` sees only
+ * access tokens for those resources. Failed client authentication is counted and limited as at
+ * the token endpoint (429 over the limit).
  *
  * The answer (§2.2): for a live token the caller may see, `active: true` with the token's
  * client_id, scope, exp, iat, sub, aud, iss and token_type (the MCP SDK's bearer middleware
@@ -37,18 +40,11 @@ export function introspectionRoutes(context: ServerContext, allowed: readonly In
       refuseCaller(res, 'Introspection requires client authentication');
       return;
     }
-    let client;
-    try {
-      client = await authenticateClient(context, credentials);
-    } catch (error) {
-      sendOAuthError(res, error, context.logger);
-      return;
-    }
-    if (!client) {
-      refuseCaller(res, 'Client authentication failed');
-      return;
-    }
-    const caller = callers.get(client.id);
+    const client = await authenticateWithinLimits(context, req, res, credentials, 'introspection', (description) =>
+      refuseCaller(res, description),
+    );
+    if (!client) return;
+    const caller = callers.get(client.id) ?? (await grantedCaller(context, client.id));
     if (!caller) {
       refuseCaller(res, 'This client is not allowed to introspect tokens');
       return;
@@ -69,6 +65,30 @@ export function introspectionRoutes(context: ServerContext, allowed: readonly In
     sendJsonError(res, 405, 'invalid_request', 'Use POST at the introspection endpoint', { Allow: 'POST, OPTIONS' });
   });
   return router;
+}
+
+/**
+ * The caller as an operator-granted right makes it: `introspection` (every token) or
+ * `introspection=resource|resource`, read from the client's stored record (never from anything
+ * the client registered: RFC 7591 registration cannot set grantedRights).
+ */
+async function grantedCaller(context: ServerContext, clientId: string): Promise<IntrospectionClient | undefined> {
+  const record = await context.registration.store.findClient(clientId);
+  let resources: string[] | undefined;
+  for (const right of record?.grantedRights ?? []) {
+    const equals = right.indexOf('=');
+    const name = equals < 0 ? right : right.slice(0, equals);
+    if (name !== 'introspection') continue;
+    if (equals < 0) return { clientId };
+    resources = [
+      ...(resources ?? []),
+      ...right
+        .slice(equals + 1)
+        .split('|')
+        .filter(Boolean),
+    ];
+  }
+  return resources && resources.length > 0 ? { clientId, resources } : undefined;
 }
 
 /** §2.3: a caller that failed to authenticate, or may not introspect. */

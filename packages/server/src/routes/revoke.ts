@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { hashSecret } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
-import { authenticateClient, readClientForm } from './client-authentication.js';
-import { apiCors, sendJsonError, sendOAuthError } from './json-errors.js';
+import { authenticateWithinLimits, readClientForm } from './client-authentication.js';
+import { apiCors, sendJsonError } from './json-errors.js';
 import { FORM_BODY } from './token.js';
 
 /**
@@ -23,20 +23,11 @@ export function revocationRoutes(context: ServerContext): Router {
       });
       return;
     }
-    let client;
-    try {
-      client = await authenticateClient(context, credentials);
-    } catch (error) {
-      // The registered method was not the one used: invalid_client, as at the token endpoint.
-      sendOAuthError(res, error, context.logger);
-      return;
-    }
-    if (!client) {
-      sendJsonError(res, 401, 'invalid_client', 'Client authentication failed', {
-        'WWW-Authenticate': 'Basic realm="oauth-dcr"',
-      });
-      return;
-    }
+    // A failed credential is counted (per client_id and address) and answered 401, or 429 over a limit.
+    const client = await authenticateWithinLimits(context, req, res, credentials, 'revocation', (description) =>
+      sendJsonError(res, 401, 'invalid_client', description, { 'WWW-Authenticate': 'Basic realm="oauth-dcr"' }),
+    );
+    if (!client) return;
     if (typeof body.token !== 'string' || body.token === '') {
       sendJsonError(res, 400, 'invalid_request', 'The token parameter is missing');
       return;

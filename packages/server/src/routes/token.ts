@@ -6,6 +6,7 @@ import { readClientCredentials, type PresentedClientCredentials } from 'oauth-dc
 import type { ServerContext } from '../context.js';
 import { resourceValues } from '../resources.js';
 import { forRequestedResources } from '../token-resources.js';
+import { sendRateLimitRefusal } from './client-authentication.js';
 import { answerApiCors, findRepeatedParameter, sendJson, sendJsonError, sendOAuthError } from './json-errors.js';
 
 export const FORM_BODY = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
@@ -29,44 +30,63 @@ type Form = Record<string, string | string[]>;
  * confidential clients that sent none (a PKCE verifier does not authenticate a client). For this
  * request the model is wrapped so that getClient also holds the client to the
  * token_endpoint_auth_method it registered (RFC 7591 §2, src/integrations/oauth2-server.ts).
+ *
+ * Failed client authentication (every invalid_client answer: a wrong secret, an unknown,
+ * disabled or deleted client, a refused assertion) is counted per client_id and per address
+ * (the library's authenticationLimits). An address over its failure budget is refused with 429
+ * before its credential is checked; a correct credential from any other address always passes.
+ *
+ * Each answer is counted in the metrics by grant_type and outcome ('success' or the error code).
  */
 export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   const supportedGrants = new Set(context.registration.serverMetadata().grant_types_supported);
 
-  async function issue(req: IncomingMessage & { body?: Form }, res: ServerResponse, query: Form): Promise<void> {
+  const limits = context.registration.authenticationLimits;
+
+  /** Answers a JSON error and resolves its code, for the metrics. */
+  function refuse(res: ServerResponse, status: number, code: string, description: string): string {
+    sendJsonError(res, status, code, description);
+    return code;
+  }
+
+  /** Answers the request; resolves the grant type (when valid) and the outcome, for the metrics. */
+  async function issue(
+    req: IncomingMessage & { body?: Form },
+    res: ServerResponse,
+    query: Form,
+  ): Promise<[grant: string, outcome: string]> {
     if (!isFormContentType(req.headers['content-type'])) {
-      sendJsonError(
-        res,
-        400,
-        'invalid_request',
-        'Content-Type must be application/x-www-form-urlencoded (RFC 6749 §4.1.3)',
-      );
-      return;
+      return [
+        'unknown',
+        refuse(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded (RFC 6749 §4.1.3)'),
+      ];
     }
     const body = req.body ?? {};
     // RFC 8707 §2.2 lets `resource` repeat; one audience per token is decided with the grant.
     const { resource, ...single } = body;
     const repeated = findRepeatedParameter(single, query);
-    if (repeated) {
-      sendJsonError(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`);
-      return;
-    }
+    if (repeated)
+      return ['unknown', refuse(res, 400, 'invalid_request', `The ${repeated} parameter appears more than once`)];
     // RFC 6749 §5.2: a grant this server does not run is unsupported_grant_type, whoever asks
     // (the library would first try to authenticate the client, for a grant it will never run).
     const grantType = body.grant_type;
-    if (typeof grantType !== 'string' || grantType === '') {
-      sendJsonError(res, 400, 'invalid_request', 'The grant_type parameter is missing');
-      return;
-    }
+    if (typeof grantType !== 'string' || grantType === '')
+      return ['unknown', refuse(res, 400, 'invalid_request', 'The grant_type parameter is missing')];
     if (!supportedGrants.has(grantType)) {
-      sendJsonError(res, 400, 'unsupported_grant_type', `The ${grantType} grant is not supported by this server`);
-      return;
+      const description = `The ${grantType} grant is not supported by this server`;
+      // A label from the fixed set: never a value the client chose.
+      return ['unknown', refuse(res, 400, 'unsupported_grant_type', description)];
     }
     const requested = resourceValues(resource) ?? [];
     const credentials = readClientCredentials({ authorization: req.headers.authorization, body });
-    if (credentials.kind === 'invalid') {
-      sendJsonError(res, 400, 'invalid_request', credentials.description);
-      return;
+    if (credentials.kind === 'invalid')
+      return [grantType, refuse(res, 400, 'invalid_request', credentials.description)];
+    // An address that spent its failure budget is refused before any credential is checked.
+    const address = context.clientAddress(req);
+    const blocked = await limits.checkAddress(address, 'token');
+    if (blocked) {
+      sendRateLimitRefusal(res, blocked);
+      return [grantType, blocked.error.code];
     }
     const request = new OAuth2Server.Request(libraryRequest(req, body, query, credentials));
     const response = new OAuth2Server.Response();
@@ -88,25 +108,41 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
       // The library's token() takes a per-call model; its type definitions omit it.
       await context.oauth.token(request, response, options as OAuth2Server.TokenOptions);
     } catch (error) {
+      if (error instanceof OAuth2Server.OAuthError && error.name === 'invalid_client') {
+        const clientId = credentials.kind === 'credentials' ? credentials.clientId : undefined;
+        const refusal = await limits.recordFailure({ ...(clientId ? { clientId } : {}), address, endpoint: 'token' });
+        if (refusal) {
+          sendRateLimitRefusal(res, refusal);
+          return [grantType, refusal.error.code];
+        }
+      }
       sendOAuthError(res, error, context.logger);
-      return;
+      return [grantType, oauthErrorCode(error)];
     }
     sendJson(res, response.status ?? 200, response.body, (response.headers ?? {}) as Record<string, string>);
+    return [grantType, 'success'];
   }
+
+  const record = ([grant, outcome]: [string, string]) => context.metrics.tokenRequest(grant, outcome);
 
   return (req, res) => {
     if (answerApiCors(req, res)) return;
     if (req.method !== 'POST') {
       req.resume();
       sendJsonError(res, 405, 'invalid_request', 'Use POST at the token endpoint', { Allow: 'POST, OPTIONS' });
+      record(['unknown', 'invalid_request']);
       return;
     }
     parseForm(req, res, (error) => {
       if (error !== undefined) {
         sendFormError(res, error);
+        record(['unknown', 'invalid_request']);
         return;
       }
-      issue(req, res, queryOf(req)).catch((failure: unknown) => sendOAuthError(res, failure, context.logger));
+      issue(req, res, queryOf(req)).then(record, (failure: unknown) => {
+        sendOAuthError(res, failure, context.logger);
+        record(['unknown', 'server_error']);
+      });
     });
   };
 }
@@ -117,6 +153,13 @@ export function tokenRoutes(context: ServerContext): Router {
   const endpoint = tokenEndpoint(context);
   router.all('/token', (req, res) => endpoint(req, res));
   return router;
+}
+
+/** The OAuth error code an error is answered with (as sendOAuthError answers it). */
+function oauthErrorCode(error: unknown): string {
+  return error instanceof OAuth2Server.OAuthError && error.code < 500 && error.name !== 'invalid_argument'
+    ? error.name
+    : 'server_error';
 }
 
 /** RFC 6749 §3.2 / Appendix B: the form media type, with or without a charset. */
