@@ -1,4 +1,4 @@
-import type { ClientRecord, StoredAuditEvent } from 'oauth-dcr';
+import type { ClientCounts, ClientRecord, StoredAuditEvent } from 'oauth-dcr';
 import { html, type SafeHtml } from './html.js';
 import { adminLayout, formatTime, type AdminFrame } from './admin-layout.js';
 import { auditTable } from './admin-audit.js';
@@ -18,6 +18,10 @@ export function noticeText(code: unknown): string | undefined {
 export interface ClientListPage {
   frame: AdminFrame;
   clients: readonly ClientRecord[];
+  /** Every stored client, by tier (disabled ones included). */
+  counts: ClientCounts;
+  /** Clients per page, carried into the next page's link. */
+  perPage: number;
   /** The last client_id of this page when another page follows (keyset paging). */
   nextAfter?: string;
   /** Whether this page started after some client_id (then there is a first page to go back to). */
@@ -30,6 +34,7 @@ export function renderClientListPage(page: ClientListPage): string {
   return adminLayout(
     'Clients',
     html`<h1>Clients</h1>
+<p class="muted" id="client-counts">${page.counts.total} ${page.counts.total === 1 ? 'client' : 'clients'}${tierCounts(page.counts)}</p>
 ${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
 <table>
 <thead><tr><th>client_id</th><th>Name</th><th>Tier</th><th>Last use</th><th>Redirect hosts</th><th>State</th></tr></thead>
@@ -49,7 +54,7 @@ ${page.clients.map(
 ${page.clients.length === 0 ? html`<p class="muted">No clients${page.paged ? ' after this point' : ''}.</p>` : ''}
 <p>${page.paged ? html`<a href="${base}/admin">First page</a> ` : ''}${
       page.nextAfter
-        ? html`<a rel="next" href="${base}/admin?after=${encodeURIComponent(page.nextAfter)}">Next page</a>`
+        ? html`<a rel="next" href="${base}/admin?${new URLSearchParams({ after: page.nextAfter, limit: String(page.perPage) }).toString()}">Next page</a>`
         : ''
     }</p>`,
     page.frame,
@@ -97,6 +102,11 @@ ${auditTable(page.events, base)}
 <p><a href="${base}/admin/audit?client=${encodeURIComponent(client.clientId)}">The whole audit trail of this client</a></p>`,
     frame,
   );
+}
+
+function tierCounts(counts: ClientCounts): string {
+  const tiers = Object.entries(counts.byTier).filter(([, count]) => (count ?? 0) > 0);
+  return tiers.length === 0 ? '' : `: ${tiers.map(([tier, count]) => `${tier} ${count}`).join(', ')}`;
 }
 
 function row(name: string, value: SafeHtml | string): SafeHtml {

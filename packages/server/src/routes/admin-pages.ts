@@ -8,6 +8,7 @@ import { renderInitialAccessTokensPage, type InitialAccessTokensPage } from '../
 import { formOf, sendAdminPage, type Operator, type OperatorGuard, type OperatorHandler } from './admin-guard.js';
 
 const CLIENTS_PER_PAGE = 50;
+const CLIENTS_MAX_PER_PAGE = 500;
 const AUDIT_DEFAULT_LIMIT = 100;
 const AUDIT_MAX_LIMIT = 1000;
 /** Longer than any client_id the library issues or accepts as a URL; longer ones find nothing. */
@@ -25,8 +26,13 @@ export function adminPageRoutes(context: ServerContext, guard: OperatorGuard): R
     '/admin',
     ...guard('get', async (req, res, operator) => {
       const after = queryText(req, 'after');
-      const page = await store.listClients({ limit: CLIENTS_PER_PAGE + 1, ...(after ? { after } : {}) });
-      const clients = page.slice(0, CLIENTS_PER_PAGE);
+      const perPage = boundedInteger(queryText(req, 'limit'), CLIENTS_PER_PAGE, CLIENTS_MAX_PER_PAGE);
+      // One more than a page: whether a next page exists, without counting the table.
+      const [page, counts] = await Promise.all([
+        store.listClients({ limit: perPage + 1, ...(after ? { after } : {}) }),
+        store.countClients(),
+      ]);
+      const clients = page.slice(0, perPage);
       const last = clients.at(-1);
       const notice = noticeText(req.query.done);
       sendAdminPage(
@@ -35,8 +41,10 @@ export function adminPageRoutes(context: ServerContext, guard: OperatorGuard): R
         renderClientListPage({
           frame: operator.frame,
           clients,
+          counts,
+          perPage,
           paged: after !== undefined,
-          ...(page.length > CLIENTS_PER_PAGE && last ? { nextAfter: last.clientId } : {}),
+          ...(page.length > perPage && last ? { nextAfter: last.clientId } : {}),
           ...(notice ? { notice } : {}),
         }),
       );
@@ -88,10 +96,7 @@ export function adminPageRoutes(context: ServerContext, guard: OperatorGuard): R
     ...guard('get', async (req, res, operator) => {
       const clientId = queryText(req, 'client');
       const type = queryText(req, 'type');
-      const requestedLimit = Number(queryText(req, 'limit') ?? AUDIT_DEFAULT_LIMIT);
-      const limit = Number.isInteger(requestedLimit)
-        ? Math.min(Math.max(requestedLimit, 1), AUDIT_MAX_LIMIT)
-        : AUDIT_DEFAULT_LIMIT;
+      const limit = boundedInteger(queryText(req, 'limit'), AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT);
       const knownType = isAuditEventType(type) ? type : undefined;
       const events =
         type !== undefined && !knownType
@@ -207,6 +212,12 @@ function idParam(req: Request): string | undefined {
 function queryText(req: Request, name: string): string | undefined {
   const value = (req.query as Record<string, unknown>)[name];
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH ? value : undefined;
+}
+
+/** A page size from the query: the default when absent or not a number, else within 1..max. */
+function boundedInteger(value: string | undefined, fallback: number, max: number): number {
+  const number = Number(value);
+  return value !== undefined && Number.isInteger(number) ? Math.min(Math.max(number, 1), max) : fallback;
 }
 
 /** Empty: undefined (no limit); a whole number >= 1 (at most a million); anything else: 'invalid'. */
