@@ -47,7 +47,7 @@ const MAX_DEPTH = 4;
 
 /**
  * A copy of an event's detail fit for the audit trail and logs: values under secret-looking keys
- * replaced by `[redacted]` (at any depth), long strings cut, deep or long structures cut short.
+ * (other than flags and numbers) replaced by `[redacted]` (at any depth), long strings cut, deep or long structures cut short.
  */
 export function redactDetail(detail: Record<string, unknown>): Record<string, unknown> {
   return redactObject(detail, 1);
@@ -60,7 +60,9 @@ function redactObject(value: Record<string, unknown>, depth: number): Record<str
     if (key === '__proto__') continue;
     const item = value[key];
     if (item === undefined) continue;
-    copy[key] = isSecretKey(key) ? REDACTED : redactValue(item, depth);
+    // A flag such as `rotated_token: true` says that something happened, and holds nothing secret.
+    const credential = isSecretKey(key) && item !== null && typeof item !== 'boolean' && typeof item !== 'number';
+    copy[key] = credential ? REDACTED : redactValue(item, depth);
   }
   return copy;
 }
