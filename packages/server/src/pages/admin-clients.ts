@@ -80,7 +80,7 @@ export function renderClientDetailPage(page: ClientDetailPage): string {
 ${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
 <div class="actions">
 ${client.disabledAt === undefined ? action('disable', 'Disable') : action('enable', 'Enable')}
-${action('delete', 'Delete', 'danger')}
+<a class="button danger" href="${base}/admin/clients/${encodeURIComponent(client.clientId)}/delete">Delete…</a>
 </div>
 <dl>
 ${row('client_id', html`<code>${client.clientId}</code>`)}
@@ -107,6 +107,23 @@ ${auditTable(page.events, base)}
 function tierCounts(counts: ClientCounts): string {
   const tiers = Object.entries(counts.byTier).filter(([, count]) => (count ?? 0) > 0);
   return tiers.length === 0 ? '' : `: ${tiers.map(([tier, count]) => `${tier} ${count}`).join(', ')}`;
+}
+
+/** Deleting cannot be undone: a GET shows what goes, and only its form's POST deletes. */
+export function renderDeleteConfirmationPage(frame: AdminFrame, client: ClientRecord): string {
+  const base = frame.basePath;
+  const path = `${base}/admin/clients/${encodeURIComponent(client.clientId)}`;
+  return adminLayout(
+    'Delete client',
+    html`<h1>Delete ${clientName(client) ?? client.clientId}?</h1>
+<p>The client <code>${client.clientId}</code> (${describeTrustTier(client.registeredVia).label}) is removed for good, with its
+tokens and codes. It cannot be enabled again; to stop it for now, disable it instead.</p>
+<div class="actions">
+<form class="inline" method="post" action="${path}/delete"><input type="hidden" name="csrf_token" value="${frame.csrfToken}"><button type="submit" class="danger">Delete this client</button></form>
+<a class="button" href="${path}">Cancel</a>
+</div>`,
+    frame,
+  );
 }
 
 function row(name: string, value: SafeHtml | string): SafeHtml {

@@ -42,9 +42,9 @@ form.filters, .actions { display: flex; gap: 10px; align-items: end; flex-wrap: 
 label { display: block; font-size: 13px; font-weight: 600; margin: 10px 0 4px; }
 input, select { padding: 7px 10px; font: inherit; border: 1px solid #c5cbd8; border-radius: 7px; }
 .card input { width: 100%; }
-button { font: inherit; font-weight: 600; padding: 7px 14px; border-radius: 7px; cursor: pointer; border: 1px solid var(--line); background: #fff; color: var(--ink); }
+button, a.button { font: inherit; text-decoration: none; display: inline-block; font-weight: 600; padding: 7px 14px; border-radius: 7px; cursor: pointer; border: 1px solid var(--line); background: #fff; color: var(--ink); }
 button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
-button.danger { color: var(--bad); border-color: #f1b5b0; }
+button.danger, a.button.danger { color: var(--bad); border-color: #f1b5b0; }
 .card button { width: 100%; margin-top: 16px; }
 `;
 

@@ -2,7 +2,12 @@ import { Router, type Request } from 'express';
 import type { ClientRecord } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
 import { isAuditEventType, renderAuditPage } from '../pages/admin-audit.js';
-import { noticeText, renderClientDetailPage, renderClientListPage } from '../pages/admin-clients.js';
+import {
+  noticeText,
+  renderClientDetailPage,
+  renderClientListPage,
+  renderDeleteConfirmationPage,
+} from '../pages/admin-clients.js';
 import { renderAdminMessagePage } from '../pages/admin-login.js';
 import { renderInitialAccessTokensPage, type InitialAccessTokensPage } from '../pages/admin-tokens.js';
 import { formOf, sendAdminPage, type Operator, type OperatorGuard, type OperatorHandler } from './admin-guard.js';
@@ -66,6 +71,18 @@ export function adminPageRoutes(context: ServerContext, guard: OperatorGuard): R
         200,
         renderClientDetailPage({ frame: operator.frame, client, events, ...(notice ? { notice } : {}) }),
       );
+    }),
+  );
+
+  router.get(
+    '/admin/clients/:id/delete',
+    ...guard('get', async (req, res, operator) => {
+      const client = await findClient(req);
+      if (!client) {
+        sendUnknownClient(res);
+        return;
+      }
+      sendAdminPage(res, 200, renderDeleteConfirmationPage(operator.frame, client));
     }),
   );
 

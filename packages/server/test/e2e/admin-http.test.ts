@@ -129,6 +129,10 @@ describe('the admin pages over HTTP', () => {
     const get = await operator.get(`/admin/clients/${id}/disable`);
     assert.equal(get.status, 404);
     assert.equal((await server.registration.store.findClient(id))?.disabledAt, undefined);
+    const confirmation = await operator.get(`/admin/clients/${id}/delete`);
+    assert.equal(confirmation.status, 200);
+    assert.match(confirmation.html, /method="post" action="\/admin\/clients\/[^"]+\/delete"/);
+    assert.ok(await server.registration.store.findClient(id), 'a GET deletes nothing');
 
     const page = await operator.get(`/admin/clients/${id}`);
     const token = csrfToken(page.html);

@@ -286,6 +286,9 @@ describe('the admin page in a real browser', { skip: !haveChromium }, () => {
   it('deletes a client, which then no longer registers at RFC 7592', async () => {
     const page = await operatorContext.newPage();
     await page.goto(`${server.url}${clientPath()}`);
+    await Promise.all([page.waitForURL(/\/delete$/), page.click('a[href$="/delete"]')]);
+    assert.ok(await storedClient(), 'the confirmation page deletes nothing');
+    await screenshot(page, '7-delete-confirmation');
     await Promise.all([page.waitForURL(/done=deleted/), page.click('form[action$="/delete"] button')]);
     assert.equal(await page.locator(`tr[data-client-id="${client.client_id}"]`).count(), 0);
     assert.equal(await storedClient(), null);
