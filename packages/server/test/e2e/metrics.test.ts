@@ -77,7 +77,8 @@ describe('metrics with DCR_METRICS_PORT', () => {
     assert.equal(sampleValue(samples, tokens, { grant_type: 'authorization_code', outcome: 'success' }), 1);
     assert.equal(sampleValue(samples, tokens, { grant_type: 'authorization_code', outcome: 'invalid_grant' }), 1);
     // A grant type the requester made up is not a label value of its own.
-    assert.equal(sampleValue(samples, tokens, { grant_type: 'other', outcome: 'unsupported_grant_type' }), 1);
+    assert.equal(sampleSum(samples, tokens, { outcome: 'unsupported_grant_type' }), 1);
+    assert.ok(!samples.some((sample) => sample.labels.grant_type === 'x-attacker-chosen-grant-type'));
 
     const latency = 'oauth_dcr_http_request_duration_seconds_count';
     assert.equal(sampleValue(samples, latency, { route: 'register', status: '201' }), 1);
@@ -111,6 +112,56 @@ describe('metrics with DCR_METRICS_PORT', () => {
     const response = await fetch(`${server.url}/metrics`);
     assert.equal(response.status, 404);
     assert.ok(!(await response.text()).includes('oauth_dcr_'));
+  });
+});
+
+describe('metrics with rate limits on', () => {
+  it('counts a limited address once, every 429 by route, and failed client authentication at /token', async () => {
+    const server = await startTestServer({
+      store: 'memory',
+      env: { DCR_METRICS_PORT: '0', DCR_LIMIT_REGISTER_PER_ADDRESS: '2/1h' },
+    });
+    try {
+      const confidential = await registerClient(server.url, {
+        ...publicClient,
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
+      await registerClient(server.url, publicClient);
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`${server.url}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(publicClient),
+        });
+        statuses.push(response.status);
+      }
+      assert.deepEqual(statuses, [429, 429, 429]);
+      const wrongSecret = await tokenRequest(
+        server.url,
+        { grant_type: 'refresh_token', refresh_token: 'none-such' },
+        { id: confidential.client_id, secret: 'not-the-secret' },
+      );
+      assert.equal(wrongSecret.status, 401);
+
+      const response = await fetch(`http://127.0.0.1:${server.metrics.address()!.port}/metrics`);
+      const samples = parseExposition(await response.text());
+      assert.equal(sampleSum(samples, 'oauth_dcr_rate_limited_keys_total', { limit: 'address' }), 1);
+      const latency = 'oauth_dcr_http_request_duration_seconds_count';
+      assert.equal(sampleValue(samples, latency, { route: 'register', status: '429' }), 3);
+      assert.equal(sampleValue(samples, latency, { route: 'register', status: '201' }), 2);
+      assert.equal(sampleValue(samples, 'oauth_dcr_client_authentication_failures_total', { endpoint: 'token' }), 1);
+      assert.equal(
+        sampleValue(samples, 'oauth_dcr_token_requests_total', {
+          grant_type: 'refresh_token',
+          outcome: 'invalid_client',
+        }),
+        1,
+      );
+      assert.ok(!JSON.stringify(samples).includes(confidential.client_id));
+    } finally {
+      await server.stop();
+    }
   });
 });
 
