@@ -1,3 +1,4 @@
+import { checkEpochSeconds } from './epoch.js';
 import { checkListLimit } from './sql/list-limit.js';
 import type { ClientRecord, IdleClientQuery } from './types.js';
 
@@ -21,8 +22,8 @@ export interface IdleBounds {
 export function idleBounds(query: IdleClientQuery): IdleBounds | null {
   const limit = checkListLimit(query.limit);
   const { neverUsedCreatedBefore, unusedSince } = query;
-  checkEpoch('neverUsedCreatedBefore', neverUsedCreatedBefore);
-  checkEpoch('unusedSince', unusedSince);
+  checkEpochSeconds('neverUsedCreatedBefore', neverUsedCreatedBefore);
+  checkEpochSeconds('unusedSince', unusedSince);
   const neverUsedBefore =
     neverUsedCreatedBefore === undefined
       ? unusedSince
@@ -45,10 +46,4 @@ export function isIdleClient(record: ClientRecord, bounds: IdleBounds): boolean 
 /** Oldest first: by last use, or creation when never used; ties by client_id. */
 export function idleAge(record: ClientRecord): number {
   return record.lastUsedAt ?? record.createdAt;
-}
-
-function checkEpoch(field: string, value: number | undefined): void {
-  if (value !== undefined && !Number.isSafeInteger(value)) {
-    throw new TypeError(`${field} must be an integer epoch second, got ${value}`);
-  }
 }

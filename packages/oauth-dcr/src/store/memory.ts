@@ -1,4 +1,5 @@
 import { compareCodePoints } from './code-points.js';
+import { checkEpochSeconds } from './epoch.js';
 import { ClientExistsError, StoreClosedError } from './errors.js';
 import { frozenCopy } from './frozen.js';
 import { idleAge, idleBounds, isIdleClient } from './idle-rule.js';
@@ -113,6 +114,7 @@ export class MemoryClientStore implements ClientStore {
 
   async setClientDisabled(clientId: string, at: number | null): Promise<boolean> {
     this.#checkOpen();
+    checkEpochSeconds('at', at);
     const stored = this.#clients.get(clientId);
     if (!stored) return false;
     // The revision moves so that an RFC 7592 change derived from a read before this one fails its
@@ -144,6 +146,7 @@ export class MemoryClientStore implements ClientStore {
 
   async findClientByFingerprint(fingerprint: string, createdSince: number): Promise<ClientRecord | null> {
     this.#checkOpen();
+    checkEpochSeconds('createdSince', createdSince);
     if (!isStorableText(fingerprint)) return null;
     let newest: ClientRecord | null = null;
     for (const record of this.#clients.values()) {
@@ -206,11 +209,13 @@ export class MemoryClientStore implements ClientStore {
   /** The newest `limit` (default 100) matching events, oldest first (insertion order). */
   async listAuditEvents(options: AuditEventQuery = {}): Promise<StoredAuditEvent[]> {
     this.#checkOpen();
+    checkEpochSeconds('since', options.since);
     return this.#audit.list(options);
   }
 
   async deleteAuditEventsBefore(before: number, limit: number): Promise<number> {
     this.#checkOpen();
+    checkEpochSeconds('before', before);
     return this.#audit.deleteBefore(before, limit);
   }
 

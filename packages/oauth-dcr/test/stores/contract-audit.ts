@@ -100,6 +100,10 @@ export function auditTrailContract(context: ContractContext): void {
         assert.ok(after!.id > before[1]!.id);
         assert.equal(after!.type, 'client.deleted');
         await assert.rejects(store.deleteAuditEventsBefore(T0, -1), TypeError);
+        // Times are integer epoch seconds on every store (PostgreSQL would refuse 1.5 as a BIGINT).
+        await assert.rejects(store.deleteAuditEventsBefore(T0 + 0.5, 10), TypeError);
+        await assert.rejects(store.listAuditEvents({ since: Number.NaN }), TypeError);
+        assert.equal((await store.listAuditEvents()).length, 1);
       }));
   });
 }

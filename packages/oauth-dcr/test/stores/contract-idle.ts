@@ -119,6 +119,7 @@ export function idleClientsContract(context: ContractContext): void {
         assert.deepEqual(await store.deleteIdleClients(rule), []);
         await assert.rejects(store.deleteIdleClients({ ...rule, limit: -1 }), TypeError);
         await assert.rejects(store.findIdleClients({ ...rule, limit: 1.5 }), TypeError);
+        await assert.rejects(store.deleteIdleClients({ ...rule, limit: 10, unusedSince: NOW + 0.5 }), TypeError);
         assert.equal((await store.countClients()).total, 2);
       }));
 

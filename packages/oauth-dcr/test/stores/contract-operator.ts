@@ -126,6 +126,8 @@ export function operatorFieldsContract(context: ContractContext): void {
       withStore(async (store) => {
         assert.equal(await store.setClientDisabled('no-such-client', T0), false);
         assert.equal(await store.setClientDisabled('a\u0000b', null), false);
+        await assert.rejects(store.setClientDisabled('no-such-client', T0 + 0.5), TypeError);
+        await assert.rejects(store.findClientByFingerprint('f', Number.NaN), TypeError);
         assert.equal(await store.findClient('no-such-client'), null);
       }));
 

@@ -41,10 +41,19 @@ export class ClientUseRecorder {
     return writing === undefined || pending > writing ? pending : writing;
   }
 
-  /** Clients with a use not yet readable from the database. */
-  pendingClientIds(): string[] {
-    if (this.#writing.size === 0) return [...this.#pending.keys()];
-    return [...new Set([...this.#pending.keys(), ...this.#writing.keys()])];
+  /**
+   * Writes the uses recorded so far and resolves the clients used again while that write ran
+   * (recorded, not yet readable from the database). Under a steady stream of token requests a few
+   * arrive during each flush: up to `maxPending` are named, more are flushed again (twice at most).
+   */
+  async settle(maxPending: number): Promise<string[]> {
+    let pending: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.flush();
+      pending = [...new Set([...this.#pending.keys(), ...this.#writing.keys()])];
+      if (pending.length <= maxPending) break;
+    }
+    return pending;
   }
 
   /** A deleted client's pending use must not reach a client later registered under its id. */

@@ -198,7 +198,7 @@ export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions =
       await sql`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`.execute(connection);
       try {
         if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(connection);
-        return await runMigrator(connection, dialect, schema);
+        return await runMigratorDespiteDroppedSchemas(connection, schema);
       } finally {
         await sql`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`.execute(connection);
       }
@@ -233,6 +233,23 @@ async function isUpToDate(db: Kysely<any>, schema: string | undefined): Promise<
     return MIGRATION_NAMES.every((name) => applied.has(name));
   } catch {
     return false; // no bookkeeping table yet; a real connection problem resurfaces in migrateToLatest
+  }
+}
+
+/**
+ * Kysely's Migrator looks for its bookkeeping tables by introspecting every schema of the database
+ * (`has_schema_privilege(name, ...)` per schema). A schema that another client drops during that
+ * read fails it with 3F000 (invalid_schema_name), though it is not ours (ours was just created,
+ * and nothing here drops it): tests of other suites sharing the database do that all the time.
+ * The failed run rolled back its transaction, so it is simply run again.
+ */
+async function runMigratorDespiteDroppedSchemas(db: Kysely<any>, schema: string | undefined): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runMigrator(db, 'postgres', schema);
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: unknown }).code !== '3F000') throw error;
+    }
   }
 }
 

@@ -3,7 +3,6 @@ import { idleBounds } from '../idle-rule.js';
 import type {
   AuditEvent,
   AuditEventQuery,
-  AuditEventType,
   ClientCounts,
   ClientRecord,
   ClientRevision,
@@ -11,17 +10,16 @@ import type {
   IdleClientQuery,
   InitialAccessTokenRecord,
   ListClientsOptions,
-  RegistrationVia,
   StoredAuditEvent,
 } from '../types.js';
-import * as auditQueries from './audit-queries.js';
 import * as lifecycleQueries from './client-lifecycle-queries.js';
+import * as operations from './sql-operations.js';
 import { ClientUseRecorder } from './client-uses.js';
 import { ClientExistsError, StoreClosedError } from '../errors.js';
 import { deepFreeze } from '../frozen.js';
+import { checkEpochSeconds } from '../epoch.js';
 import { checkListLimit } from './list-limit.js';
 import {
-  auditText,
   checkStorableClient,
   checkStorableInitialAccessToken,
   isStorableText,
@@ -29,17 +27,14 @@ import {
   storableCursor,
 } from '../text.js';
 import * as queries from './queries.js';
-import {
-  auditEventToRow,
-  clientToRow,
-  initialAccessTokenToRow,
-  rowToAuditEvent,
-  rowToClient,
-  rowToInitialAccessToken,
-} from './rows.js';
+import { auditEventToRow, clientToRow, initialAccessTokenToRow, rowToClient, rowToInitialAccessToken } from './rows.js';
 import type { AuditEventsTable, ClientsTable, Database, SqlDialectName } from './schema.js';
 
-/** Uses recorded during the reaper's flush that it excludes by id rather than flushing again. */
+/**
+ * Before deciding which clients are idle, the store writes the uses it has recorded lazily (see
+ * recordClientUse), and leaves out by id the clients used again while that write ran, up to this
+ * many: a client used a moment ago is never reaped for want of a flush.
+ */
 const MAX_EXCLUDED_PENDING = 1000;
 
 /** Options both SQL stores take. */
@@ -68,6 +63,8 @@ export abstract class SqlClientStore implements ClientStore {
    */
   readonly ready: Promise<void>;
   readonly #uses: ClientUseRecorder;
+  /** This store's queries, for the operations written outside the class (./sql-operations.ts). */
+  readonly #runner: operations.SqlRunner;
   readonly #selectClient: (values: { clientId: string }) => CompiledQuery<Selectable<ClientsTable>>;
   readonly #insertClient: (row: Insertable<ClientsTable>) => CompiledQuery;
   readonly #insertAuditEvent: (row: Insertable<AuditEventsTable>) => CompiledQuery;
@@ -90,6 +87,7 @@ export abstract class SqlClientStore implements ClientStore {
     this.#selectClient = queries.compiledOnce(({ clientId }) => queries.selectClient(db, clientId));
     this.#insertClient = queries.compiledOnce((row) => queries.insertClient(db, row));
     this.#insertAuditEvent = queries.compiledOnce((row) => queries.insertAuditEvent(db, row));
+    this.#runner = { db, read: (query) => this.read(query), write: (query) => this.write(query) };
     const onError = options.onError ?? ((error: unknown) => process.emitWarning(toError(error)));
     this.#uses = new ClientUseRecorder(
       async (uses) => {
@@ -231,43 +229,20 @@ export abstract class SqlClientStore implements ClientStore {
 
   /** The newest `limit` (default 100) matching events, oldest first (insertion order). */
   listAuditEvents(options: AuditEventQuery = {}): Promise<StoredAuditEvent[]> {
-    return this.#run(async () => {
-      const limit = checkListLimit(options.limit);
-      const { rows } = await this.read(
-        auditQueries.selectLatestAuditEvents(this.db, {
-          // Filters on text fields read NUL as stored (U+FFFD), see ../text.ts.
-          clientId: options.clientId === undefined ? undefined : auditText(options.clientId),
-          type: options.type === undefined ? undefined : (auditText(options.type) as AuditEventType),
-          since: options.since,
-          limit,
-        }),
-      );
-      return rows.reverse().map((row) => deepFreeze(rowToAuditEvent(row)));
-    });
+    return this.#run(() => operations.listAuditEvents(this.#runner, options));
   }
 
   deleteAuditEventsBefore(before: number, limit: number): Promise<number> {
-    return this.#run(async () => {
-      if (checkListLimit(limit) === 0) return 0;
-      return deletedRows(await this.write(auditQueries.deleteAuditEventsBefore(this.db, before, limit)));
-    });
+    return this.#run(() => operations.deleteAuditEventsBefore(this.#runner, before, limit));
   }
 
   countClients(): Promise<ClientCounts> {
-    return this.#run(async () => {
-      const { rows } = await this.read(lifecycleQueries.countClientsByTier(this.db));
-      const counts: ClientCounts = { total: 0, byTier: {} };
-      for (const row of rows) {
-        const count = Number(row.count);
-        counts.total += count;
-        counts.byTier[row.registered_via as RegistrationVia] = count;
-      }
-      return counts;
-    });
+    return this.#run(() => operations.countClients(this.#runner));
   }
 
   setClientDisabled(clientId: string, at: number | null): Promise<boolean> {
     return this.#run(async () => {
+      checkEpochSeconds('at', at);
       if (!isStorableText(clientId)) return false;
       return changedRows(await this.write(lifecycleQueries.setClientDisabled(this.db, clientId, at)));
     });
@@ -275,6 +250,7 @@ export abstract class SqlClientStore implements ClientStore {
 
   findClientByFingerprint(fingerprint: string, createdSince: number): Promise<ClientRecord | null> {
     return this.#run(async () => {
+      checkEpochSeconds('createdSince', createdSince);
       if (!isStorableText(fingerprint)) return null;
       const { rows } = await this.read(lifecycleQueries.selectClientByFingerprint(this.db, fingerprint, createdSince));
       return rows[0] ? this.#withPendingUse(deepFreeze(rowToClient(rows[0]))) : null;
@@ -285,7 +261,7 @@ export abstract class SqlClientStore implements ClientStore {
     return this.#run(async () => {
       const bounds = idleBounds(query);
       if (!bounds) return [];
-      const keep = await this.#settleClientUses();
+      const keep = await this.#uses.settle(MAX_EXCLUDED_PENDING);
       const { rows } = await this.read(lifecycleQueries.selectIdleClients(this.db, bounds, keep));
       return rows.map((row) => deepFreeze(rowToClient(row)));
     });
@@ -295,30 +271,12 @@ export abstract class SqlClientStore implements ClientStore {
     return this.#run(async () => {
       const bounds = idleBounds(query);
       if (!bounds) return [];
-      const keep = await this.#settleClientUses();
+      const keep = await this.#uses.settle(MAX_EXCLUDED_PENDING);
       const { rows } = await this.write(lifecycleQueries.deleteIdleClients(this.db, bounds, keep));
       const deleted = rows.map((row) => row.client_id);
       for (const clientId of deleted) this.#uses.forget(clientId);
       return deleted;
     });
-  }
-
-  /**
-   * Before deciding which clients are idle: writes the uses this instance has recorded (lazily,
-   * see recordClientUse), so the database knows them, and names the clients used again while that
-   * write ran, which the caller leaves alone (they were just used). A client used a moment ago is
-   * never reaped for want of a flush.
-   */
-  async #settleClientUses(): Promise<string[]> {
-    let pending: string[] = [];
-    // Under a steady stream of token requests a few uses arrive during each flush; a short list is
-    // simply excluded, a long one flushed again.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      await this.#uses.flush();
-      pending = this.#uses.pendingClientIds();
-      if (pending.length <= MAX_EXCLUDED_PENDING) break;
-    }
-    return pending;
   }
 
   /**
@@ -364,10 +322,6 @@ export abstract class SqlClientStore implements ClientStore {
 
 function changedRows(result: QueryResult<unknown>): boolean {
   return result.numAffectedRows !== undefined && result.numAffectedRows > 0n;
-}
-
-function deletedRows(result: QueryResult<unknown>): number {
-  return result.numAffectedRows === undefined ? 0 : Number(result.numAffectedRows);
 }
 
 function toError(error: unknown): Error {
