@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthorizationRequest } from './authorization-request.js';
-import { MemorySessionStorage } from './storage/memory-session-storage.js';
 import type { SessionStorage } from './storage/session-records.js';
 
 /**
@@ -59,22 +58,16 @@ export interface Session {
   /** The consent form's synchronizer token, derived from the id. */
   readonly csrfToken: string;
   readonly userId: string;
-  /**
-   * The signed-in user's name, read with the session (one read). Absent only without a storage
-   * (the SessionStore constructor's memory fallback), where the caller looks the user up.
-   */
-  readonly username?: string;
+  /** The signed-in user's name, read with the session (one read). */
+  readonly username: string;
   readonly expiresAt: number;
 }
 
 export interface SessionOptions {
   /** Send the cookies only over https, with the __Host- prefix. True when the issuer is https. */
   secure: boolean;
-  /**
-   * Where sessions and pending requests live: the server's storage (`storage.sessions`), shared by
-   * every instance on its database. Without it they live in this process only (one instance).
-   */
-  storage?: SessionStorage;
+  /** Where sessions and pending requests live: `storage.sessions`, shared by every instance on its database. */
+  storage: SessionStorage;
   /** Seconds a session lives. Default 8 hours. */
   ttl?: number;
   /** Seconds a pending authorization request waits for the user's consent. Default 10 minutes. */
@@ -104,7 +97,7 @@ export class SessionStore {
   readonly #maxSessionsPerUser: number;
 
   constructor(options: SessionOptions) {
-    this.#storage = options.storage ?? new MemorySessionStorage();
+    this.#storage = options.storage;
     this.#secure = options.secure;
     // RFC 6265bis §4.1.3.2: a __Host- cookie is bound to this exact host, over https only.
     this.#cookieName = options.secure ? '__Host-dcr_session' : 'dcr_session';
@@ -132,7 +125,7 @@ export class SessionStore {
       idHash,
       csrfToken: deriveCsrfToken(id),
       userId: found.userId,
-      ...(found.username !== undefined ? { username: found.username } : {}),
+      username: found.username,
       expiresAt: found.expiresAt,
     };
   }
@@ -146,18 +139,16 @@ export class SessionStore {
     const presented = this.#presentedId(req);
     if (presented) await this.#storage.deleteSession(hashSessionId(presented));
     const id = randomBytes(32).toString('base64url');
-    const session: Session = {
-      id,
-      idHash: hashSessionId(id),
-      csrfToken: deriveCsrfToken(id),
-      userId,
-      expiresAt: now() + this.#ttl,
-    };
+    const idHash = hashSessionId(id);
     await this.#storage.createSession(
-      { idHash: session.idHash, userId, createdAtMs: Date.now(), expiresAt: session.expiresAt },
+      { idHash, userId, createdAtMs: Date.now(), expiresAt: now() + this.#ttl },
       { perUser: this.#maxSessionsPerUser, total: this.#maxSessions },
       now(),
     );
+    // Read back as any instance will read it (with the user's name): once per sign-in, which is
+    // throttled and has just paid for scrypt.
+    const found = await this.#storage.findSession(idHash, now());
+    if (!found) throw new Error('the signed-in user does not exist');
     const attributes = [
       'Path=/',
       `Max-Age=${this.#ttl}`,
@@ -166,7 +157,7 @@ export class SessionStore {
       ...(this.#secure ? ['Secure'] : []),
     ];
     appendSetCookie(res, `${this.#cookieName}=${id}; ${attributes.join('; ')}`);
-    return session;
+    return { id, idHash, csrfToken: deriveCsrfToken(id), ...found };
   }
 
   /** Ends a session (its user is gone, or it signs out), with its pending requests. */

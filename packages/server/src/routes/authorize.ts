@@ -17,7 +17,7 @@ import { renderErrorPage, type ErrorPage } from '../pages/error.js';
 import { PAGE_HEADERS } from '../pages/layout.js';
 import { renderLoginPage } from '../pages/login.js';
 import type { Session } from '../sessions.js';
-import { authenticateUser, findUser, type User } from '../users.js';
+import { authenticateUser, type User } from '../users.js';
 import { FORM_BODY } from './token.js';
 
 /**
@@ -46,16 +46,15 @@ export function authorizeRoutes(context: ServerContext): Router {
       answerInvalidRequest(res, outcome);
       return;
     }
+    // One indexed read: the session with its user (a session whose user is gone is not found).
     const session = await sessions.find(req);
-    const user = session ? await sessionUser(session) : null;
-    if (!session || !user) {
+    if (!session) {
       // Not signed in: nothing is stored. The login form carries the request (sessions.ts).
-      if (session) await sessions.end(session);
       sendPage(res, 200, loginPage(req, res, outcome.client, outcome.request));
       return;
     }
     const requestId = await sessions.addPending(session, outcome.request);
-    sendPage(res, 200, consentPage(context, session, requestId, outcome.request, outcome.client, user));
+    sendPage(res, 200, consentPage(context, session, requestId, outcome.request, outcome.client));
   });
 
   router.post('/authorize/login', FORM_BODY, async (req, res) => {
@@ -134,13 +133,7 @@ export function authorizeRoutes(context: ServerContext): Router {
       sendPage(res, 400, errorPage('invalid_client', 'This application is no longer registered.'));
       return;
     }
-    const user = await sessionUser(session);
-    if (!user) {
-      await sessions.end(session);
-      sendPage(res, 200, loginPage(req, res, client, request));
-      return;
-    }
-    sendPage(res, 200, consentPage(context, session, requestId, request, client, user));
+    sendPage(res, 200, consentPage(context, session, requestId, request, client));
   });
 
   router.post('/authorize/decision', FORM_BODY, async (req, res) => {
@@ -148,12 +141,6 @@ export function authorizeRoutes(context: ServerContext): Router {
     const found = await pendingFor(req, res, form);
     if (!found) return;
     const { session, requestId, client } = found;
-    const user = await sessionUser(session);
-    if (!user) {
-      await sessions.end(session);
-      sendPage(res, 200, loginPage(req, res, client, found.request));
-      return;
-    }
     if (form.decision !== 'approve' && form.decision !== 'deny') {
       sendPage(res, 400, errorPage('invalid_request', 'The consent form was not answered with Allow or Deny.'));
       return;
@@ -179,7 +166,7 @@ export function authorizeRoutes(context: ServerContext): Router {
       return;
     }
     try {
-      const code = await issueAuthorizationCode(context, request, user);
+      const code = await issueAuthorizationCode(context, request, userOf(session));
       context.logger.info({ clientId: client.id }, 'authorization code issued');
       respond({ code });
     } catch (error) {
@@ -228,12 +215,6 @@ export function authorizeRoutes(context: ServerContext): Router {
       state: outcome.state,
       iss: context.issuer,
     });
-  }
-
-  /** The session's user: read with the session itself, unless its storage could not join it. */
-  async function sessionUser(session: Session): Promise<User | null> {
-    if (session.username !== undefined) return { id: session.userId, username: session.username };
-    return findUser(context.storage.users, session.userId);
   }
 
   /** The login page, carrying the authorization request and the login-CSRF token. */
@@ -320,20 +301,24 @@ function consentPage(
   requestId: string,
   request: AuthorizationRequest,
   client: OAuth2ServerClient,
-  user: User,
 ): string {
   const page = {
     basePath: context.basePath,
     requestId,
     csrfToken: session.csrfToken,
     client: clientView(client),
-    username: user.username,
+    username: session.username,
     redirectUri: request.redirectUri,
     scopes: request.scope,
     // RFC 8707: the resources the token will be for (the consent page shows them).
     resources: request.resources,
   };
   return renderConsentPage(page);
+}
+
+/** The signed-in user, as the session was read with it. */
+function userOf(session: Session): User {
+  return { id: session.userId, username: session.username };
 }
 
 /** The pages' view of a client, its redirect URIs included (the consent page's localhost warning). */

@@ -16,10 +16,10 @@ export class MemorySessionStorage implements SessionStorage {
   readonly #pending = new Map<string, PendingAuthorizationRecord>();
   /** Pending ids by session, so that a session's own entries are found without a scan. */
   readonly #pendingBySession = new Map<string, Set<string>>();
-  readonly #users: Pick<UserStore, 'findUserById'> | undefined;
+  readonly #users: Pick<UserStore, 'findUserById'>;
 
   /** `users`: to join each found session with its user, as the SQL storage does. */
-  constructor(users?: Pick<UserStore, 'findUserById'>) {
+  constructor(users: Pick<UserStore, 'findUserById'>) {
     this.#users = users;
   }
 
@@ -41,7 +41,6 @@ export class MemorySessionStorage implements SessionStorage {
   async findSession(idHash: string, now: number): Promise<FoundSession | null> {
     const session = this.#sessions.get(idHash);
     if (!session || session.expiresAt <= now) return null;
-    if (!this.#users) return { userId: session.userId, expiresAt: session.expiresAt };
     const user = await this.#users.findUserById(session.userId);
     return user ? { userId: session.userId, username: user.username, expiresAt: session.expiresAt } : null;
   }

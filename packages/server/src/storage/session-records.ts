@@ -21,8 +21,7 @@ export interface SessionRecord {
 /** A live session as found: its user is joined in, so /authorize reads both at once. */
 export interface FoundSession {
   userId: string;
-  /** Absent only from a memory storage built without a user lookup (../sessions.ts fallback). */
-  username?: string;
+  username: string;
   expiresAt: number;
 }
 
