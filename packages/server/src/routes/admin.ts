@@ -1,4 +1,4 @@
-import { Router, type ErrorRequestHandler, type Request } from 'express';
+import { Router, type ErrorRequestHandler } from 'express';
 import type { ServerContext } from '../context.js';
 import { renderAdminMessagePage } from '../pages/admin-login.js';
 import { authenticateUser } from '../users.js';
@@ -39,7 +39,7 @@ export function adminRoutes(context: ServerContext, options: AdminRouteOptions):
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
     // Counted before the password is checked, in the same budgets as the consent login.
-    const attempt = await context.loginThrottle.begin(addressOf(req), username);
+    const attempt = await context.loginThrottle.begin(context.clientAddress(req), username);
     if (!attempt.allowed) {
       const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
       res.set('Retry-After', String(attempt.retryAfterSeconds));
@@ -99,13 +99,4 @@ export function adminRoutes(context: ServerContext, options: AdminRouteOptions):
   };
   router.use('/admin', pageErrors);
   return router;
-
-  /** The server's one address rule (trusted proxies included), for the login throttle. */
-  function addressOf(req: Request): string | undefined {
-    const forwarded = req.headers['x-forwarded-for'];
-    return context.registration.clientAddress(
-      req.socket.remoteAddress,
-      Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
-    );
-  }
 }

@@ -54,7 +54,7 @@ describe('the admin pages over HTTP', () => {
   const registered: string[] = [];
 
   before(async () => {
-    server = await startTestServer({ store: 'memory', env: { DCR_OPERATORS: DEMO_USERNAME } });
+    server = await startTestServer({ env: { DCR_OPERATORS: DEMO_USERNAME } });
     for (let i = 0; i < 5; i++) {
       const response = await fetch(`${server.url}/register`, {
         method: 'POST',

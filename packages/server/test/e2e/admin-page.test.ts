@@ -48,7 +48,6 @@ describe('the admin page in a real browser', { skip: !haveChromium }, () => {
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     server = await startTestServer({
-      store: 'memory',
       env: { DCR_OPERATORS: `${OPERATOR},someone-else`, DCR_OPEN_REGISTRATION: 'false' },
     });
     await server.storage.users.upsertUser(NORMAL_USER, await hashPassword(NORMAL_PASSWORD), now());
