@@ -1,6 +1,6 @@
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { createRegistration, type AuditEvent } from 'oauth-dcr';
-import { revokeAfterClientEvent } from './client-lifecycle.js';
+import { clientRevoker } from './client-lifecycle.js';
 import type { ServerConfig } from './config.js';
 import { clientAddressOf, type ServerContext } from './context.js';
 import type { Logger } from './logger.js';
@@ -24,6 +24,7 @@ export async function buildContext(
   redis: RedisConnection | undefined,
 ): Promise<ServerContext> {
   const metrics = createServerMetrics();
+  const revoke = clientRevoker(storage, logger);
   const registration = createRegistration({
     store: storage.clients,
     issuer,
@@ -46,7 +47,8 @@ export async function buildContext(
     clientAssertions: { replayGuard: storage.usedClientAssertions },
     onEvent: (event) => {
       metrics.onEvent(event);
-      onRegistrationEvent(event, storage, logger);
+      void revoke(event);
+      onRegistrationEvent(event, logger);
     },
     onError: (error) => logger.error({ err: error }, 'registration endpoint error'),
   });
@@ -100,9 +102,8 @@ export async function buildContext(
   };
 }
 
-/** The registration's audit events go to the log; a client taken out of service loses its tokens. */
-function onRegistrationEvent(event: AuditEvent, storage: ServerStorage, logger: Logger): void {
-  revokeAfterClientEvent(event, storage, logger);
+/** The registration's audit events go to the log. */
+function onRegistrationEvent(event: AuditEvent, logger: Logger): void {
   // Reads change nothing and can be frequent; they are debug. Every change and refusal is info.
   const level = event.type === 'client.read' ? 'debug' : 'info';
   if (level === 'debug' && !logger.isLevelEnabled('debug')) return;

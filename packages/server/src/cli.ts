@@ -28,6 +28,8 @@ async function main(): Promise<number> {
         'database-schema': { type: 'string' },
         store: { type: 'string' },
         'log-level': { type: 'string' },
+        idle: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -35,14 +37,20 @@ async function main(): Promise<number> {
     output.err(`oauth-dcr-server: ${(error as Error).message} (see oauth-dcr-server help)`);
     return 2;
   }
-  const { help, ...flags } = parsed.values;
+  const { help, idle, 'dry-run': dryRun, ...flags } = parsed.values;
   if (help) {
     output.out(USAGE);
     return 0;
   }
   secrets.push(...secretValues(process.env, flags).filter((secret) => !secrets.includes(secret)));
   try {
-    const server = await runCommand({ positionals: parsed.positionals, flags, env: process.env, output });
+    const server = await runCommand({
+      positionals: parsed.positionals,
+      flags,
+      switches: { ...(idle ? { idle } : {}), ...(dryRun ? { dryRun } : {}) },
+      env: process.env,
+      output,
+    });
     if (server) {
       // SIGTERM is how Docker, systemd and `npm start` (which forwards it) stop the server:
       // stop accepting, let requests in flight finish, close the database, exit 0. A second

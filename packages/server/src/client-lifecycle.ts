@@ -18,19 +18,41 @@ const REVOKING_EVENTS: ReadonlySet<AuditEvent['type']> = new Set([
 ]);
 
 /**
- * Revokes the client's tokens and codes after an event that takes the client out of service.
- * This is the prompt clean-up; it is not what keeps the client out: every code, token and
- * client look-up goes through the library's client look-up, which finds no deleted client and
- * refuses a disabled one, so a change made by another process (the `oauth-dcr` CLI, another
- * instance) is enforced at once, and introspection answers `active: false`.
+ * Revokes the tokens and codes of the clients an event takes out of service (one client, or a
+ * reaper batch: `detail.client_ids`). This is the prompt clean-up; it is not what keeps the client
+ * out: every code, token and client look-up goes through the library's client look-up, which finds
+ * no deleted client and refuses a disabled one, so a change made by another process (the
+ * `oauth-dcr` CLI, another instance) is enforced at once, and introspection answers `active: false`.
+ * Clients are revoked one at a time, events in the order they came (one queue per revoker), so
+ * a reaper run over a million clients never floods the database.
  */
-export function revokeAfterClientEvent(event: AuditEvent, storage: ServerStorage, logger: Logger): void {
-  if (!REVOKING_EVENTS.has(event.type) || !event.clientId) return;
-  const clientId = event.clientId;
-  storage.tokens.revokeClient(clientId, event.at).then(
-    (revoked) => revoked > 0 && logger.info({ clientId, event: event.type, revoked }, "client's tokens revoked"),
-    (error: unknown) => logger.warn({ err: error, clientId }, "revoking a client's tokens failed"),
-  );
+export function clientRevoker(storage: ServerStorage, logger: Logger): (event: AuditEvent) => Promise<void> {
+  let queue: Promise<void> = Promise.resolve();
+  return (event) => {
+    if (!REVOKING_EVENTS.has(event.type)) return Promise.resolve();
+    queue = queue.then(() => revokeClients(event, storage, logger));
+    return queue;
+  };
+}
+
+async function revokeClients(event: AuditEvent, storage: ServerStorage, logger: Logger): Promise<void> {
+  const batch = event.detail?.client_ids;
+  const clientIds = event.clientId
+    ? [event.clientId]
+    : Array.isArray(batch)
+      ? batch.filter((id): id is string => typeof id === 'string')
+      : [];
+  {
+    let revoked = 0;
+    for (const clientId of clientIds) {
+      try {
+        revoked += await storage.tokens.revokeClient(clientId, event.at);
+      } catch (error) {
+        logger.warn({ err: error, clientId }, "revoking a client's tokens failed");
+      }
+    }
+    if (revoked > 0) logger.info({ event: event.type, clients: clientIds.length, revoked }, 'client tokens revoked');
+  }
 }
 
 /** Expired codes and tokens, and audit events past DCR_AUDIT_RETENTION, are deleted this often. */

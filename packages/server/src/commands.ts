@@ -6,7 +6,11 @@ import {
   type ServerConfig,
   type SettingSource,
 } from './config.js';
+import { createRegistration, type ReapReport } from 'oauth-dcr';
+import { clientRevoker, withReaperLock } from './client-lifecycle.js';
+import { silentLogger } from './logger.js';
 import { fetchWarnings } from './outbound-fetch.js';
+import { registrationLimitOptions } from './registration-limits.js';
 import { openConfiguredStorage, startServer, type RunningServer } from './server.js';
 import { openSigningKeys, pruneStorage } from './storage/maintenance.js';
 import type { ServerStorage } from './storage/open-storage.js';
@@ -27,6 +31,8 @@ export interface CommandInput {
   /** e.g. ['serve'] */
   positionals: string[];
   flags: ConfigFlags;
+  /** `prune --idle [--dry-run]`. */
+  switches?: { idle?: boolean; dryRun?: boolean };
   env: NodeJS.ProcessEnv;
   output: Output;
 }
@@ -44,6 +50,10 @@ Commands:
   prune                       delete expired authorization codes, tokens and client assertions, and
                               retired signing keys no live token needs (the server does it every
                               few minutes while it runs; this never creates a database)
+  prune --idle [--dry-run]    run the idle-client reaper once (DCR_REAP_NEVER_USED, DCR_REAP_UNUSED),
+                              as the server does every DCR_REAP_INTERVAL, and revoke the reaped
+                              clients' tokens; --dry-run lists what it would delete (the same as
+                              npx oauth-dcr prune --idle)
   keys list                   the access-token signing keys and their state
   keys rotate                 a new signing key signs from now on; the old one stays published
                               at jwks_uri until every token it signed has expired
@@ -61,7 +71,14 @@ Environment only: DCR_DEMO_USER=name:password, DCR_ALLOWED_GRANT_TYPES, DCR_OPEN
   DCR_SCOPES, DCR_REQUIRE_HTTPS_REDIRECT_URIS, DCR_CLIENT_SECRET_TTL, DCR_PERSIST_AUDIT,
   DCR_CODE_TTL, DCR_ACCESS_TOKEN_TTL, DCR_REFRESH_TOKEN_TTL,
   DCR_RESOURCES, DCR_DEFAULT_RESOURCE, DCR_INTROSPECTION_CLIENTS, DCR_SIGNING_KEY_SECRET,
-  DCR_REQUEST_TIMEOUT (default 30s), DCR_HEADERS_TIMEOUT (default 10s)`;
+  DCR_REQUEST_TIMEOUT (default 30s), DCR_HEADERS_TIMEOUT (default 10s),
+  REDIS_URL (shared counters), DCR_REDIS_KEY_PREFIX (default oauth-dcr:), DCR_TRUST_PROXY,
+  DCR_RATE_LIMITS (default on), DCR_LIMIT_REGISTER_PER_ADDRESS, DCR_LIMIT_REGISTER_PER_IAT,
+  DCR_LIMIT_REGISTER_PER_SOFTWARE, DCR_LIMIT_DOCUMENT_PER_HOST, DCR_LIMIT_FAILED_AUTH_PER_CLIENT,
+  DCR_LIMIT_FAILED_AUTH_PER_ADDRESS (each N/duration[+burst] or off), DCR_RATE_LIMIT_ON_STORE_ERROR
+  (open or closed), DCR_MAX_CLIENTS, DCR_MAX_CLIENTS_PER_TIER, DCR_REGISTER_ALLOW, DCR_REGISTER_DENY,
+  DCR_DEDUPLICATE_WINDOW, DCR_REAP_NEVER_USED, DCR_REAP_UNUSED, DCR_REAP_INTERVAL (default 1h, 0 off),
+  DCR_AUDIT_RETENTION (default 90d), DCR_METRICS_PORT, DCR_METRICS_HOST, DCR_OPERATORS`;
 
 /** Runs a command; resolves once it is done (for `serve`: once the server is listening). */
 export async function runCommand(input: CommandInput): Promise<RunningServer | void> {
@@ -72,6 +89,8 @@ export async function runCommand(input: CommandInput): Promise<RunningServer | v
     case 'migrate':
       return migrate(input);
     case 'prune':
+      if (input.switches?.idle) return pruneIdle(input);
+      if (input.switches?.dryRun) throw new UsageError('--dry-run goes with --idle');
       return withStorage(input, async (storage, config) => {
         const pruned = await pruneStorage(storage, config.lifetimes.accessToken, 0);
         input.output.out(`deleted ${pruned} expired codes, tokens, client assertions and signing keys`);
@@ -110,6 +129,7 @@ async function serve(input: CommandInput): Promise<RunningServer> {
   output.out(`  listening on: ${host.includes(':') ? `[${host}]` : host}:${server.port}`);
   output.out(`  storage: ${server.storage.description}`);
   for (const line of tokenNotes(loaded.config)) output.out(`  ${line}`);
+  output.out(`  ${limitNote(loaded.config, server.redis?.description)}`);
   for (const warning of fetchWarnings(loaded.config)) output.out(`  warning: ${warning}`);
   const demo = server.demoUser;
   if (demo.kind === 'created') {
@@ -141,6 +161,58 @@ function tokenNotes(config: ServerConfig): string[] {
       ? 'signing keys: sealed at rest with DCR_SIGNING_KEY_SECRET'
       : 'signing keys: stored unsealed in the database; set DCR_SIGNING_KEY_SECRET to seal them',
   ];
+}
+
+/**
+ * `prune --idle [--dry-run]`: the library's reaper on this server's settings, under the same
+ * PostgreSQL advisory lock as the servers' timers. Each reaped client's tokens and codes are
+ * revoked here, as a running server does on the client.reaped event.
+ */
+async function pruneIdle(input: CommandInput): Promise<void> {
+  const dryRun = input.switches?.dryRun ?? false;
+  await withStorage(input, async (storage, config) => {
+    const revoke = clientRevoker(storage, silentLogger());
+    const revocations: Promise<unknown>[] = [];
+    const registration = createRegistration({
+      store: storage.clients,
+      ...registrationLimitOptions(config, undefined),
+      persistAuditEvents: config.registration.persistAuditEvents,
+      onEvent: (event) => revocations.push(revoke(event)),
+      onError: () => {},
+    });
+    let report: ReapReport | undefined;
+    const ran = await withReaperLock(config.storage, async () => {
+      report = await registration.reapIdleClients({ dryRun });
+    });
+    await Promise.all(revocations);
+    if (!ran || !report) {
+      input.output.out('another process is reaping idle clients now: nothing done');
+      return;
+    }
+    printReapReport(input.output, report, dryRun);
+  });
+}
+
+function printReapReport(output: Output, report: ReapReport, dryRun: boolean): void {
+  const tiers = Object.entries(report.byTier);
+  if (tiers.length === 0) {
+    output.out('no idle clients');
+    return;
+  }
+  const verb = dryRun ? 'would delete' : 'deleted';
+  for (const [tier, count] of tiers) output.out(`${tier}: ${verb} ${count}`);
+  output.out(`total: ${verb} ${report.total} idle clients`);
+  if (dryRun && report.clientIds.length > 0) output.out(`ids: ${report.clientIds.slice(0, 20).join(' ')}`);
+}
+
+/** Where the rate-limit and sign-in counters live (the Redis URL without its password). */
+function limitNote(config: ServerConfig, redis: string | undefined): string {
+  const where = redis
+    ? `in Redis ${redis}, shared by every instance (registration limits fail ${config.rateLimits ? config.rateLimits.onStoreError : 'open'}, sign-in fails closed while Redis is down)`
+    : 'in memory, per instance (set REDIS_URL to share them)';
+  return config.rateLimits === false
+    ? `rate limits: off (DCR_RATE_LIMITS=off); sign-in attempts counted ${where}`
+    : `rate limits and sign-in attempts counted ${where}`;
 }
 
 async function migrate(input: CommandInput): Promise<void> {
