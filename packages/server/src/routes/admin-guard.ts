@@ -3,7 +3,7 @@ import type { ServerContext } from '../context.js';
 import { ADMIN_PAGE_HEADERS, type AdminFrame } from '../pages/admin-layout.js';
 import { renderAdminForbiddenPage, renderAdminLoginPage, renderAdminMessagePage } from '../pages/admin-login.js';
 import type { Session } from '../sessions.js';
-import { findUser, type User } from '../users.js';
+import type { User } from '../users.js';
 import { FORM_BODY } from './token.js';
 
 /** The signed-in operator a handler acts for. */
@@ -23,7 +23,7 @@ export type OperatorGuard = (method: 'get' | 'post', handler: OperatorHandler) =
  * Who may act, checked in this order:
  * - a POST from another site (Fetch Metadata) or without the session's synchronizer token
  *   (RFC 6749 §10.12, compared in constant time by SessionStore.verifyCsrf): 403, nothing changes;
- * - no session (or its user is gone): the operator sign-in form;
+ * - no session (a deleted user has none): the operator sign-in form;
  * - a user not named in DCR_OPERATORS: 403, with nothing of the data.
  */
 export function createOperatorGuard(context: ServerContext, operators: readonly string[]): OperatorGuard {
@@ -41,12 +41,12 @@ export function createOperatorGuard(context: ServerContext, operators: readonly 
       sendAdminPage(res, 403, staleFormPage(basePath));
       return undefined;
     }
-    const user = session ? await findUser(context.storage.users, session.userId) : null;
-    if (!session || !user) {
-      if (session) await sessions.end(session);
+    if (!session) {
       sendAdminPage(res, 200, adminLoginPage(context, req, res));
       return undefined;
     }
+    // The session is read joined with its user: a deleted user has no session.
+    const user: User = { id: session.userId, username: session.username };
     const frame: AdminFrame = { basePath, username: user.username, csrfToken: session.csrfToken };
     if (!allowed.has(user.username)) {
       context.logger.info({ path: req.path }, 'admin page refused to a user who is not an operator');
