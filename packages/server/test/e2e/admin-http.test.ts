@@ -160,6 +160,28 @@ describe('the admin pages over HTTP', () => {
     assert.equal((await server.registration.initialAccessTokens.list()).length, before);
   });
 
+  it('revokes an initial access token only with the CSRF token; a revoked token admits nobody', async () => {
+    const { token, record } = await server.registration.initialAccessTokens.create({ label: 'to revoke' });
+    const operator = new AdminBrowser(server.url);
+    await operator.signIn();
+    const page = await operator.get('/admin/initial-access-tokens');
+    assert.match(page.html, new RegExp(`data-token-id="${record.id}"`));
+    assert.equal(page.html.includes(token), false, 'a listed token never shows its value');
+    const path = `/admin/initial-access-tokens/${record.id}/revoke`;
+    assert.equal((await operator.post(path, {})).status, 403);
+    const revoked = await operator.post(path, { csrf_token: csrfToken(page.html) });
+    assert.equal(revoked.status, 303);
+    assert.equal(revoked.headers.get('location'), '/admin/initial-access-tokens?done=revoked');
+    assert.match((await operator.get('/admin/initial-access-tokens')).html, /revoked/);
+    const registration = await fetch(`${server.url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9999/cb'] }),
+    });
+    // Open registration is on here: the revoked token is refused, not ignored (RFC 6750 §3.1).
+    assert.equal(registration.status, 401);
+  });
+
   it('signs out only with the CSRF token', async () => {
     const operator = new AdminBrowser(server.url);
     await operator.signIn();
