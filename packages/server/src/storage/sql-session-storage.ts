@@ -16,8 +16,8 @@ import { affected, type WriteStatement } from './sql-stores.js';
  *
  * Cost where it matters: a signed-in GET /authorize reads its session with one indexed statement
  * (the primary key, the user joined in, compiled once; on SQLite prepared once and run
- * synchronously), then adds its pending request with two writes that join the client store's
- * group commit on SQLite. Sign-in, which is throttled and pays for scrypt anyway, carries the
+ * synchronously), then adds its pending request with two writes issued together, which on SQLite
+ * join one of the client store's group commits. Sign-in, which is throttled and pays for scrypt anyway, carries the
  * caps' bookkeeping.
  *
  * Every change is one statement, atomic on both dialects. The caps are bounds, not exact under
@@ -102,36 +102,47 @@ export class SqlSessionStorage implements SessionStorage {
 
   async deleteSession(idHash: string): Promise<void> {
     if (!isStorableText(idHash)) return;
-    await this.write(this.db.deleteFrom('ref_pending_authorizations').where('session_id_hash', '=', idHash));
-    await this.write(this.db.deleteFrom('ref_sessions').where('id_hash', '=', idHash));
+    await Promise.all([
+      this.write(this.db.deleteFrom('ref_pending_authorizations').where('session_id_hash', '=', idHash)),
+      this.write(this.db.deleteFrom('ref_sessions').where('id_hash', '=', idHash)),
+    ]);
   }
 
+  /**
+   * Two statements issued together, not one after the other: on SQLite they join one group
+   * commit (one fsync, not two, on the hot path); on PostgreSQL they may run on two connections
+   * in either order, and the new entry survives the trim either way (it is the newest).
+   */
   async addPending(record: PendingAuthorizationRecord, maxPerSession: number, now: number): Promise<void> {
     const { db } = this;
-    await this.write(
-      db
-        .deleteFrom('ref_pending_authorizations')
-        .where('session_id_hash', '=', record.sessionIdHash)
-        .where('id', 'not in', (eb) =>
-          eb
-            .selectFrom('ref_pending_authorizations')
-            .select('id')
-            .where('session_id_hash', '=', record.sessionIdHash)
-            .where('expires_at', '>', now)
-            .orderBy('created_at_ms', 'desc')
-            .orderBy('id', 'desc')
-            .limit(Math.max(0, maxPerSession - 1)),
-        ),
-    );
-    await this.write(
-      db.insertInto('ref_pending_authorizations').values({
-        id: record.id,
-        session_id_hash: record.sessionIdHash,
-        request: record.request,
-        created_at_ms: record.createdAtMs,
-        expires_at: record.expiresAt,
-      }),
-    );
+    await Promise.all([
+      this.write(
+        db
+          .deleteFrom('ref_pending_authorizations')
+          .where('session_id_hash', '=', record.sessionIdHash)
+          .where('id', '!=', record.id)
+          .where('id', 'not in', (eb) =>
+            eb
+              .selectFrom('ref_pending_authorizations')
+              .select('id')
+              .where('session_id_hash', '=', record.sessionIdHash)
+              .where('id', '!=', record.id)
+              .where('expires_at', '>', now)
+              .orderBy('created_at_ms', 'desc')
+              .orderBy('id', 'desc')
+              .limit(Math.max(0, maxPerSession - 1)),
+          ),
+      ),
+      this.write(
+        db.insertInto('ref_pending_authorizations').values({
+          id: record.id,
+          session_id_hash: record.sessionIdHash,
+          request: record.request,
+          created_at_ms: record.createdAtMs,
+          expires_at: record.expiresAt,
+        }),
+      ),
+    ]);
   }
 
   async findPending(sessionIdHash: string, id: string, now: number): Promise<string | null> {
