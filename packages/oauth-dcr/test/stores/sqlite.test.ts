@@ -28,6 +28,8 @@ const T0 = 1_700_000_000;
 /** Takes a database back to the schema as 0003 left it (what an instance one version behind knows). */
 const UNDO_0004 = `
   drop index dcr_clients_idle; drop index dcr_clients_fingerprint; drop index dcr_audit_events_at;
+  drop trigger dcr_clients_insert_tier_counted; drop trigger dcr_clients_delete_tier_counted;
+  drop trigger dcr_clients_update_tier_counted; drop table dcr_client_counts;
   alter table dcr_clients drop column disabled_at;
   alter table dcr_clients drop column registration_fingerprint;
   alter table dcr_clients drop column granted_rights;
@@ -123,7 +125,11 @@ describe('sqlite store', () => {
       for (const field of ['disabledAt', 'registrationFingerprint', 'grantedRights'])
         assert.equal(field in older, false);
       assert.equal(await upgraded.setClientDisabled('older-instance', T0 + 2), true);
+      // Counted from the rows there were, then by the triggers, whoever writes.
       assert.deepStrictEqual(await upgraded.countClients(), { total: 2, byTier: { anonymous: 2 } });
+      raw.prepare("update dcr_clients set registered_via = 'admin' where client_id = 'older-instance'").run();
+      raw.prepare("delete from dcr_clients where client_id = 'from-before'").run();
+      assert.deepStrictEqual(await upgraded.countClients(), { total: 1, byTier: { admin: 1 } });
       const indexes = raw
         .prepare("select name from sqlite_master where type = 'index' and name like 'dcr_%' order by name")
         .pluck()

@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { CompiledQuery, Selectable } from 'kysely';
 import type { IdleBounds } from '../idle-rule.js';
-import type { ClientsTable, Database } from './schema.js';
+import type { ClientsTable, Database, SqlDialectName } from './schema.js';
 
 /*
  * Statements for operator tools, limits and the idle-client reaper, for both dialects (see
@@ -10,8 +10,16 @@ import type { ClientsTable, Database } from './schema.js';
 
 type Db = Kysely<Database>;
 
-/** One GROUP BY over the leading column of dcr_clients_idle: an index-only scan on both dialects. */
-export function countClientsByTier(db: Db): CompiledQuery<{ registered_via: string; count: number | string }> {
+type TierCount = { registered_via: string; count: number | string };
+
+/**
+ * PostgreSQL: one GROUP BY over the leading column of dcr_clients_idle (an index-only scan).
+ * SQLite: the per-tier counts its triggers keep (see migration 0004), a few rows.
+ */
+export function countClientsByTier(db: Db, dialect: SqlDialectName): CompiledQuery<TierCount> {
+  if (dialect === 'sqlite') {
+    return sql<TierCount>`select registered_via, count from dcr_client_counts where count > 0`.compile(db);
+  }
   return db
     .selectFrom('dcr_clients')
     .select(['registered_via', (eb) => eb.fn.countAll<number | string>().as('count')])

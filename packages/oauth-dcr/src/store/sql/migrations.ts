@@ -142,12 +142,20 @@ function clientRevision(): Migration {
  * - dcr_audit_events_at (at, id): audit retention deletes the oldest events in index order, and
  *   `--since` reads a recent range.
  *
+ * - SQLite only: dcr_client_counts, clients per tier kept by triggers in the writer's own
+ *   transaction (any connection or process, older code included). better-sqlite3 runs a query
+ *   synchronously, so counting a million index entries for countClients every few seconds would
+ *   stall the whole server each time; reading a few rows does not. PostgreSQL counts over
+ *   dcr_clients_idle instead, asynchronously: a counter row there would serialize every
+ *   registration of a tier, across instances, on its lock.
+ *
  * On PostgreSQL, CREATE INDEX takes a lock that holds off writes to the table while it builds
  * (seconds for a million clients). CONCURRENTLY cannot run inside the migration's transaction.
  */
-function clientLifecycle(): Migration {
+function clientLifecycle(dialect: SqlDialectName): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
+      if (dialect === 'sqlite') await clientCountsBySqliteTriggers(db);
       // One column per statement: SQLite's ALTER TABLE adds one at a time.
       for (const [column, type] of [
         ['disabled_at', 'bigint'],
@@ -170,6 +178,34 @@ function clientLifecycle(): Migration {
       await db.schema.createIndex('dcr_audit_events_at').on('dcr_audit_events').columns(['at', 'id']).execute();
     },
   };
+}
+
+/** SQLite: see clientLifecycle. Runs inside migrateToLatest's BEGIN IMMEDIATE, so the first counts are exact. */
+async function clientCountsBySqliteTriggers(db: Kysely<any>): Promise<void> {
+  await sql`create table dcr_client_counts (registered_via text primary key, count integer not null)`.execute(db);
+  await sql`insert into dcr_client_counts (registered_via, count) select registered_via, count(*) from dcr_clients group by registered_via`.execute(
+    db,
+  );
+  const add = (tier: string) =>
+    `insert or ignore into dcr_client_counts (registered_via, count) values (${tier}, 0); ` +
+    `update dcr_client_counts set count = count + 1 where registered_via = ${tier};`;
+  const remove = (tier: string) => `update dcr_client_counts set count = count - 1 where registered_via = ${tier};`;
+  await sql
+    .raw(
+      `create trigger dcr_clients_insert_tier_counted after insert on dcr_clients begin ${add('new.registered_via')} end`,
+    )
+    .execute(db);
+  await sql
+    .raw(
+      `create trigger dcr_clients_delete_tier_counted after delete on dcr_clients begin ${remove('old.registered_via')} end`,
+    )
+    .execute(db);
+  await sql
+    .raw(
+      'create trigger dcr_clients_update_tier_counted after update of registered_via on dcr_clients ' +
+        `when old.registered_via is not new.registered_via begin ${remove('old.registered_via')} ${add('new.registered_via')} end`,
+    )
+    .execute(db);
 }
 
 /** Options of `migrateToLatest`. */

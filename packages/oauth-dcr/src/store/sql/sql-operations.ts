@@ -7,11 +7,12 @@ import * as auditQueries from './audit-queries.js';
 import * as lifecycleQueries from './client-lifecycle-queries.js';
 import { checkListLimit } from './list-limit.js';
 import { rowToAuditEvent } from './rows.js';
-import type { Database } from './schema.js';
+import type { Database, SqlDialectName } from './schema.js';
 
 /** How a SQL store runs a statement (see SqlClientStore.read / write). */
 export interface SqlRunner {
   db: Kysely<Database>;
+  dialect: SqlDialectName;
   read<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
   write<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
@@ -46,7 +47,7 @@ export async function deleteAuditEventsBefore(runner: SqlRunner, before: number,
 }
 
 export async function countClients(runner: SqlRunner): Promise<ClientCounts> {
-  const { rows } = await runner.read(lifecycleQueries.countClientsByTier(runner.db));
+  const { rows } = await runner.read(lifecycleQueries.countClientsByTier(runner.db, runner.dialect));
   const counts: ClientCounts = { total: 0, byTier: {} };
   for (const row of rows) {
     // COUNT is a BIGINT, which node-postgres returns as a string.

@@ -87,7 +87,16 @@ export abstract class SqlClientStore implements ClientStore {
     this.#selectClient = queries.compiledOnce(({ clientId }) => queries.selectClient(db, clientId));
     this.#insertClient = queries.compiledOnce((row) => queries.insertClient(db, row));
     this.#insertAuditEvent = queries.compiledOnce((row) => queries.insertAuditEvent(db, row));
-    this.#runner = { db, read: (query) => this.read(query), write: (query) => this.write(query) };
+    const store = this;
+    this.#runner = {
+      db,
+      // A getter: `dialect` is a field of the subclass, set after this constructor returns.
+      get dialect() {
+        return store.dialect;
+      },
+      read: (query) => this.read(query),
+      write: (query) => this.write(query),
+    };
     const onError = options.onError ?? ((error: unknown) => process.emitWarning(toError(error)));
     this.#uses = new ClientUseRecorder(
       async (uses) => {
