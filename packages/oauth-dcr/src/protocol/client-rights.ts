@@ -49,26 +49,6 @@ export function formatClientRight(right: ClientRight): string {
   return right.resources === undefined ? right.name : `${right.name}=${right.resources.join('|')}`;
 }
 
-/**
- * The resources a client may introspect tokens for: undefined when it may not introspect at all,
- * 'any' when any token, else the union of the resources its introspection rights name.
- */
-export function introspectionResources(grantedRights: readonly string[] | undefined): 'any' | string[] | undefined {
-  let resources: string[] | undefined;
-  for (const value of grantedRights ?? []) {
-    let right: ClientRight;
-    try {
-      right = parseClientRight(value);
-    } catch {
-      continue; // A right this version does not know grants nothing.
-    }
-    if (right.name !== 'introspection') continue;
-    if (right.resources === undefined) return 'any';
-    resources = [...(resources ?? []), ...right.resources];
-  }
-  return resources;
-}
-
 /** RFC 8707 §2: an absolute URI without a fragment. */
 function checkResource(name: string, resource: string): void {
   let url: URL | undefined;
