@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { queryCluster, startCluster, type Cluster } from '../support/instances.js';
+import {
+  holdAdvisoryLock,
+  queryCluster,
+  REFERENCE_MIGRATION_LOCK,
+  startCluster,
+  waitUntil,
+  type Cluster,
+  type HeldLock,
+} from '../support/instances.js';
 import { requireService } from '../../../oauth-dcr/test/support/services.js';
 
 /**
@@ -18,8 +25,6 @@ import { requireService } from '../../../oauth-dcr/test/support/services.js';
 const postgresUrl = requireService('DCR_TEST_POSTGRES_URL', process.env.DCR_TEST_POSTGRES_URL);
 const redisUrl = requireService('DCR_TEST_REDIS_URL', process.env.DCR_TEST_REDIS_URL);
 
-/** The advisory lock key every instance takes to migrate the reference server's tables. */
-const REFERENCE_MIGRATION_LOCK = 'oauth-dcr reference tables';
 const LOAD_WORKERS = 4;
 
 interface Acknowledged {
@@ -27,15 +32,6 @@ interface Acknowledged {
   client_secret: string;
   registration_access_token: string;
   registration_client_uri: string;
-}
-
-/** Polls `probe` until it is true; generous, since the machine is small and shared. */
-async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, limitMs = 90_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Registrations and client_credentials token requests in a loop, through the proxy. */
@@ -117,35 +113,22 @@ describe('a third instance started under load', { skip: !postgresUrl || !redisUr
   }, async () => {
     const { proxy } = cluster;
     const load = startLoad(cluster.issuer);
-    const lock = new pg.Client({ connectionString: cluster.database.url });
-    let locked = false;
+    let lock: HeldLock | undefined;
     try {
       await waitUntil('the load is under way', () => load.acknowledged.length >= 8 || load.failures.length > 0);
       assert.deepEqual(load.failures, [], 'A and B serve the load');
 
-      await lock.connect();
-      await lock.query('select pg_advisory_lock(hashtextextended($1, 0))', [REFERENCE_MIGRATION_LOCK]);
-      locked = true;
+      lock = await holdAdvisoryLock(cluster.database.url, REFERENCE_MIGRATION_LOCK);
+      const held = lock;
       const third = await cluster.startInstance('C');
       await third.bound;
       // In the rotation from the moment it accepts connections, as a balancer whose health check
       // is a TCP connect would put it: what it is sent while it migrates must wait, not fail.
       proxy.add(third);
       await waitUntil('the proxy sent C requests', () => (proxy.routed.get('C') ?? 0) >= 2);
-      await waitUntil('an instance waits for the migration lock', async () => {
-        const { rows } = await lock.query<{ waiting: number }>(
-          `select count(*)::int as waiting
-             from pg_locks held join pg_locks waiting
-               on waiting.locktype = 'advisory' and waiting.classid = held.classid
-              and waiting.objid = held.objid and waiting.objsubid = held.objsubid
-            where held.locktype = 'advisory' and held.pid = pg_backend_pid() and held.granted
-              and not waiting.granted`,
-        );
-        return rows[0]!.waiting > 0;
-      });
+      await waitUntil('an instance waits for the migration lock', async () => (await held.waiters()) > 0);
       assert.doesNotMatch(third.output(), /oauth-dcr listening on/, 'C cannot be ready while the lock is held');
-      await lock.query('select pg_advisory_unlock(hashtextextended($1, 0))', [REFERENCE_MIGRATION_LOCK]);
-      locked = false;
+      await held.release();
       await third.ready;
 
       const servedByC = () => proxy.served.filter((request) => request.instance === 'C' && request.status < 300);
@@ -158,8 +141,7 @@ describe('a third instance started under load', { skip: !postgresUrl || !redisUr
       );
     } finally {
       await load.stop();
-      if (locked) await lock.query('select pg_advisory_unlock(hashtextextended($1, 0))', [REFERENCE_MIGRATION_LOCK]);
-      await lock.end();
+      await lock?.release();
     }
 
     assert.deepEqual(load.failures, [], 'every registration 201 and every token request 200, C starting or not');

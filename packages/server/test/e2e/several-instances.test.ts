@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oidc from 'openid-client';
-import { CookieJar, parseForm } from '../support/oauth-flow.js';
+import { chromium } from 'playwright-core';
+import { CookieJar, authorizationUrl, parseForm, pkcePair, tokenRequest } from '../support/oauth-flow.js';
 import {
   randomLoopbackAddress,
   requestFrom,
@@ -21,6 +26,11 @@ import { requireService } from '../../../oauth-dcr/test/support/services.js';
  * and the login throttle are spent across both. The proxy is pinned for each step so that the
  * test says which instance serves it; the clients only ever see the one issuer.
  */
+const CHROMIUM = '/usr/bin/chromium';
+const onCi = process.env.CI === 'true' || process.env.CI === '1';
+if (onCi && !existsSync(CHROMIUM))
+  throw new Error(`${CHROMIUM} is required on CI but is missing (apt-get install chromium)`);
+
 const postgresUrl = requireService('DCR_TEST_POSTGRES_URL', process.env.DCR_TEST_POSTGRES_URL);
 const redisUrl = requireService('DCR_TEST_REDIS_URL', process.env.DCR_TEST_REDIS_URL);
 
@@ -107,6 +117,8 @@ describe('two instances behind one address, no sticky routing', { skip: !postgre
     const authorizationUrl = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: 'profile',
+      // RFC 8707: a token for this server's own resource is a JWT (RFC 9068) that /userinfo accepts.
+      resource: cluster.issuer,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
@@ -168,10 +180,21 @@ describe('two instances behind one address, no sticky routing', { skip: !postgre
       assert.equal(response.status, 200, `${instance} accepts the other's access token`);
       assert.equal(((await response.json()) as Record<string, unknown>).client_id, registered.client_id);
     }
-    const keys = await Promise.all(
-      ['A', 'B'].map(async (name) => (await fetch(`${cluster.instance(name).url}/jwks`)).json()),
-    );
-    assert.deepEqual(keys[0], keys[1], 'A and B publish the same signing keys');
+    // A resource server fetches jwks_uri through the balancer, so from either instance: each
+    // instance's JWK Set must verify the access tokens both issued (RFC 9068 §4).
+    for (const name of ['A', 'B']) {
+      const jwks = (await (await fetch(`${cluster.instance(name).url}/jwks`)).json()) as JSONWebKeySet;
+      for (const [issuedBy, token] of [
+        ['B', tokens.access_token],
+        ['A', refreshed.access_token],
+      ] as const) {
+        const kid = decodeProtectedHeader(token).kid;
+        await assert.doesNotReject(
+          jwtVerify(token, createLocalJWKSet(jwks), { issuer: cluster.issuer }),
+          `the access token ${issuedBy} signed (kid ${kid}) verifies with ${name}'s /jwks (kids ${jwks.keys.map((key) => key.kid).join(', ')})`,
+        );
+      }
+    }
 
     // The rotated-out refresh token is dead on B too.
     await on('B', () =>
@@ -186,11 +209,11 @@ describe('two instances behind one address, no sticky routing', { skip: !postgre
     const managementUri = String(registered.registration_client_uri);
     const managementToken = String(registered.registration_access_token);
     assert.ok(managementUri.startsWith(`${cluster.issuer}/`), managementUri);
-    const manage = (method: string, body?: Record<string, unknown>) =>
+    const manage = (method: string, body?: Record<string, unknown>, token = managementToken) =>
       fetch(managementUri, {
         method,
         headers: {
-          authorization: `Bearer ${managementToken}`,
+          authorization: `Bearer ${token}`,
           ...(body ? { 'content-type': 'application/json' } : {}),
         },
         ...(body ? { body: JSON.stringify(body) } : {}),
@@ -211,10 +234,103 @@ describe('two instances behind one address, no sticky routing', { skip: !postgre
     } = current;
     const updated = await on('B', () => manage('PUT', { ...metadata, client_name: 'Renamed on B' }));
     assert.equal(updated.status, 200, await updated.clone().text());
-    assert.equal(((await updated.json()) as Record<string, unknown>).client_name, 'Renamed on B');
-    const readOnA = await on('A', () => manage('GET'));
+    const update = (await updated.json()) as Record<string, unknown>;
+    assert.equal(update.client_name, 'Renamed on B');
+    // RFC 7592 §2.2: an update may rotate the registration access token; the client then uses the new one.
+    const tokenAfterUpdate = String(update.registration_access_token ?? managementToken);
+    const readOnA = await on('A', () => manage('GET', undefined, tokenAfterUpdate));
     assert.equal(readOnA.status, 200);
     assert.equal(((await readOnA.json()) as Record<string, unknown>).client_name, 'Renamed on B');
+  });
+
+  it('a real browser signs in on B and consents on A; its session then goes straight to consent on A, approved on B', {
+    timeout: 120_000,
+    skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found`,
+  }, async () => {
+    // The "native app" listening on loopback for the redirect.
+    const callbackServer: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Client</title><p>Received.</p>');
+    });
+    await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
+    const callbackUrl = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/callback`;
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const registered = await fetch(`${cluster.issuer}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_name: 'Several instances desktop',
+          redirect_uris: [callbackUrl],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code', 'refresh_token'],
+        }),
+      });
+      assert.equal(registered.status, 201);
+      const client = (await registered.json()) as Record<string, string>;
+      const page = await (await browser.newContext()).newPage();
+      /** One authorization: the pages shown by `show` (signing in first if asked), the decision taken by `approve`. */
+      const run = async (state: string, show: string, approve: string, signIn: boolean) => {
+        const { verifier, challenge } = pkcePair();
+        const start = authorizationUrl(cluster.issuer, {
+          client_id: client.client_id!,
+          redirect_uri: callbackUrl,
+          state,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        }).href;
+        proxy.pin(show);
+        try {
+          await page.goto(start);
+          if (signIn) {
+            await page.fill('input[name=username]', cluster.user.username);
+            await page.fill('input[name=password]', cluster.user.password);
+            await page.click('button[type=submit]');
+          }
+          await page.locator('button[value=approve]').waitFor();
+          proxy.pin(approve);
+          const first = proxy.served.length;
+          await Promise.all([
+            page.waitForURL((url) => url.href.startsWith(callbackUrl)),
+            page.click('button[value=approve]'),
+          ]);
+          const decision = proxy.served.slice(first).find((request) => request.path === '/authorize/decision');
+          assert.equal(decision?.instance, approve);
+        } finally {
+          proxy.pin(undefined);
+        }
+        const landed = new URL(page.url());
+        assert.equal(landed.searchParams.get('state'), state);
+        assert.equal(landed.searchParams.get('iss'), cluster.issuer);
+        const code = landed.searchParams.get('code');
+        assert.ok(code, landed.href);
+        // Redeemed on whichever instance the proxy picks next.
+        const token = await tokenRequest(cluster.issuer, {
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          redirect_uri: callbackUrl,
+          client_id: client.client_id!,
+        });
+        assert.equal(token.status, 200, JSON.stringify(token.body));
+      };
+      await run('first', 'B', 'A', true);
+      // Signed in on B: A shows the consent page at once, and B takes the decision.
+      await run('second', 'A', 'B', false);
+    } finally {
+      await browser.close();
+      await new Promise((resolve) => callbackServer.close(resolve));
+    }
   });
 
   it(`spends one registration limit across both: ${REGISTRATIONS_PER_ADDRESS} per address in all, then 429 on either`, {

@@ -17,7 +17,7 @@ import { DEMO_PASSWORD, DEMO_USERNAME } from './reference-server.js';
  */
 
 // tsx by absolute URL, as in e2e/cli.test.ts.
-const CLI = ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'packages/server/src/cli.ts')];
+export const SERVER_CLI = ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'packages/server/src/cli.ts')];
 
 /** One shared secret for every instance: the signing keys sealed by one are opened by the others. */
 const SIGNING_KEY_SECRET = 'several-instances-signing-key-secret';
@@ -54,7 +54,7 @@ export interface Instance {
 /** Starts one `serve` process; `bound` and `ready` say how far it got. */
 export async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...CLI, 'serve'], {
+  const child = spawn(process.execPath, [...SERVER_CLI, 'serve'], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -288,6 +288,8 @@ export interface Cluster {
   user: { username: string; password: string };
   /** PostgreSQL URL and schema the instances share (to look at the tables). */
   database: { url: string; schema: string };
+  /** The settings every instance gets (issuer, database, Redis, demo user, extra env). */
+  env: Record<string, string>;
   /** Starts another instance on the same database, Redis and issuer; not yet in the proxy's rotation. */
   startInstance(name: string): Promise<Instance>;
   /** Stops every instance and the proxy, and drops the schema. */
@@ -352,6 +354,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return found;
     },
     user,
+    env,
     database: { url: options.postgresUrl, schema },
     startInstance: launch,
     stop,
@@ -440,4 +443,63 @@ export function requestFrom(
     outgoing.on('error', reject);
     outgoing.end(body);
   });
+}
+
+/** The advisory lock every instance takes to migrate the reference server's tables (storage/reference-schema.ts). */
+export const REFERENCE_MIGRATION_LOCK = 'oauth-dcr reference tables';
+
+export interface HeldLock {
+  /** How many other sessions wait for this lock now. */
+  waiters(): Promise<number>;
+  release(): Promise<void>;
+}
+
+/**
+ * Takes a PostgreSQL advisory lock (as the servers do: pg_advisory_lock(hashtextextended(key, 0)))
+ * on a connection of its own, and holds it until released.
+ */
+export async function holdAdvisoryLock(url: string, key: string): Promise<HeldLock> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
+  } catch (error) {
+    await client.end();
+    throw error;
+  }
+  let released: Promise<void> | undefined;
+  return {
+    async waiters() {
+      const { rows } = await client.query<{ waiting: number }>(
+        `select count(*)::int as waiting
+           from pg_locks held join pg_locks waiting
+             on waiting.locktype = 'advisory' and waiting.classid = held.classid
+            and waiting.objid = held.objid and waiting.objsubid = held.objsubid
+          where held.locktype = 'advisory' and held.pid = pg_backend_pid() and held.granted
+            and not waiting.granted`,
+      );
+      return rows[0]!.waiting;
+    },
+    release: () =>
+      (released ??= (async () => {
+        try {
+          await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+        } finally {
+          await client.end();
+        }
+      })()),
+  };
+}
+
+/** Polls `probe` until it is true; generous, since the machine is small and shared. */
+export async function waitUntil(
+  what: string,
+  probe: () => boolean | Promise<boolean>,
+  limitMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
