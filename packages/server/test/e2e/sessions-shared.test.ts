@@ -124,6 +124,30 @@ describe('sessions and consent shared by two instances on one PostgreSQL', { ski
     }
   });
 
+  it('stores nothing for anonymous requests, on either instance, whatever cookie they carry', async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const rows = async () =>
+      (
+        await admin.query(
+          `select (select count(*) from "${schema}".ref_sessions) + (select count(*) from "${schema}".ref_pending_authorizations) as n`,
+        )
+      ).rows[0].n as string;
+    try {
+      const before = await rows();
+      for (let index = 0; index < 20; index++) {
+        const server = index % 2 === 0 ? a : b;
+        const cookie = index % 4 < 2 ? `dcr_session=${randomBytes(32).toString('base64url')}` : 'dcr_session=x';
+        const page = await fetch(startUrl(server.url, `anonymous-${index}`), { headers: { cookie } });
+        assert.equal(page.status, 200);
+        assert.match(await page.text(), /action="\/authorize\/login"/);
+      }
+      assert.equal(await rows(), before, 'no row was written');
+    } finally {
+      await admin.end();
+    }
+  });
+
   it('a consent form from one session cannot be decided with another session, on either instance', async () => {
     const victim = await signedInOn(a);
     const form = await consentOn(victim, a, 'victim');
