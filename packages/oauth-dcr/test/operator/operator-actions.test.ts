@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AuditEvent, createRegistration, type RegistrationOptions, verifySecret } from '../../src/index.js';
+import { oauth2ServerClients } from '../../src/adapters/oauth2-server.js';
 import { memoryStore } from '../../src/store/memory.js';
 import { BASE, mcpClient, register } from '../support/registration.js';
 import { eventually, storeKinds } from './stores.js';
@@ -180,5 +181,21 @@ describe('operator-created clients and the deployment', () => {
     await assert.rejects(registration.operator.create({ metadata: serviceClient }), {
       code: 'invalid_client_metadata',
     });
+  });
+
+  it('a host on @node-oauth/oauth2-server refuses a disabled client at /authorize and /token', async () => {
+    const registration = createRegistration({ store: memoryStore(), issuer: BASE, onError: () => {} });
+    const model = oauth2ServerClients(registration);
+    const { client, information } = await registration.operator.create({
+      metadata: { ...mcpClient, token_endpoint_auth_method: 'client_secret_post' },
+    });
+    const secret = information.client_secret as string;
+    assert.ok(await model.getClient(client.clientId, null));
+    assert.ok(await model.getClient(client.clientId, secret));
+    await registration.operator.disable(client.clientId);
+    assert.equal(await model.getClient(client.clientId, null), null, 'authorization: look-up only');
+    assert.equal(await model.getClient(client.clientId, secret), null, 'token: even with the right secret');
+    await registration.operator.enable(client.clientId);
+    assert.ok(await model.getClient(client.clientId, secret));
   });
 });
