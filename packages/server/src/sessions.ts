@@ -25,9 +25,10 @@ import type { SessionStorage } from './storage/session-records.js';
  * - Sign-ins are throttled (login-throttle.ts), so sessions are created only by people who hold
  *   a password, at the rate they can sign in. Each user keeps at most `maxSessionsPerUser`
  *   sessions (their own oldest goes first), so one account signing in in a loop evicts only its
- *   own sessions. The global cap (`maxSessions`) stays as a memory bound; it is reached only when
- *   more than maxSessions / maxSessionsPerUser distinct users sign in within a session lifetime,
- *   and then the oldest session goes first (expired ones are dropped before that). Both caps are
+ *   own sessions. The global cap (`maxSessions`) bounds the table (counted at sign-in only, never
+ *   on the hot path); it is reached only when more than maxSessions / maxSessionsPerUser distinct
+ *   users sign in within a session lifetime, and then the oldest session goes first (expired ones
+ *   are dropped before that). Both caps are
  *   bounds kept at sign-in; instances signing one user in at the same instant may overshoot by one
  *   until the next sign-in trims.
  * - A signed-in session holds at most MAX_PENDING_PER_SESSION authorization requests waiting for
