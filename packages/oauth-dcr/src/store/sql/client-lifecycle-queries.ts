@@ -106,6 +106,10 @@ function oldestIdle<O>(
       .where('last_used_at', 'is', null)
       .where('created_at', '<', bounds.neverUsedBefore!),
   )
+    // last_used_at is NULL in every row here, but PostgreSQL does not take `is null` as fixing a
+    // column for ordering: without it, it sorts every never-used client of the tier (a full scan)
+    // instead of reading the index in order.
+    .orderBy('last_used_at')
     .orderBy('created_at')
     .limit(bounds.limit);
   const candidates =
