@@ -2,11 +2,8 @@ import type { LimitName, ResolvedRateLimits } from '../core/limit-options.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { AuditEvent } from '../store/types.js';
 import { createOpenRegistrationGate } from './address-lists.js';
-import {
-  createAuthenticationLimits,
-  type AuthenticationLimiter,
-  type RateLimitRefusal,
-} from './authentication-limits.js';
+import type { RateLimitRefusal } from './authentication-limits.js';
+import { createAuthenticationLimits, type AuthenticationLimiter } from './failed-authentication.js';
 import { addressKey, createClientAddressResolver, type ClientAddressResolver } from './client-address.js';
 import {
   createKeyedLimiter,

@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimit, RateLimitStore } from '../core/limit-options.js';
 
 /** What one counted request came to. */
@@ -24,9 +24,24 @@ export interface KeyedLimiter {
   spent(key: string): Promise<Verdict>;
 }
 
+/**
+ * What this module uses of a rate-limiter-flexible limiter, written out so that the package's
+ * declarations do not depend on that package's types.
+ */
+export interface Counter {
+  /** Resolves the count, or rejects with a RateLimiterRes when over, or with the store's error. */
+  consume(key: string): Promise<CounterState>;
+  get(key: string): Promise<CounterState | null>;
+}
+
+export interface CounterState {
+  readonly consumedPoints: number;
+  readonly msBeforeNext: number;
+}
+
 export interface LimiterStore {
   /** Builds one counter (points per duration seconds) under a prefix. */
-  counter(prefix: string, points: number, duration: number): RateLimiterAbstract;
+  counter(prefix: string, points: number, duration: number): Counter;
   /** Bounds a store call: a Redis command that never answers must not hold a request. */
   bounded<T>(call: Promise<T>): Promise<T>;
 }
@@ -97,7 +112,7 @@ export function createKeyedLimiter(store: LimiterStore, name: string, limit: Rat
       : undefined;
 
   async function consume(key: string): Promise<Verdict> {
-    let over: RateLimiterRes;
+    let over: CounterState;
     try {
       await store.bounded(rate.consume(key));
       return ALLOWED;
@@ -135,7 +150,7 @@ export function createKeyedLimiter(store: LimiterStore, name: string, limit: Rat
  * A refusal: come back when either counter has room again (the rate's window ends, or the burst
  * earned a point back), in whole seconds, at least one (RFC 9110 §10.2.3 delay-seconds).
  */
-function refused(rate: RateLimiterRes, first: boolean, burst: RateLimiterRes): Verdict {
+function refused(rate: CounterState, first: boolean, burst: CounterState): Verdict {
   const ms = Math.min(rate.msBeforeNext, burst.msBeforeNext);
   return { kind: 'refused', retryAfter: Math.max(1, Math.ceil(ms / 1000)), first };
 }
