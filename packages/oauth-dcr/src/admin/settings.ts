@@ -176,7 +176,7 @@ export function loadAuditRetention(env: NodeJS.ProcessEnv, flags: { retention?: 
   if (value === undefined) return undefined;
   const name = flags.retention !== undefined ? '--retention' : 'DCR_AUDIT_RETENTION';
   if (value.trim() === '0') return 0;
-  return atLeastAnHour(name, value);
+  return atLeastAnHour(name, value, 'or 0 to keep events forever');
 }
 
 type IdleTier =
@@ -195,9 +195,9 @@ const IDLE_TIERS: readonly IdleTier[] = [
   'admin',
 ];
 
-function atLeastAnHour(name: string, value: string): number {
+function atLeastAnHour(name: string, value: string, otherwise = 'or off'): number {
   const seconds = parseDuration(value);
   if (seconds === undefined || seconds < 3600)
-    throw new SettingError(`${name} must be a duration of at least one hour, like 24h or 90d, or off`);
+    throw new SettingError(`${name} must be a duration of at least one hour, like 24h or 90d, ${otherwise}`);
   return seconds;
 }

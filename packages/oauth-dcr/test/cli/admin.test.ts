@@ -339,6 +339,13 @@ describe('bad settings and usage: one line, exit code 2, nothing created on disk
     assert.equal(outcome.code, 0);
     assert.match(outcome.stdout, /^Usage: oauth-dcr <command>/);
     assert.match(outcome.stdout, /iat create/);
+    for (const line of [
+      /clients show <id>/,
+      /clients create --name N/,
+      /audit \[--client ID\]/,
+      /prune --idle \[--dry-run\]/,
+    ])
+      assert.match(outcome.stdout, line);
     assert.equal((await cli(['--help'], {})).stdout, outcome.stdout);
   });
 });
