@@ -110,7 +110,7 @@ describe('a third instance started under load', { skip: !postgresUrl || !redisUr
 
   it('migrates under the lock while requests wait for it, then serves; nothing acknowledged is lost, no 5xx', {
     timeout: 300_000,
-  }, async () => {
+  }, async (t) => {
     const { proxy } = cluster;
     const load = startLoad(cluster.issuer);
     let lock: HeldLock | undefined;
@@ -169,6 +169,10 @@ describe('a third instance started under load', { skip: !postgresUrl || !redisUr
       );
     }
     assert.ok(load.acknowledged.length > 0);
+    const byInstance = names.map(
+      (name) => `${name} ${proxy.served.filter((request) => request.instance === name).length}`,
+    );
+    t.diagnostic(`${load.acknowledged.length} clients acknowledged; requests served: ${byInstance.join(', ')}`);
     assert.deepEqual(missing, [], `all ${load.acknowledged.length} acknowledged clients readable on A, B and C`);
 
     const keys = await Promise.all(

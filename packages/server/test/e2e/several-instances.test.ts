@@ -241,6 +241,27 @@ describe('two instances behind one address, no sticky routing', { skip: !postgre
     const readOnA = await on('A', () => manage('GET', undefined, tokenAfterUpdate));
     assert.equal(readOnA.status, 200);
     assert.equal(((await readOnA.json()) as Record<string, unknown>).client_name, 'Renamed on B');
+
+    // Revoked on A (RFC 7009 §2.1: the refresh token and its grant's access tokens): B refuses both.
+    await on('A', () => oidc.tokenRevocation(config, refreshed.refresh_token!));
+    await on('B', () =>
+      assert.rejects(
+        oidc.fetchProtectedResource(config, refreshed.access_token, new URL(`${cluster.issuer}/userinfo`), 'GET'),
+        (error: unknown) => error instanceof oidc.WWWAuthenticateChallengeError && error.status === 401,
+      ),
+    );
+    await on('B', () =>
+      assert.rejects(
+        oidc.refreshTokenGrant(config, refreshed.refresh_token!),
+        (error: unknown) => error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant',
+      ),
+    );
+
+    // Deleted through RFC 7592 on B (§2.3): A no longer knows it.
+    const deleted = await on('B', () => manage('DELETE', undefined, tokenAfterUpdate));
+    assert.equal(deleted.status, 204);
+    const readAfterDelete = await on('A', () => manage('GET', undefined, tokenAfterUpdate));
+    assert.equal(readAfterDelete.status, 401);
   });
 
   it('a real browser signs in on B and consents on A; its session then goes straight to consent on A, approved on B', {
