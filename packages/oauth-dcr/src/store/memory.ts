@@ -131,10 +131,17 @@ export class MemoryClientStore implements ClientStore {
     this.#checkOpen();
     const bounds = idleBounds(query);
     if (!bounds) return [];
-    const idle: ClientRecord[] = [];
-    for (const record of this.#clients.values()) if (isIdleClient(record, bounds)) idle.push(record);
-    idle.sort((a, b) => idleAge(a) - idleAge(b) || compareCodePoints(a.clientId, b.clientId));
-    return idle.slice(0, bounds.limit);
+    const oldestFirst = (a: ClientRecord, b: ClientRecord) =>
+      idleAge(a) - idleAge(b) || compareCodePoints(a.clientId, b.clientId);
+    // One pass keeping only the oldest candidates: a batch among a million idle clients neither
+    // holds nor sorts them all.
+    let idle: ClientRecord[] = [];
+    for (const record of this.#clients.values()) {
+      if (!isIdleClient(record, bounds)) continue;
+      idle.push(record);
+      if (idle.length >= 2 * bounds.limit + 64) idle = idle.sort(oldestFirst).slice(0, bounds.limit);
+    }
+    return idle.sort(oldestFirst).slice(0, bounds.limit);
   }
 
   async deleteIdleClients(query: IdleClientQuery): Promise<string[]> {

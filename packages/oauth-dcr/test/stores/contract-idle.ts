@@ -109,6 +109,21 @@ export function idleClientsContract(context: ContractContext): void {
         assert.deepStrictEqual(await store.countClients(), { total: 0, byTier: {} });
       }));
 
+    it('picks the oldest among many more idle clients than the limit', () =>
+      withStore(async (store) => {
+        // 100 idle clients in a shuffled order of age (37 is coprime with 100), half never used.
+        const records = Array.from({ length: 100 }, (_, i) => {
+          const age = 10 * DAY + ((i * 37) % 100) * HOUR;
+          return i % 2 === 0 ? client(age) : client(200 * DAY, age);
+        });
+        await Promise.all(records.map((record) => store.insertClient(record)));
+        const query = { registeredVia: 'anonymous', unusedSince: NOW - DAY, limit: 7 } as const;
+        const oldest = records.slice().sort((a, b) => (a.lastUsedAt ?? a.createdAt) - (b.lastUsedAt ?? b.createdAt));
+        assert.deepStrictEqual(ids(await store.findIdleClients(query)), ids(oldest.slice(0, 7)));
+        assert.deepEqual((await store.deleteIdleClients(query)).sort(), ids(oldest.slice(0, 7)).sort());
+        assert.equal((await store.countClients()).total, 93);
+      }));
+
     it('matches nothing without a rule or with a limit of 0, and refuses a bad limit', () =>
       withStore(async (store) => {
         await insertAll(store, [client(100 * DAY), client(100 * DAY, 99 * DAY)]);
