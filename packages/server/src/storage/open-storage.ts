@@ -100,7 +100,7 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
       users: new SqlUserStore(db, reads),
       signingKeys: new SqlSigningKeyStore(db, write),
       usedClientAssertions: new SqlUsedOnceStore(db, write),
-      sessions: new SqlSessionStorage(db, write, reads),
+      sessions: new SqlSessionStorage(db, write, store.dialect, reads),
       description,
       close: () => store.close(),
     };

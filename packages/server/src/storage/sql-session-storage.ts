@@ -1,4 +1,4 @@
-import type { DeleteQueryBuilder, DeleteResult } from 'kysely';
+import type { DeleteQueryBuilder, DeleteResult, QueryCreator } from 'kysely';
 import { isStorableText } from 'oauth-dcr';
 import { keyLookup, kyselyReads, type RunRead } from './key-lookups.js';
 import type { ReferenceDb, ReferenceTables } from './reference-schema.js';
@@ -16,8 +16,7 @@ import { affected, type WriteStatement } from './sql-stores.js';
  *
  * Cost where it matters: a signed-in GET /authorize reads its session with one indexed statement
  * (the primary key, the user joined in, compiled once; on SQLite prepared once and run
- * synchronously), then adds its pending request with two writes issued together, which on SQLite
- * join one of the client store's group commits. Sign-in, which is throttled and pays for scrypt anyway, carries the
+ * synchronously), then adds its pending request in one write (see addPending). Sign-in, which is throttled and pays for scrypt anyway, carries the
  * caps' bookkeeping.
  *
  * Every change is one statement, atomic on both dialects. The caps are bounds, not exact under
@@ -31,6 +30,7 @@ export class SqlSessionStorage implements SessionStorage {
   constructor(
     private readonly db: ReferenceDb,
     private readonly write: WriteStatement,
+    private readonly dialect: 'sqlite' | 'postgres',
     reads: RunRead = kyselyReads(db),
   ) {
     this.#findSession = keyLookup(
@@ -109,40 +109,45 @@ export class SqlSessionStorage implements SessionStorage {
   }
 
   /**
-   * Two statements issued together, not one after the other: on SQLite they join one group
-   * commit (one fsync, not two, on the hot path); on PostgreSQL they may run on two connections
-   * in either order, and the new entry survives the trim either way (it is the newest).
+   * PostgreSQL: one statement, the trim in a data-modifying CTE (one round trip). SQLite, which
+   * has no DELETE in a WITH clause: two statements issued together, which join one group commit
+   * (one fsync, not two). Either way the new entry is left out of the trim: it is the newest.
    */
   async addPending(record: PendingAuthorizationRecord, maxPerSession: number, now: number): Promise<void> {
     const { db } = this;
-    await Promise.all([
-      this.write(
+    const trim = (from: QueryCreator<ReferenceTables>) =>
+      from
+        .deleteFrom('ref_pending_authorizations')
+        .where('session_id_hash', '=', record.sessionIdHash)
+        .where('id', '!=', record.id)
+        .where('id', 'not in', (eb) =>
+          eb
+            .selectFrom('ref_pending_authorizations')
+            .select('id')
+            .where('session_id_hash', '=', record.sessionIdHash)
+            .where('id', '!=', record.id)
+            .where('expires_at', '>', now)
+            .orderBy('created_at_ms', 'desc')
+            .orderBy('id', 'desc')
+            .limit(Math.max(0, maxPerSession - 1)),
+        );
+    const row = {
+      id: record.id,
+      session_id_hash: record.sessionIdHash,
+      request: record.request,
+      created_at_ms: record.createdAtMs,
+      expires_at: record.expiresAt,
+    };
+    if (this.dialect === 'postgres') {
+      await this.write(
         db
-          .deleteFrom('ref_pending_authorizations')
-          .where('session_id_hash', '=', record.sessionIdHash)
-          .where('id', '!=', record.id)
-          .where('id', 'not in', (eb) =>
-            eb
-              .selectFrom('ref_pending_authorizations')
-              .select('id')
-              .where('session_id_hash', '=', record.sessionIdHash)
-              .where('id', '!=', record.id)
-              .where('expires_at', '>', now)
-              .orderBy('created_at_ms', 'desc')
-              .orderBy('id', 'desc')
-              .limit(Math.max(0, maxPerSession - 1)),
-          ),
-      ),
-      this.write(
-        db.insertInto('ref_pending_authorizations').values({
-          id: record.id,
-          session_id_hash: record.sessionIdHash,
-          request: record.request,
-          created_at_ms: record.createdAtMs,
-          expires_at: record.expiresAt,
-        }),
-      ),
-    ]);
+          .with('trimmed', (cte) => trim(cte).returning('id'))
+          .insertInto('ref_pending_authorizations')
+          .values(row),
+      );
+      return;
+    }
+    await Promise.all([this.write(trim(db)), this.write(db.insertInto('ref_pending_authorizations').values(row))]);
   }
 
   async findPending(sessionIdHash: string, id: string, now: number): Promise<string | null> {
