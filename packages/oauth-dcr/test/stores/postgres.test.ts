@@ -95,6 +95,64 @@ if (url) {
       }
     });
 
+    it('upgrades a schema from before 0004 while an instance one version behind keeps writing', async () => {
+      const schema = newSchema();
+      const old = postgresStore({ connectionString: url, schema, max: 2 });
+      const clientRow = (clientId: string) => ({
+        clientId,
+        metadata: {},
+        clientIdIssuedAt: 1_700_000_000,
+        clientSecretExpiresAt: 0,
+        registeredVia: 'anonymous' as const,
+        createdAt: 1_700_000_000,
+        updatedAt: 1_700_000_000,
+      });
+      await old.insertClient(clientRow('from-before'));
+      // The schema as 0003 left it.
+      await old.pool.query(
+        `drop index "${schema}".dcr_clients_idle; drop index "${schema}".dcr_clients_fingerprint;
+         drop index "${schema}".dcr_audit_events_at;
+         alter table "${schema}".dcr_clients drop column disabled_at, drop column registration_fingerprint,
+           drop column granted_rights;
+         delete from "${schema}".dcr_migrations where name = '0004_client_lifecycle'`,
+      );
+      await old.close();
+
+      const upgraded = postgresStore({ connectionString: url, schema, max: 2 });
+      const olderInstance = new pg.Client({ connectionString: url });
+      await olderInstance.connect();
+      try {
+        await upgraded.ready;
+        // What code one version behind writes: none of the new columns.
+        await olderInstance.query(
+          `insert into "${schema}".dcr_clients (client_id, metadata, client_id_issued_at, client_secret_expires_at,
+             registered_via, created_at, updated_at) values ('older-instance', '{}', 1700000000, 0, 'anonymous', 1700000000, 1700000000)`,
+        );
+        await olderInstance.query(
+          `update "${schema}".dcr_clients set updated_at = 1700000001, revision = revision + 1 where client_id = 'from-before'`,
+        );
+        assert.deepStrictEqual(await upgraded.findClient('from-before'), {
+          ...clientRow('from-before'),
+          updatedAt: 1_700_000_001,
+          revision: 1,
+        });
+        assert.deepStrictEqual(await upgraded.findClient('older-instance'), clientRow('older-instance'));
+        assert.equal(await upgraded.setClientDisabled('older-instance', 1_700_000_002), true);
+        assert.deepStrictEqual(await upgraded.countClients(), { total: 2, byTier: { anonymous: 2 } });
+        const { rows } = await olderInstance.query<{ indexname: string }>(
+          "select indexname from pg_indexes where schemaname = $1 and indexname ~ '^dcr_(clients|audit_events)_(at|client_id|fingerprint|idle)$' order by indexname",
+          [schema],
+        );
+        assert.deepEqual(
+          rows.map((row) => row.indexname),
+          ['dcr_audit_events_at', 'dcr_audit_events_client_id', 'dcr_clients_fingerprint', 'dcr_clients_idle'],
+        );
+      } finally {
+        await olderInstance.end();
+        await upgraded.close();
+      }
+    });
+
     it('creates its tables in the schema it is given, not in the search_path', async () => {
       const schema = newSchema();
       const store = postgresStore({ connectionString: url, schema });
