@@ -291,7 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     for (const [tier, value] of parseTierList(setting, read(setting, undefined))) {
       const current = idleClients[tier];
       const rule: IdleClientRule = current === undefined || current === false ? {} : current;
-      if (value !== 'off') rule[field] = parseSeconds(setting, value);
+      if (value !== 'off') rule[field] = parseAtLeastAnHour(setting, value);
       idleClients[tier] = rule;
     }
   }
@@ -335,7 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     ...(dedupWindow !== undefined ? { deduplicateWindow: parseSeconds('DCR_DEDUPLICATE_WINDOW', dedupWindow) } : {}),
     idleClients,
     reapInterval: parseSeconds('DCR_REAP_INTERVAL', read('DCR_REAP_INTERVAL', undefined, '1h')!, true),
-    auditRetention: parseSeconds('DCR_AUDIT_RETENTION', read('DCR_AUDIT_RETENTION', undefined, '90d')!, true),
+    auditRetention: parseAuditRetention(read('DCR_AUDIT_RETENTION', undefined, '90d')!),
     ...(metricsPort !== undefined ? { metrics: { port: parsePort(metricsPort), host: metricsHost! } } : {}),
     operators,
     logLevel,
@@ -550,6 +550,24 @@ export function parseDuration(value: string): number | undefined {
   const match = /^(\d+)\s*([smhdw]?)$/i.exec(value.trim());
   if (!match) return undefined;
   return Number(match[1]) * DURATION_UNITS[(match[2] || 's').toLowerCase()]!;
+}
+
+/**
+ * Idle rules: a client gets at least an hour (the library's floor), so that a mistyped `24`
+ * (seconds) cannot reap clients before they finish their first sign-in.
+ */
+function parseAtLeastAnHour(name: string, value: string): number {
+  const seconds = parseSeconds(name, value);
+  if (seconds < 3600) throw new ConfigError(`${name}: each duration must be at least 1h, got ${JSON.stringify(value)}`);
+  return seconds;
+}
+
+/** 0 keeps audit events forever; otherwise at least an hour (the library's floor). */
+function parseAuditRetention(value: string): number {
+  const seconds = parseSeconds('DCR_AUDIT_RETENTION', value, true);
+  if (seconds !== 0 && seconds < 3600)
+    throw new ConfigError(`DCR_AUDIT_RETENTION must be 0 (forever) or at least 1h, got ${JSON.stringify(value)}`);
+  return seconds;
 }
 
 function parseSeconds(name: string, value: string, allowZero = false): number {
