@@ -153,6 +153,52 @@ if (url) {
       }
     });
 
+    it('keeps an idle client whose use another transaction commits while the reaper waits to delete it', async () => {
+      // The delete re-checks the rule on the row version it finally locks (READ COMMITTED), not only
+      // in the snapshot its batch was picked from.
+      const schema = newSchema();
+      const store = postgresStore({ connectionString: url, schema, max: 2 });
+      const server = new pg.Client({ connectionString: url });
+      await server.connect();
+      try {
+        for (const clientId of ['used-meanwhile', 'stale']) {
+          await store.insertClient({
+            clientId,
+            metadata: {},
+            clientIdIssuedAt: 1_700_000_000,
+            clientSecretExpiresAt: 0,
+            registeredVia: 'anonymous',
+            createdAt: 1_700_000_000,
+            updatedAt: 1_700_000_000,
+          });
+        }
+        await server.query('begin');
+        await server.query(
+          `update "${schema}".dcr_clients set last_used_at = 1800000000 where client_id = 'used-meanwhile'`,
+        );
+        const query = { registeredVia: 'anonymous', neverUsedCreatedBefore: 1_750_000_000, limit: 10 } as const;
+        const deleting = store.deleteIdleClients(query);
+        // Wait until the delete is blocked on the row the open transaction holds.
+        for (let waited = 0; ; waited++) {
+          // Inside a transaction, pg_stat_activity is read once and kept unless the snapshot is cleared.
+          await server.query('select pg_stat_clear_snapshot()');
+          const { rows } = await server.query<{ waiting: number }>(
+            "select count(*)::int as waiting from pg_stat_activity where wait_event_type = 'Lock' and query like $1",
+            [`delete from "${schema}".%`],
+          );
+          if (rows[0]!.waiting > 0) break;
+          if (waited > 200) throw new Error('the delete never waited for the row lock');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await server.query('commit');
+        assert.deepEqual(await deleting, ['stale']);
+        assert.equal((await store.findClient('used-meanwhile'))!.lastUsedAt, 1_800_000_000);
+      } finally {
+        await server.end();
+        await store.close();
+      }
+    });
+
     it('creates its tables in the schema it is given, not in the search_path', async () => {
       const schema = newSchema();
       const store = postgresStore({ connectionString: url, schema });
