@@ -23,7 +23,8 @@ export async function buildContext(
   logger: Logger,
   redis: RedisConnection | undefined,
 ): Promise<ServerContext> {
-  const metrics = createServerMetrics();
+  // Prometheus on its own listener (DCR_METRICS_PORT), with clients per tier read from the store.
+  const metrics = createServerMetrics(config, storage.clients);
   const revoke = clientRevoker(storage, logger);
   const registration = createRegistration({
     store: storage.clients,
