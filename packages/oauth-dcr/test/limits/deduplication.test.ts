@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sqliteStore } from '../../src/store/sqlite.js';
 import { makeRegistration } from '../support/registration.js';
 import { mcpClient, raw, registerFrom, watched } from './support.js';
 
@@ -91,6 +95,28 @@ describe('Re-registration de-duplication (opt-in, public clients)', () => {
     const withToken = () =>
       raw(dcr, { peer: '198.51.100.3', body: mcpClient, headers: { authorization: `Bearer ${token}` } });
     assert.notEqual((await withToken()).body.client_id, (await withToken()).body.client_id);
+  });
+
+  it('works on SQLite: the fingerprint is stored and found, and caps count the stored clients', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oauth-dcr-dedup-'));
+    const store = sqliteStore(join(dir, 'clients.db'));
+    try {
+      const dcr = makeRegistration({
+        store,
+        rateLimits: false,
+        deduplicatePublicClients: { window: 600 },
+        registrationCaps: { total: 2 },
+      });
+      const first = await registerFrom(dcr, '198.51.100.1');
+      assert.equal((await registerFrom(dcr, '198.51.100.1')).body.client_id, first.body.client_id);
+      assert.equal((await registerFrom(dcr, '198.51.100.2')).status, 201);
+      // At the cap, a new client is refused, and an identical re-registration still reuses its client.
+      assert.equal((await registerFrom(dcr, '198.51.100.3')).status, 503);
+      assert.equal((await registerFrom(dcr, '198.51.100.1')).body.client_id, first.body.client_id);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is off by default', async () => {
