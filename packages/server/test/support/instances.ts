@@ -1,11 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DEMO_PASSWORD, DEMO_USERNAME } from './reference-server.js';
+import { RoutingProxy } from './routing-proxy.js';
+
+export {
+  randomLoopbackAddress,
+  requestFrom,
+  RoutingProxy,
+  type PlainAnswer,
+  type ServedRequest,
+} from './routing-proxy.js';
+export { holdAdvisoryLock, REFERENCE_MIGRATION_LOCK, waitUntil, type HeldLock } from './advisory-locks.js';
 
 /**
  * Several reference-server PROCESSES behind one address, as a load balancer without sticky
@@ -29,11 +38,6 @@ export async function freePort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;
-}
-
-/** A random source address on the loopback interface (Linux answers all of 127.0.0.0/8). */
-export function randomLoopbackAddress(): string {
-  return `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
 }
 
 export interface Instance {
@@ -133,147 +137,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-export interface ServedRequest {
-  instance: string;
-  method: string;
-  path: string;
-  /** The instance's status, or 502 when the proxy could not reach it. */
-  status: number;
-  /** The proxy's own error, when the instance could not be reached or hung up. */
-  error?: string;
-}
-
-/**
- * A small HTTP reverse proxy: the ONE address clients see (the issuer). Each request, not each
- * connection, goes to the next instance in turn (no sticky routing, not even by keep-alive), or
- * to the pinned one, so that a test can say which instance serves each step. It is transparent
- * as to the source address: its connection to the instance is bound to the client's own
- * loopback address (like a layer-4 balancer that preserves client IPs), so per-address limits
- * see the real client without trusting any header.
- */
-export class RoutingProxy {
-  readonly #server: Server;
-  readonly #upstreams = new Map<string, URL>();
-  readonly #agents = new Map<string, Agent>();
-  #turn = 0;
-  #pinned: string | undefined;
-  /** What the test's own clients (connecting from 127.0.0.1) look like to the instances. */
-  readonly clientAddress: string;
-  /** Every request, in the order it was answered. */
-  readonly served: ServedRequest[] = [];
-  /** Requests sent to each instance so far, answered or not. */
-  readonly routed = new Map<string, number>();
-  url = '';
-
-  private constructor(clientAddress: string) {
-    this.clientAddress = clientAddress;
-    this.#server = createServer((req, res) => this.#forward(req, res));
-  }
-
-  /**
-   * `clientAddress` stands in for 127.0.0.1, which every test on this machine shares: counters
-   * kept in a shared Redis are keyed by address, and other tests' requests must not spend ours.
-   * A client that connects from any other loopback address keeps it.
-   */
-  static async start(clientAddress = randomLoopbackAddress()): Promise<RoutingProxy> {
-    const proxy = new RoutingProxy(clientAddress);
-    await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
-    proxy.url = `http://127.0.0.1:${(proxy.#server.address() as AddressInfo).port}`;
-    return proxy;
-  }
-
-  /** Puts an instance into the rotation. */
-  add(instance: Pick<Instance, 'name' | 'url'>): void {
-    this.#upstreams.set(instance.name, new URL(instance.url));
-  }
-
-  /** Sends every request to `name` until unpinned (undefined: round robin again). */
-  pin(name: string | undefined): void {
-    if (name !== undefined && !this.#upstreams.has(name)) throw new Error(`no instance ${name} behind the proxy`);
-    this.#pinned = name;
-  }
-
-  /** Runs `step` with every request pinned to `name`. */
-  async on<T>(name: string, step: () => Promise<T>): Promise<T> {
-    this.pin(name);
-    try {
-      return await step();
-    } finally {
-      this.pin(undefined);
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const agent of this.#agents.values()) agent.destroy();
-    this.#server.closeAllConnections();
-    await new Promise((resolve) => this.#server.close(resolve));
-  }
-
-  #choose(): string {
-    if (this.#pinned) return this.#pinned;
-    const names = [...this.#upstreams.keys()];
-    if (names.length === 0) throw new Error('no instance behind the proxy');
-    return names[this.#turn++ % names.length]!;
-  }
-
-  #forward(req: IncomingMessage, res: ServerResponse): void {
-    const name = this.#choose();
-    const upstream = this.#upstreams.get(name)!;
-    this.routed.set(name, (this.routed.get(name) ?? 0) + 1);
-    const source = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-    const localAddress = source.startsWith('127.') && source !== '127.0.0.1' ? source : this.clientAddress;
-    const path = req.url ?? '/';
-    const record = (status: number, error?: string) =>
-      this.served.push({
-        instance: name,
-        method: req.method ?? 'GET',
-        path: path.split('?', 1)[0]!,
-        status,
-        ...(error ? { error } : {}),
-      });
-    const headers = { ...req.headers };
-    // Hop-by-hop (RFC 9110 §7.6.1): the proxy's own connections are its business.
-    delete headers.connection;
-    delete headers['keep-alive'];
-    const outgoing = request({
-      host: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path,
-      headers,
-      localAddress,
-      agent: this.#agent(name, localAddress),
-    });
-    outgoing.on('response', (incoming) => {
-      record(incoming.statusCode ?? 0);
-      const answer = { ...incoming.headers };
-      delete answer.connection;
-      delete answer['keep-alive'];
-      res.writeHead(incoming.statusCode ?? 502, answer);
-      incoming.pipe(res);
-    });
-    outgoing.on('error', (error) => {
-      record(502, error.message);
-      if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'server_error', error_description: `proxy: ${name}: ${error.message}` }));
-      } else res.destroy();
-    });
-    req.pipe(outgoing);
-  }
-
-  /** Keep-alive connections per instance and source address (a socket is bound to one address). */
-  #agent(name: string, localAddress: string): Agent {
-    const key = `${name}|${localAddress}`;
-    let agent = this.#agents.get(key);
-    if (!agent) {
-      agent = new Agent({ keepAlive: true, maxSockets: 16 });
-      this.#agents.set(key, agent);
-    }
-    return agent;
-  }
-}
 
 export interface Cluster {
   proxy: RoutingProxy;
@@ -399,107 +262,5 @@ export async function queryCluster<T extends Record<string, unknown>>(
     return (await client.query<T>(text)).rows;
   } finally {
     await client.end();
-  }
-}
-
-export interface PlainAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/**
- * One HTTP request sent from a chosen loopback source address (the socket is bound to it), so
- * that the proxy, and behind it the instance, sees that address as the client's.
- */
-export function requestFrom(
-  localAddress: string,
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<PlainAnswer> {
-  const body = options.body ?? '';
-  return new Promise((resolve, reject) => {
-    const outgoing = request(
-      url,
-      {
-        method: options.method ?? 'GET',
-        localAddress,
-        agent: false,
-        headers: { ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...options.headers },
-      },
-      (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () =>
-          resolve({
-            status: incoming.statusCode ?? 0,
-            headers: incoming.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        incoming.on('error', reject);
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
-
-/** The advisory lock every instance takes to migrate the reference server's tables (storage/reference-schema.ts). */
-export const REFERENCE_MIGRATION_LOCK = 'oauth-dcr reference tables';
-
-export interface HeldLock {
-  /** How many other sessions wait for this lock now. */
-  waiters(): Promise<number>;
-  release(): Promise<void>;
-}
-
-/**
- * Takes a PostgreSQL advisory lock (as the servers do: pg_advisory_lock(hashtextextended(key, 0)))
- * on a connection of its own, and holds it until released.
- */
-export async function holdAdvisoryLock(url: string, key: string): Promise<HeldLock> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
-  } catch (error) {
-    await client.end();
-    throw error;
-  }
-  let released: Promise<void> | undefined;
-  return {
-    async waiters() {
-      const { rows } = await client.query<{ waiting: number }>(
-        `select count(*)::int as waiting
-           from pg_locks held join pg_locks waiting
-             on waiting.locktype = 'advisory' and waiting.classid = held.classid
-            and waiting.objid = held.objid and waiting.objsubid = held.objsubid
-          where held.locktype = 'advisory' and held.pid = pg_backend_pid() and held.granted
-            and not waiting.granted`,
-      );
-      return rows[0]!.waiting;
-    },
-    release: () =>
-      (released ??= (async () => {
-        try {
-          await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]);
-        } finally {
-          await client.end();
-        }
-      })()),
-  };
-}
-
-/** Polls `probe` until it is true; generous, since the machine is small and shared. */
-export async function waitUntil(
-  what: string,
-  probe: () => boolean | Promise<boolean>,
-  limitMs = 90_000,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
