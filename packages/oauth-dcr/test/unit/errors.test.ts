@@ -14,6 +14,8 @@ const OAUTH_CODES = new Set([
   'invalid_request',
   'invalid_client',
   'server_error',
+  // RFC 6749 §4.1.2.1: "temporary overloading"; answered with 429 by the rate limits.
+  'temporarily_unavailable',
 ]);
 
 describe('oauth-dcr/errors', () => {
