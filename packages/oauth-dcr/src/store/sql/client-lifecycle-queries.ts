@@ -63,24 +63,29 @@ export function selectIdleClients(
 }
 
 /**
- * Deletes a batch of idle clients in one statement and returns their ids. The rule is checked
- * again on each row the delete touches, not only in the subquery that picks the batch: on
- * PostgreSQL (READ COMMITTED) a row whose last_used_at another transaction moved after the
- * subquery's snapshot is re-evaluated against its new version and kept. SQLite has one writer at
- * a time, so nothing can change between the pick and the delete.
+ * Deletes a batch of idle clients in one statement and returns their ids. The batch is picked by
+ * the rule inside this statement, so a client used since a findIdleClients is not in it.
+ *
+ * PostgreSQL (READ COMMITTED) picks the batch from the statement's snapshot, then locks each row:
+ * a row whose last_used_at another transaction moved meanwhile must be judged on its new version,
+ * so the rule is repeated on the rows deleted, which PostgreSQL re-evaluates on the locked version.
+ * SQLite has one writer at a time and a statement sees no other's changes while it runs, so the
+ * pick is the check; repeating the rule there would hand its planner (which has no statistics
+ * unless ANALYZE ran) an index on registered_via to scan the whole tier with, instead of looking
+ * the batch up by primary key (measured: 250 ms of CPU per batch among 300 000 clients).
  */
 export function deleteIdleClients(
   db: Db,
+  dialect: SqlDialectName,
   bounds: IdleBounds,
   keep: readonly string[],
 ): CompiledQuery<{ client_id: string }> {
   const batch = oldestIdle(db, bounds, keep, (query) => query.select(['client_id', 'last_used_at', 'created_at']));
-  return db
+  let query = db
     .deleteFrom('dcr_clients')
-    .where('client_id', 'in', db.selectFrom(batch.as('batch')).select('client_id'))
-    .where((eb) => isIdle(eb, bounds, keep))
-    .returning('client_id')
-    .compile();
+    .where('client_id', 'in', db.selectFrom(batch.as('batch')).select('client_id'));
+  if (dialect === 'postgres') query = query.where((eb) => isIdle(eb, bounds, keep));
+  return query.returning('client_id').compile();
 }
 
 type ClientsQuery = SelectQueryBuilder<Database, 'dcr_clients', object>;

@@ -281,7 +281,7 @@ export abstract class SqlClientStore implements ClientStore {
       const bounds = idleBounds(query);
       if (!bounds) return [];
       const keep = await this.#uses.settle(MAX_EXCLUDED_PENDING);
-      const { rows } = await this.write(lifecycleQueries.deleteIdleClients(this.db, bounds, keep));
+      const { rows } = await this.write(lifecycleQueries.deleteIdleClients(this.db, this.dialect, bounds, keep));
       const deleted = rows.map((row) => row.client_id);
       for (const clientId of deleted) this.#uses.forget(clientId);
       return deleted;
