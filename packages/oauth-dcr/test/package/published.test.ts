@@ -219,6 +219,7 @@ describe('published package', () => {
         'oauth-dcr/oauth2-server needs @node-oauth/oauth2-server: npm install @node-oauth/oauth2-server',
       ],
       ['oauth-dcr/mcp', [], 'oauth-dcr/mcp needs @modelcontextprotocol/sdk: npm install @modelcontextprotocol/sdk'],
+      ['oauth-dcr/prometheus', [], 'oauth-dcr/prometheus needs prom-client: npm install prom-client'],
     ];
     for (const [subpath, installed, line] of cases) {
       it(`${subpath}${installed.length > 0 ? ` with only ${installed.join(', ')}` : ''}`, () => {
