@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { AuditEventType } from '../types.js';
-import type { AuditEventsTable, Database } from './schema.js';
+import type { AuditEventsTable, Database, SqlDialectName } from './schema.js';
 
 /*
  * Reading and pruning the audit trail (see ./queries.ts for how a store runs a statement). Indexes:
@@ -14,9 +15,19 @@ type Db = Kysely<Database>;
 /** The newest `limit` matching events, newest first; the store reverses them into insertion order. */
 export function selectLatestAuditEvents(
   db: Db,
+  dialect: SqlDialectName,
   options: { clientId: string | undefined; type: AuditEventType | undefined; since: number | undefined; limit: number },
 ): CompiledQuery<Selectable<AuditEventsTable>> {
-  let query = db.selectFrom('dcr_audit_events').selectAll().orderBy('id', 'desc').limit(options.limit);
+  // With `since` alone, SQLite's planner (no statistics unless ANALYZE ran) walks the primary key
+  // back from the newest event, which reads the whole trail when fewer than `limit` events are that
+  // recent. `+id` (SQLite's way to keep a term off an index) makes it read the (at, id) range and
+  // sort that instead. PostgreSQL chooses from its statistics.
+  const newestFirst = dialect === 'sqlite' && options.since !== undefined && options.clientId === undefined;
+  let query = db
+    .selectFrom('dcr_audit_events')
+    .selectAll()
+    .orderBy(newestFirst ? sql`+id` : sql.ref('id'), 'desc')
+    .limit(options.limit);
   if (options.clientId !== undefined) query = query.where('client_id', '=', options.clientId);
   if (options.type !== undefined) query = query.where('type', '=', options.type);
   if (options.since !== undefined) query = query.where('at', '>=', options.since);

@@ -27,7 +27,7 @@ export async function listAuditEvents(runner: SqlRunner, options: AuditEventQuer
   const limit = checkListLimit(options.limit);
   checkEpochSeconds('since', options.since);
   const { rows } = await runner.read(
-    auditQueries.selectLatestAuditEvents(runner.db, {
+    auditQueries.selectLatestAuditEvents(runner.db, runner.dialect, {
       // Filters on text fields read NUL as stored (U+FFFD), see ../text.ts; PostgreSQL would
       // refuse the statement rather than find nothing.
       clientId: options.clientId === undefined ? undefined : auditText(options.clientId),
