@@ -5,7 +5,8 @@ import { checkStorage, explainStorageError, SettingError } from 'oauth-dcr/admin
 import { nodeRegistration } from 'oauth-dcr/node';
 import { createApp, logRequest } from './app.js';
 import { buildContext } from './build-context.js';
-import { startMaintenance } from './client-lifecycle.js';
+import { followClientEvents } from './audit-follower.js';
+import { clientRevoker, startMaintenance } from './client-lifecycle.js';
 import { ConfigError, resolveIssuer, type ServerConfig, type StorageConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
@@ -37,6 +38,8 @@ export interface RunningServer {
   redis?: RedisConnection;
   /** Runs the idle-client reaper once now, as its timer does (one run at a time, under the lock). */
   reapIdleClients(): Promise<void>;
+  /** Reads the audit trail for clients disabled elsewhere now, as its timer does, revoking their tokens. */
+  followClientEvents(): Promise<void>;
   /**
    * Stops accepting connections, lets requests in flight finish (for at most the shutdown
    * grace), then closes the storage it opened.
@@ -44,6 +47,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How soon a client disabled by another process has its tokens revoked here (it is refused at once). */
+const AUDIT_FOLLOW_INTERVAL_MS = 30 * 1000;
 /** Long enough for any registration or token request in flight; Docker waits 10 s before SIGKILL. */
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 /**
@@ -90,6 +95,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     for (const [req, res] of waiting.splice(0)) handle(req, res);
 
     const maintenance = startMaintenance({ config, storage: opened, registration: context.registration, logger });
+    // A client disabled by another process (the CLI, another instance) loses its tokens here too.
+    const follower = followClientEvents({
+      store: opened.clients,
+      revoke: clientRevoker(opened, logger),
+      intervalMs: AUDIT_FOLLOW_INTERVAL_MS,
+      logger,
+    });
     let closing: Promise<void> | undefined;
     return {
       url: issuer,
@@ -101,10 +113,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       metrics: context.metrics,
       ...(redis ? { redis } : {}),
       reapIdleClients: maintenance.reapNow,
+      followClientEvents: () => follower.sweep(),
       close: () =>
         (closing ??= (async () => {
           await drain(http, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
           await maintenance.stop();
+          await follower.stop();
           await context.metrics.close();
           await redis?.close();
           if (ownsStorage) await opened.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hashSecret } from 'oauth-dcr';
+import { createRegistration, hashSecret } from 'oauth-dcr';
 import { BrowserlessUser } from '../support/oauth-flow.js';
 import {
   authorizeFor,
@@ -124,5 +124,26 @@ describe('a client taken out of service', () => {
       true,
     );
     await assertRefusedEverywhere(held);
+  });
+
+  it('disabled by another process through the library (an audit event): its tokens are revoked here too, and stay revoked once enabled', async () => {
+    const held = await holdings();
+    // What `npx oauth-dcr clients disable` does: the library on the same database, none of this server's hooks.
+    const elsewhere = createRegistration({
+      store: server.storage.clients,
+      persistAuditEvents: true,
+      onError: () => {},
+    });
+    assert.equal(await elsewhere.operator.disable(held.client.client_id, 'cli'), true);
+    let revoked = false;
+    for (let i = 0; i < 50 && !revoked; i++) {
+      await server.followClientEvents();
+      revoked = (await server.storage.tokens.findToken(hashSecret(held.refreshToken)))?.revokedAt !== undefined;
+      if (!revoked) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(revoked, 'refresh token revoked');
+    assert.equal(await elsewhere.operator.enable(held.client.client_id, 'cli'), true);
+    const refreshed = await refresh(server.url, held.client, held.refreshToken);
+    assert.equal(refreshed.body.error, 'invalid_grant', JSON.stringify(refreshed.body));
   });
 });
