@@ -64,7 +64,8 @@ export class SigningKeyRing {
     const ring = new SigningKeyRing(options);
     await ring.#reload();
     if (!ring.#signing()) {
-      await ring.#store.insertSigningKey(await ring.#generate());
+      // Only if no instance beat us to it: every instance then signs with, and publishes, one key.
+      await ring.#store.insertFirstSigningKey(await ring.#generate());
       await ring.#reload();
     }
     // Fail at start, not at the first token, when the stored keys cannot be read.

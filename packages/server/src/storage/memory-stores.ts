@@ -114,6 +114,12 @@ export class MemorySigningKeyStore implements SigningKeyStore {
     this.#keys.set(record.kid, { ...record });
   }
 
+  async insertFirstSigningKey(record: SigningKeyRecord): Promise<boolean> {
+    for (const key of this.#keys.values()) if (key.retiredAt === undefined) return false;
+    await this.insertSigningKey(record);
+    return true;
+  }
+
   async retireSigningKeys(keepKid: string, at: number): Promise<number> {
     let retired = 0;
     for (const key of this.#keys.values()) {

@@ -98,7 +98,7 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
       clients: store,
       tokens: new SqlTokenStore(db, write, store.dialect, reads),
       users: new SqlUserStore(db, reads),
-      signingKeys: new SqlSigningKeyStore(db, write),
+      signingKeys: new SqlSigningKeyStore(db, write, store.dialect),
       usedClientAssertions: new SqlUsedOnceStore(db, write),
       sessions: new SqlSessionStorage(db, write, store.dialect, reads),
       description,

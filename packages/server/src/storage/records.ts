@@ -73,6 +73,13 @@ export interface SigningKeyRecord {
 export interface SigningKeyStore {
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   insertSigningKey(record: SigningKeyRecord): Promise<void>;
+  /**
+   * Stores `record` only when no live (unretired) key exists, atomically against every instance
+   * on the same database; resolves whether it was stored. Two instances starting together on an
+   * empty database then sign with one key, instead of each publishing only its own until they
+   * next re-read the keys.
+   */
+  insertFirstSigningKey(record: SigningKeyRecord): Promise<boolean>;
   /** Retires every live key except `keepKid`; resolves how many were retired. */
   retireSigningKeys(keepKid: string, at: number): Promise<number>;
   /** Deletes keys retired before `before`; resolves how many went. */

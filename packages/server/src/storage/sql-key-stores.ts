@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { isStorableText } from 'oauth-dcr';
 import type { SigningKeyRecord, SigningKeyStore, UsedOnceStore } from './records.js';
 import type { ReferenceDb, RefSigningKeysTable } from './reference-schema.js';
@@ -13,6 +13,7 @@ export class SqlSigningKeyStore implements SigningKeyStore {
   constructor(
     private readonly db: ReferenceDb,
     private readonly write: WriteStatement,
+    private readonly dialect: 'sqlite' | 'postgres',
   ) {}
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -31,6 +32,55 @@ export class SqlSigningKeyStore implements SigningKeyStore {
         retired_at: record.retiredAt ?? null,
       }),
     );
+  }
+
+  async insertFirstSigningKey(record: SigningKeyRecord): Promise<boolean> {
+    const live = this.db.selectFrom('ref_signing_keys').select('kid').where('retired_at', 'is', null);
+    if (this.dialect === 'sqlite') {
+      // One statement in the store's write transaction, which holds SQLite's write lock: no other
+      // connection can insert between the check and the insert.
+      const result = await this.write(
+        this.db
+          .insertInto('ref_signing_keys')
+          .columns(['kid', 'alg', 'public_jwk', 'private_jwk', 'created_at'])
+          .expression(
+            this.db
+              .selectNoFrom((eb) => [
+                eb.val(record.kid).as('kid'),
+                eb.val(record.alg).as('alg'),
+                eb.val(record.publicJwk).as('public_jwk'),
+                eb.val(record.privateJwk).as('private_jwk'),
+                eb.val(record.createdAt).as('created_at'),
+              ])
+              .where((eb) => eb.not(eb.exists(live))),
+          ),
+      );
+      return affected(result) === 1;
+    }
+    // PostgreSQL (READ COMMITTED): a statement's snapshot predates any lock it takes, so the lock
+    // comes first, in its own statement, and the check after it sees every committed key.
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended('oauth-dcr signing keys', 0))`.execute(trx);
+      const existing = await trx
+        .selectFrom('ref_signing_keys')
+        .select('kid')
+        .where('retired_at', 'is', null)
+        .limit(1)
+        .execute();
+      if (existing.length > 0) return false;
+      await trx
+        .insertInto('ref_signing_keys')
+        .values({
+          kid: record.kid,
+          alg: record.alg,
+          public_jwk: record.publicJwk,
+          private_jwk: record.privateJwk,
+          created_at: record.createdAt,
+          retired_at: null,
+        })
+        .execute();
+      return true;
+    });
   }
 
   async retireSigningKeys(keepKid: string, at: number): Promise<number> {
