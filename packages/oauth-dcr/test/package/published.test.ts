@@ -46,7 +46,8 @@ function consumer(dir: string, packages: string[]): string {
   succeeded(run('tar', ['xzf', tarball, '-C', join(dir, 'node_modules')], dir), 'tar');
   // npm pack's tarballs hold the files under package/.
   succeeded(run('mv', [join(dir, 'node_modules', 'package'), join(dir, 'node_modules', 'oauth-dcr')], dir), 'mv');
-  for (const name of ['jose', '@types/node', ...packages]) {
+  // The package's own dependencies (what npm installs with it), then the peers a case asks for.
+  for (const name of ['jose', 'rate-limiter-flexible', '@types/node', ...packages]) {
     // The work tree's copies (hoisted by npm workspaces); their own dependencies resolve from there.
     mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
     symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
