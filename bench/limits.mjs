@@ -57,10 +57,13 @@ const logDir = join(workDir, 'logs');
 mkdirSync(logDir);
 const running = new Set();
 const cli = join(root, 'packages', 'server', 'dist', 'cli.js');
+// As VS Code and Claude register: no software_id. Every install of one software_id shares one
+// bucket (perSoftware, 300 a minute), which thousands of registrations a second would empty.
+const { software_id: _id, software_version: _version, ...anonymousMetadata } = mcpClientMetadata('none');
 const REGISTRATION = {
   method: 'POST',
   headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-  body: JSON.stringify(mcpClientMetadata('none')),
+  body: JSON.stringify(anonymousMetadata),
 };
 // Every run draws its addresses from a fresh stretch of 10.0.0.0/8, so no address is seen twice.
 let nextOffset = 1;
