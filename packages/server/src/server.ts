@@ -12,6 +12,7 @@ import type { ServerContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { openRedis, type RedisConnection } from './redis.js';
+import { routeLabel } from './route-label.js';
 import { tokenEndpoint } from './routes/token.js';
 import { openStorage, type OpenStorageOptions, type ServerStorage } from './storage/open-storage.js';
 import { ensureDemoUser, type DemoUserOutcome } from './users.js';
@@ -275,30 +276,6 @@ function routeRequests(context: ServerContext): (req: IncomingMessage, res: Serv
     }
     app(req, res);
   };
-}
-
-/**
- * The metrics' route label: a fixed set, never the path itself (client ids and RFC 7592 paths
- * would give every client its own time series).
- */
-export function routeLabel(url: string, registrationPath: string): string {
-  const path = url.split('?', 1)[0]!;
-  const first = `/${path.split('/')[1] ?? ''}`;
-  if (first === registrationPath) return 'register';
-  if (path === '/.well-known/jwks.json') return 'jwks';
-  switch (first) {
-    case '/token':
-    case '/authorize':
-    case '/introspect':
-    case '/revoke':
-    case '/jwks':
-    case '/admin':
-      return first.slice(1);
-    case '/.well-known':
-      return 'metadata';
-    default:
-      return 'other';
-  }
 }
 
 /**
