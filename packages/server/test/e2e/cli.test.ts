@@ -30,6 +30,8 @@ const run = promisify(execFile);
 const REF_TABLES = [
   'ref_authorization_codes',
   'ref_migrations',
+  'ref_pending_authorizations',
+  'ref_sessions',
   'ref_signing_keys',
   'ref_tokens',
   'ref_used_client_assertions',
