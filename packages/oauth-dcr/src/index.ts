@@ -21,7 +21,9 @@ export type * from './core/limit-options.js';
 export type * from './core/lifecycle-options.js';
 export type { AuthenticationLimits, RateLimitRefusal } from './limits/authentication-limits.js';
 export type { ClientOperator, OperatorClientInput, CreatedClient } from './protocol/client-operator.js';
-export type { ReapOptions, ReapReport } from './protocol/idle-reaper.js';
+export type { ReapOptions, ReapReport, ReapReason } from './protocol/idle-reaper.js';
+// Rights an operator grants a client (`oauth-dcr clients create --right introspection=...`).
+export { KNOWN_RIGHTS, parseClientRight, normalizeClientRights, type ClientRight } from './protocol/client-rights.js';
 export { RegistrationError, isRegistrationError, type RegistrationErrorCode } from './core/errors.js';
 export { generateSecret, hashSecret, verifySecret } from './core/secrets.js';
 export { redirectUriMatches, classifyRedirectUri } from './metadata/redirect-uris.js';

@@ -36,7 +36,7 @@ export function createApp(context: ServerContext): express.Express {
   app.use(jwksRoutes(context));
   app.use(userinfoRoutes(context));
   // The operators' pages (DCR_OPERATORS), behind their own sign-in.
-  app.use(adminRoutes(context, { operators: operatorsOf(context) }));
+  app.use(adminRoutes(context, { operators: context.operators }));
   app.get('/', (_req, res) => {
     res.status(200).set(PAGE_HEADERS).send(renderHomePage(context.issuer));
   });
@@ -44,15 +44,6 @@ export function createApp(context: ServerContext): express.Express {
   app.use(notFound);
   app.use(jsonErrorHandler(context.logger));
   return app;
-}
-
-/**
- * DCR_OPERATORS, as the context carries it (`operators`, set from config.operators in server.ts).
- * Read defensively: a context built without it lets nobody in.
- */
-function operatorsOf(context: ServerContext): readonly string[] {
-  const { operators } = context as { operators?: unknown };
-  return Array.isArray(operators) ? operators.filter((name): name is string => typeof name === 'string') : [];
 }
 
 function requestLog(context: ServerContext): RequestHandler {

@@ -85,6 +85,7 @@ export async function buildContext(
     }),
     signingKeys,
     introspectionClients: config.introspectionClients,
+    operators: config.operators,
     registration,
     oauth,
     model,

@@ -291,7 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     for (const [tier, value] of parseTierList(setting, read(setting, undefined))) {
       const current = idleClients[tier];
       const rule: IdleClientRule = current === undefined || current === false ? {} : current;
-      if (value !== 'off') rule[field] = parseAtLeastAnHour(setting, value);
+      rule[field] = value === 'off' ? false : parseAtLeastAnHour(setting, value);
       idleClients[tier] = rule;
     }
   }

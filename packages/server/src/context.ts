@@ -28,6 +28,8 @@ export interface ServerContext {
   signingKeys: SigningKeyRing;
   /** RFC 7662: who may introspect (DCR_INTROSPECTION_CLIENTS). */
   introspectionClients: readonly IntrospectionClient[];
+  /** DCR_OPERATORS: usernames allowed into /admin. */
+  operators: readonly string[];
   registration: Registration;
   oauth: OAuth2Server;
   model: ReferenceModel;

@@ -200,3 +200,22 @@ async function refund(limiter: RateLimiterAbstract, key: string): Promise<void> 
 function normalizeUsername(username: string): string {
   return username.trim().normalize('NFKC').toLowerCase();
 }
+
+/**
+ * How a refused sign-in is answered, the same on every login form: 429 for a throttle (RFC 6585
+ * §4), 503 while the shared counters cannot be reached (fail-closed: no password is checked).
+ */
+export function refusedSignIn(attempt: { retryAfterSeconds: number; reason: 'address' | 'account' | 'unavailable' }): {
+  status: 429 | 503;
+  message: string;
+} {
+  if (attempt.reason === 'unavailable') {
+    return { status: 503, message: 'Sign-in is temporarily unavailable. Try again shortly.' };
+  }
+  const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
+  const who = attempt.reason === 'address' ? 'from your network' : 'for this account';
+  return {
+    status: 429,
+    message: `Too many failed attempts ${who}. Try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`,
+  };
+}

@@ -1,3 +1,4 @@
+import { refusedSignIn } from '../login-throttle.js';
 import { Router, type ErrorRequestHandler } from 'express';
 import type { ServerContext } from '../context.js';
 import { renderAdminMessagePage } from '../pages/admin-login.js';
@@ -41,10 +42,9 @@ export function adminRoutes(context: ServerContext, options: AdminRouteOptions):
     // Counted before the password is checked, in the same budgets as the consent login.
     const attempt = await context.loginThrottle.begin(context.clientAddress(req), username);
     if (!attempt.allowed) {
-      const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
+      const refused = refusedSignIn(attempt);
       res.set('Retry-After', String(attempt.retryAfterSeconds));
-      const error = `Too many failed attempts ${attempt.reason === 'address' ? 'from your network' : 'for this account'}. Try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`;
-      sendAdminPage(res, 429, adminLoginPage(context, req, res, { username, error }));
+      sendAdminPage(res, refused.status, adminLoginPage(context, req, res, { username, error: refused.message }));
       return;
     }
     const user = await authenticateUser(context.storage.users, username, password);

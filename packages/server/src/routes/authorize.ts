@@ -1,3 +1,4 @@
+import { refusedSignIn } from '../login-throttle.js';
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import type { OAuth2ServerClient } from 'oauth-dcr/oauth2-server';
@@ -85,19 +86,12 @@ export function authorizeRoutes(context: ServerContext): Router {
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
     // Counted before the password is checked, so parallel guesses cannot outrun the count.
-    const attempt = await context.loginThrottle.begin(req.socket.remoteAddress, username);
+    const attempt = await context.loginThrottle.begin(context.clientAddress(req), username);
     if (!attempt.allowed) {
       context.logger.info({ clientId: client.id, reason: attempt.reason }, 'sign-in throttled at /authorize');
-      const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
+      const refused = refusedSignIn(attempt);
       res.set('Retry-After', String(attempt.retryAfterSeconds));
-      sendPage(
-        res,
-        429,
-        loginPage(req, res, client, request, {
-          username,
-          error: `Too many failed attempts ${attempt.reason === 'address' ? 'from your network' : 'for this account'}. Try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`,
-        }),
-      );
+      sendPage(res, refused.status, loginPage(req, res, client, request, { username, error: refused.message }));
       return;
     }
     const user = await authenticateUser(context.storage.users, username, password);

@@ -1,3 +1,4 @@
+import { parseClientRight, type ClientRight } from 'oauth-dcr';
 import { Router, type Response } from 'express';
 import { hashSecret } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
@@ -75,18 +76,17 @@ export function introspectionRoutes(context: ServerContext, allowed: readonly In
 async function grantedCaller(context: ServerContext, clientId: string): Promise<IntrospectionClient | undefined> {
   const record = await context.registration.store.findClient(clientId);
   let resources: string[] | undefined;
-  for (const right of record?.grantedRights ?? []) {
-    const equals = right.indexOf('=');
-    const name = equals < 0 ? right : right.slice(0, equals);
-    if (name !== 'introspection') continue;
-    if (equals < 0) return { clientId };
-    resources = [
-      ...(resources ?? []),
-      ...right
-        .slice(equals + 1)
-        .split('|')
-        .filter(Boolean),
-    ];
+  for (const written of record?.grantedRights ?? []) {
+    // Stored rights were checked when granted; one written by hand that no longer parses grants nothing.
+    let right: ClientRight;
+    try {
+      right = parseClientRight(written);
+    } catch {
+      continue;
+    }
+    if (right.name !== 'introspection') continue;
+    if (right.resources === undefined) return { clientId };
+    resources = [...(resources ?? []), ...right.resources];
   }
   return resources && resources.length > 0 ? { clientId, resources } : undefined;
 }
