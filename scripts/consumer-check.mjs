@@ -22,8 +22,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const library = join(root, 'packages', 'oauth-dcr');
 const keep = process.argv.includes('--keep');
-// Never present in a library user's install: they belong to the reference server.
-const FORBIDDEN = ['express', 'pg', 'pino', '@node-oauth/oauth2-server', 'rate-limiter-flexible'];
+// Never present in a library user's install: they belong to the reference server or are optional
+// peers. (rate-limiter-flexible is the library's own dependency: its rate limits are on by default.)
+const FORBIDDEN = ['express', 'pg', 'pino', '@node-oauth/oauth2-server', 'prom-client', 'ioredis'];
 // Only for compiling the example; counted separately from what the library brings.
 const COMPILER = ['typescript@5', '@types/node@20'];
 
