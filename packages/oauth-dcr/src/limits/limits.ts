@@ -67,8 +67,12 @@ export function createLimits(input: LimitsInput): Limits {
       // A request whose address is not known (a Web Request handed over without one) has no
       // per-address count; the adapters always give one.
       if (perAddress !== undefined && address !== undefined) {
-        const refusal = await count(judge, perAddress, addressKey(address), 'address', address);
-        if (refusal) return refusal;
+        const verdict = await perAddress.consume(addressKey(address));
+        const refusal = judge.judge(verdict, 'address', REGISTRATION, { address });
+        if (refusal) {
+          if (verdict.kind === 'refused' && !verdict.first) await holdRepeatedRefusal();
+          return refusal;
+        }
       }
       if (perToken !== undefined && initialAccessTokenHash !== undefined) {
         return count(judge, perToken, initialAccessTokenHash, 'initial_access_token', address);
@@ -82,6 +86,19 @@ export function createLimits(input: LimitsInput): Limits {
     mayRegisterOpenly: openGate ?? (() => true),
     caps: createRegistrationCaps(options.registrationCaps, options.store, options.now),
   };
+}
+
+/**
+ * How long a repeated refusal of one address is held before it is answered. A flooding client
+ * that waits for each answer (as almost every HTTP client does, on each of its connections) is
+ * slowed to a few requests a second per connection, so the server stops spending its one thread on
+ * an address it already refuses, and other addresses keep their latency. The first refusal of a
+ * window is answered at once, and a held answer costs a timer, not CPU.
+ */
+const REPEATED_REFUSAL_DELAY_MS = 250;
+
+function holdRepeatedRefusal(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, REPEATED_REFUSAL_DELAY_MS));
 }
 
 async function count(
