@@ -5,11 +5,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '../../src/passwords.js';
 import { obtainTokens, tokenRequest } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, DEMO_USERNAME, startTestServer, type TestServer } from '../support/reference-server.js';
 import { countSkippedSuite } from '../../../oauth-dcr/test/support/services.js';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 
 /**
  * The admin page in a real browser (Debian's chromium through playwright-core): an operator
@@ -19,7 +20,6 @@ import { countSkippedSuite } from '../../../oauth-dcr/test/support/services.js';
  * user who is not an operator gets 403 and no data; a POST without the session's CSRF token, with
  * a wrong one, or from another site's page changes nothing. Screenshots go to test-artifacts/.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const onCi = process.env.CI === 'true' || process.env.CI === '1';
 const haveChromium = existsSync(CHROMIUM);
@@ -67,17 +67,7 @@ describe('the admin page in a real browser', { skip: !haveChromium }, () => {
     });
     refreshToken = (await obtainTokens(server.url, client)).tokens.refresh_token;
     assert.ok(refreshToken, 'the client holds a refresh token before it is disabled');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     operatorContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   });
 

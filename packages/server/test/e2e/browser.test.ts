@@ -5,10 +5,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { authorizationUrl, pkcePair, registerClient } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, DEMO_USERNAME, startTestServer, type TestServer } from '../support/reference-server.js';
 import { countSkippedSuite } from '../../../oauth-dcr/test/support/services.js';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 
 /**
  * A real browser (Debian's chromium, driven by playwright-core) through the login and consent
@@ -16,7 +17,6 @@ import { countSkippedSuite } from '../../../oauth-dcr/test/support/services.js';
  * form posted from another site is refused; an impossible redirect port is an error page.
  * Screenshots of every page go to test-artifacts/ for a human to look at.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const onCi = process.env.CI === 'true' || process.env.CI === '1';
 const haveChromium = existsSync(CHROMIUM);
@@ -58,17 +58,7 @@ describe('login and consent in a real browser', { skip: !haveChromium }, () => {
       grant_types: ['authorization_code', 'refresh_token'],
       scope: 'files:read files:write',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 800, height: 760 } });
   });
 

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { authorizationUrl, pkcePair } from '../support/oauth-flow.js';
 import {
   documentFixture,
@@ -16,6 +16,7 @@ import {
 } from '../support/local-documents.js';
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../support/reference-server.js';
 import { countSkippedSuite } from '../../../oauth-dcr/test/support/services.js';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 
 /**
  * What a user sees of a client identified by a Client ID Metadata Document, in a real browser
@@ -26,7 +27,6 @@ import { countSkippedSuite } from '../../../oauth-dcr/test/support/services.js';
  * (CIMD checklist items 25 and test 15; CIMD §6.4; MCP security considerations).
  * Screenshots go to test-artifacts/.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const onCi = process.env.CI === 'true' || process.env.CI === '1';
 const haveChromium = existsSync(CHROMIUM);
@@ -61,17 +61,7 @@ describe('the consent page for a Client ID Metadata Document client', { skip: 's
     });
     await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
     callbackPort = (callbackServer.address() as AddressInfo).port;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 800, height: 900 } });
   });
 

@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oidc from 'openid-client';
-import { chromium } from 'playwright-core';
 import { CookieJar, authorizationUrl, parseForm, pkcePair, tokenRequest } from '../support/oauth-flow.js';
 import { startCluster, type Cluster, type RoutingProxy } from '../support/instances.js';
 import { requireService } from '../../../oauth-dcr/test/support/services.js';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 
 /**
  * Issue 11, "Several instances": two reference-server processes on one PostgreSQL schema and one
@@ -19,7 +19,6 @@ import { requireService } from '../../../oauth-dcr/test/support/services.js';
  * pinned for each step so that the test says which instance serves it; the clients only ever see
  * the one issuer. Limits spent across instances: several-instances-limits.test.ts.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const onCi = process.env.CI === 'true' || process.env.CI === '1';
 if (onCi && !existsSync(CHROMIUM))
   throw new Error(`${CHROMIUM} is required on CI but is missing (apt-get install chromium)`);
@@ -249,17 +248,7 @@ describe('two instances behind one address, no sticky routing', { skip: !postgre
     });
     await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
     const callbackUrl = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/callback`;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const registered = await fetch(`${cluster.issuer}/register`, {
         method: 'POST',
