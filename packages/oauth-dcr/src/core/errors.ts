@@ -61,6 +61,11 @@ export interface RegistrationErrorOptions {
   headers?: Record<string, string>;
   /** The underlying error, kept for logs; never sent to the client. */
   cause?: unknown;
+  /**
+   * RFC 6901 JSON Pointer to the member of the client metadata at fault (`/redirect_uris/1`;
+   * `""` is the whole document). A hook may set it to point at the field its refusal is about.
+   */
+  pointer?: string;
 }
 
 /**
@@ -80,12 +85,21 @@ export class RegistrationError extends Error {
   readonly status: number;
   /** Response headers sent with the error (`WWW-Authenticate` on a 401, `Allow` on a 405, ...). */
   readonly headers: Record<string, string>;
+  /**
+   * RFC 6901 JSON Pointer to the member of the client metadata at fault, in the metadata as sent
+   * (a field a software statement supplied points at `/software_statement`). Undefined when the
+   * refusal is not about one member (a token, the body's syntax). Shown by `validate()` and the
+   * `oauth-dcr validate` command; not sent on the wire, whose body stays RFC 7591 §3.2.2's two
+   * members (its `error_description` names the field in words).
+   */
+  readonly pointer: string | undefined;
 
   constructor(code: RegistrationErrorCode, description: string, options: RegistrationErrorOptions = {}) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status ?? STATUS[code];
     this.headers = { ...options.headers };
+    this.pointer = options.pointer;
     if (this.status === 401 && !this.headers['WWW-Authenticate']) {
       // RFC 6750 §3: a 401 for a bearer token names the scheme and the error.
       this.headers['WWW-Authenticate'] =
@@ -107,6 +121,32 @@ export class RegistrationError extends Error {
 /** Whether a value is a RegistrationError, i.e. a refusal meant for the client rather than a fault. */
 export function isRegistrationError(value: unknown): value is RegistrationError {
   return value instanceof RegistrationError;
+}
+
+/** RFC 6901 §3: `~` is written `~0` and `/` is written `~1` inside a reference token. */
+export function jsonPointer(...tokens: (string | number)[]): string {
+  return tokens.map((token) => `/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+/**
+ * Gives `error`, when it is a RegistrationError without a pointer yet, the pointer `pointer`;
+ * returns it for `throw`. Where a rule knows the field better (deeper in the metadata), it has
+ * set the pointer first and keeps it.
+ */
+export function pointAt(error: unknown, pointer: string): unknown {
+  if (error instanceof RegistrationError && error.pointer === undefined) {
+    (error as { pointer: string | undefined }).pointer = pointer;
+  }
+  return error;
+}
+
+/** Runs `check`; a RegistrationError it throws without a pointer gets `pointer`. */
+export function atPointer<T>(pointer: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw pointAt(error, pointer);
+  }
 }
 
 /** Shorthands for the two codes almost every metadata rule raises. */

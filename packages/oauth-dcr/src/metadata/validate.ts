@@ -1,4 +1,4 @@
-import { invalidMetadata, invalidRedirectUri } from '../core/errors.js';
+import { atPointer, invalidMetadata, invalidRedirectUri, jsonPointer, pointAt } from '../core/errors.js';
 import { SafeFetchError } from '../net/safe-fetch.js';
 import type { ResolvedOptions, Tier } from '../core/options.js';
 import type { ClientMetadata } from '../core/client-metadata.js';
@@ -41,21 +41,26 @@ export async function validateClientMetadata(
   const known = checkFieldTypes(input, { httpsOnly: document });
   const out: ClientMetadata = Object.create(null);
 
-  const { grantTypes, responseTypes } = resolveGrantAndResponseTypes(
-    known.grant_types,
-    known.response_types,
-    tier.allowedGrantTypes,
-    { dropUnsupported: document },
+  // The two fields are resolved together: a refusal points at grant_types when sent.
+  const selectionPointer =
+    known.grant_types !== undefined || known.response_types === undefined ? '/grant_types' : '/response_types';
+  const { grantTypes, responseTypes } = atPointer(selectionPointer, () =>
+    resolveGrantAndResponseTypes(known.grant_types, known.response_types, tier.allowedGrantTypes, {
+      dropUnsupported: document,
+    }),
   );
 
   const redirectKinds = checkRedirectUris(known, grantTypes, policy);
   const applicationType = resolveApplicationType(known, redirectKinds, grantTypes);
-  const authMethod = resolveAuthMethod(known, policy);
-  checkGrantsForAuthMethod(grantTypes, authMethod);
-  checkKeySource(known, authMethod);
-  if (known.jwks !== undefined) checkJwkSet(known.jwks);
+  const authMethod = atPointer('/token_endpoint_auth_method', () => resolveAuthMethod(known, policy));
+  atPointer('/grant_types', () => checkGrantsForAuthMethod(grantTypes, authMethod));
+  atPointer(known.jwks_uri !== undefined ? '/jwks_uri' : '/token_endpoint_auth_method', () =>
+    checkKeySource(known, authMethod),
+  );
+  const jwks = known.jwks;
+  if (jwks !== undefined) atPointer('/jwks', () => checkJwkSet(jwks));
   checkPostLogoutRedirectUris(known, policy);
-  checkSigningAlgorithm(known);
+  atPointer('/token_endpoint_auth_signing_alg', () => checkSigningAlgorithm(known));
   await checkSectorIdentifier(known, policy);
 
   // Echo order: the fields that shape the client first, then everything else as sent.
@@ -114,11 +119,13 @@ export function checkFieldTypes(input: Record<string, unknown>, options: { https
       // RFC 7591 §2.2: only human-readable fields take a language tag; others with '#' are unknown.
       if (!rule.localizable) continue;
       const tag = key.slice(hash + 1);
-      if (!LANGUAGE_TAG.test(tag)) throw invalidMetadata(`${key}: '${tag}' is not a valid BCP 47 language tag`);
+      if (!LANGUAGE_TAG.test(tag)) {
+        throw pointAt(invalidMetadata(`${key}: '${tag}' is not a valid BCP 47 language tag`), jsonPointer(key));
+      }
     }
     // JSON null means "not provided" for an optional member.
     if (value === null) continue;
-    known[key] = checkValue(key, value, rule, options.httpsOnly === true);
+    known[key] = atPointer(jsonPointer(key), () => checkValue(key, value, rule, options.httpsOnly === true));
   }
   return known;
 }
@@ -133,10 +140,14 @@ function checkValue(field: string, value: unknown, rule: FieldRule, httpsOnly: b
     case 'https-url':
       return checkUrl(field, checkString(field, value, rule), ['https:']);
     case 'string-array':
-      return checkArray(field, value, rule).map((item, i) => checkString(`${field}[${i}]`, item, rule));
+      return checkArray(field, value, rule).map((item, i) =>
+        atPointer(jsonPointer(field, i), () => checkString(`${field}[${i}]`, item, rule)),
+      );
     case 'https-url-array':
       return checkArray(field, value, rule).map((item, i) =>
-        checkUrl(`${field}[${i}]`, checkString(`${field}[${i}]`, item, rule), ['https:']),
+        atPointer(jsonPointer(field, i), () =>
+          checkUrl(`${field}[${i}]`, checkString(`${field}[${i}]`, item, rule), ['https:']),
+        ),
       );
     case 'scope':
       return checkScope(field, value, rule);
@@ -224,10 +235,12 @@ function checkRedirectUris(known: ClientMetadata, grants: string[], policy: Meta
   const uris = known.redirect_uris;
   if (usesRedirects(grants) && (uris === undefined || uris.length === 0)) {
     // The seed's wording; RFC 7591 §2 makes redirect_uris required for redirect-based flows.
-    throw invalidRedirectUri('redirect_uris required for authorization code grants');
+    throw pointAt(invalidRedirectUri('redirect_uris required for authorization code grants'), '/redirect_uris');
   }
   const rules = { requireHttps: policy.requireHttpsRedirectUris, allowedSchemes: policy.allowedRedirectUriSchemes };
-  return (uris ?? []).map((uri) => classifyRedirectUri(uri, rules));
+  return (uris ?? []).map((uri, i) =>
+    atPointer(jsonPointer('redirect_uris', i), () => classifyRedirectUri(uri, rules)),
+  );
 }
 
 /**
@@ -244,12 +257,18 @@ function resolveApplicationType(known: ClientMetadata, kinds: RedirectUriKind[],
     const uris = known.redirect_uris;
     kinds.forEach((kind, i) => {
       if (kind === 'private-use') {
-        throw invalidRedirectUri(
-          `Private-use URI schemes are only for native clients (application_type "native"): ${uris?.[i]}`,
+        throw pointAt(
+          invalidRedirectUri(
+            `Private-use URI schemes are only for native clients (application_type "native"): ${uris?.[i]}`,
+          ),
+          jsonPointer('redirect_uris', i),
         );
       }
       if (kind === 'loopback' && grants.includes(GRANT.implicit)) {
-        throw invalidRedirectUri(`Web clients using the implicit grant must not redirect to loopback: ${uris?.[i]}`);
+        throw pointAt(
+          invalidRedirectUri(`Web clients using the implicit grant must not redirect to loopback: ${uris?.[i]}`),
+          jsonPointer('redirect_uris', i),
+        );
       }
     });
   }
@@ -259,7 +278,9 @@ function resolveApplicationType(known: ClientMetadata, kinds: RedirectUriKind[],
 function checkPostLogoutRedirectUris(known: ClientMetadata, policy: MetadataRules): void {
   const uris = known.post_logout_redirect_uris;
   const rules = { requireHttps: policy.requireHttpsRedirectUris, allowedSchemes: policy.allowedRedirectUriSchemes };
-  for (const uri of uris ?? []) classifyRedirectUri(uri, rules);
+  (uris ?? []).forEach((uri, i) => {
+    atPointer(jsonPointer('post_logout_redirect_uris', i), () => classifyRedirectUri(uri, rules));
+  });
 }
 
 /**
@@ -271,8 +292,11 @@ async function checkSectorIdentifier(known: ClientMetadata, policy: MetadataRule
   const sector = known.sector_identifier_uri;
   if (sector === undefined) {
     if (known.subject_type === 'pairwise' && new Set(uris.map(hostOf)).size > 1) {
-      throw invalidMetadata(
-        'subject_type pairwise with redirect URIs on several hosts requires sector_identifier_uri (OIDC Core §8.1)',
+      throw pointAt(
+        invalidMetadata(
+          'subject_type pairwise with redirect URIs on several hosts requires sector_identifier_uri (OIDC Core §8.1)',
+        ),
+        '/subject_type',
       );
     }
     return;
@@ -282,14 +306,25 @@ async function checkSectorIdentifier(known: ClientMetadata, policy: MetadataRule
     listed = await policy.fetchJson(sector);
   } catch (error) {
     const reason = error instanceof SafeFetchError ? error.reason : 'fetch failed';
-    throw invalidMetadata(`sector_identifier_uri could not be fetched (${reason}): ${sector}`);
+    throw pointAt(
+      invalidMetadata(`sector_identifier_uri could not be fetched (${reason}): ${sector}`),
+      '/sector_identifier_uri',
+    );
   }
   if (!Array.isArray(listed) || listed.some((u) => typeof u !== 'string')) {
-    throw invalidMetadata(`sector_identifier_uri must return a JSON array of URIs: ${sector}`);
+    throw pointAt(
+      invalidMetadata(`sector_identifier_uri must return a JSON array of URIs: ${sector}`),
+      '/sector_identifier_uri',
+    );
   }
-  for (const uri of uris) {
-    if (!listed.includes(uri)) throw invalidRedirectUri(`Redirect URI is not listed at sector_identifier_uri: ${uri}`);
-  }
+  uris.forEach((uri, i) => {
+    if (!listed.includes(uri)) {
+      throw pointAt(
+        invalidRedirectUri(`Redirect URI is not listed at sector_identifier_uri: ${uri}`),
+        jsonPointer('redirect_uris', i),
+      );
+    }
+  });
 }
 
 function hostOf(uri: string): string {
