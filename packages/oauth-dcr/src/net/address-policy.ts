@@ -38,6 +38,8 @@ const BLOCKED_IPV6: ReadonlyArray<readonly [string, number, string]> = [
   ['100::', 64, 'discard-only (RFC 6666)'],
   ['2001::', 23, 'IETF protocol assignments, incl. Teredo 2001::/32 (RFC 6890)'],
   ['2001:db8::', 32, 'documentation (RFC 3849)'],
+  ['3fff::', 20, 'documentation (RFC 9637)'],
+  ['5f00::', 16, 'SRv6 segment identifiers, not globally reachable (RFC 9602)'],
   ['fc00::', 7, 'unique local (RFC 4193)'],
   ['fe80::', 10, 'link-local (RFC 4291)'],
   ['fec0::', 10, 'deprecated site-local (RFC 3879)'],
