@@ -49,3 +49,20 @@ export { createMemoryReplayGuard, type MemoryReplayGuardOptions } from './protoc
 export type { ClientAssertionOptions, ClientAssertionReplayGuard } from './core/options.js';
 // Client ID Metadata Documents (the clientIdMetadataDocuments option).
 export type { ClientIdMetadataDocumentOptions, DocumentCacheOptions } from './core/document-options.js';
+// OAuth 2.0 Attestation-Based Client Authentication (draft-ietf-oauth-attestation-based-client-auth-10).
+export type {
+  ClientAttestationOptions,
+  TrustedAttester,
+  AttestationChallengeOptions,
+} from './attestation/options.js';
+export {
+  createClientAttestationVerifier,
+  type ClientAttestationVerifier,
+  type ClientAttestationVerifierSettings,
+  type AttestationVerification,
+  type AttestationErrorCode,
+  type AttestationHeaders,
+  type AttestationExpectations,
+} from './attestation/verifier.js';
+export { ATTESTATION_ALGORITHMS, ATTESTATION_TYP, ATTESTATION_POP_TYP } from './attestation/attestation-jwt.js';
+export { attestersForClient, ATTESTED_TIER } from './attestation/trust.js';

@@ -307,3 +307,26 @@ export function holdToClientAssertion<
   };
   return Object.create(model, { getClient: { value: getClient, enumerable: true } }) as Model;
 }
+
+/**
+ * The model for one token request whose client authenticated with a Client Attestation and its
+ * PoP (`attest_jwt_client_auth`, draft-ietf-oauth-attestation-based-client-auth-10 §5.1), already
+ * verified by the host (`ClientAttestationVerifier.verify`, with the client's registered method
+ * checked): getClient(id, undefined) answers that client alone, and no other credential may come
+ * with it (RFC 6749 §2.3). As with `holdToClientAssertion`, the request's options must say the
+ * grant needs no secret: the verified attestation is the client's authentication.
+ *
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-attestation-based-client-auth-10#section-7.5
+ */
+export function holdToAttestedClient<
+  Model extends { getClient(clientId: string, clientSecret?: string | null): Promise<unknown> },
+>(model: Model, registration: Pick<Registration, 'store' | 'now' | 'resolveClient'>, attested: ClientRecord): Model {
+  const getClient = async (clientId: string, clientSecret?: string | null) => {
+    if (clientSecret === null) return model.getClient(clientId, null); // a look-up, nobody authenticates
+    if (clientId !== attested.clientId || (clientSecret !== undefined && clientSecret !== '')) return null;
+    const client = await model.getClient(clientId, null);
+    if (client) noteClientUse(registration, attested);
+    return client;
+  };
+  return Object.create(model, { getClient: { value: getClient, enumerable: true } }) as Model;
+}

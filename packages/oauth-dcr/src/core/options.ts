@@ -7,6 +7,7 @@ import {
   type ResolvedDocumentOptions,
 } from './document-options.js';
 import type { ClientAssertionOptions } from './assertion-options.js';
+import type { ClientAttestationOptions } from '../attestation/options.js';
 import type { SoftwareStatementOptions } from './statement-options.js';
 import type { RegistrationContext, RequestContext } from './hook-context.js';
 import { resolveLimitOptions, type LimitOptions, type ResolvedLimitOptions } from './limit-options.js';
@@ -16,6 +17,11 @@ import { resolveLifecycleOptions, type LifecycleOptions, type ResolvedLifecycleO
 export type { ClientAssertionOptions, ClientAssertionReplayGuard } from './assertion-options.js';
 export type { SoftwareStatementOptions, TrustedStatementIssuer } from './statement-options.js';
 export type { RequestContext, RegistrationContext } from './hook-context.js';
+export type {
+  ClientAttestationOptions,
+  TrustedAttester,
+  AttestationChallengeOptions,
+} from '../attestation/options.js';
 
 /*
  * The deployment's options, checked once and resolved to plain data. Nothing here builds a
@@ -166,6 +172,13 @@ export interface RegistrationOptions extends LimitOptions, LifecycleOptions {
    * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
    */
   clientAssertions?: ClientAssertionOptions;
+  /**
+   * OAuth 2.0 Attestation-Based Client Authentication (draft-ietf-oauth-attestation-based-client-auth-10):
+   * trusted Client Attesters, PoP freshness, challenges. Experimental, off by default; set it
+   * together with `attest_jwt_client_auth` in `tokenEndpointAuthMethods`. An attestation sent to
+   * /register from an attester trusted for the software admits the client in the `attested` tier.
+   */
+  clientAttestation?: ClientAttestationOptions;
 }
 
 /**
@@ -228,6 +241,7 @@ const TIER_NAMES: RegistrationVia[] = [
   'authenticated',
   'software_statement',
   'metadata_document',
+  'attested',
   'admin',
 ];
 
@@ -240,8 +254,18 @@ const TIER_NAMES: RegistrationVia[] = [
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.4
  */
 export const DEFAULT_ALLOWED_GRANT_TYPES = ['authorization_code', 'refresh_token'];
-/** Methods a deployment may enable. private_key_jwt is opt-in: the token endpoint must verify client assertions. */
-export const SUPPORTED_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+/**
+ * Methods a deployment may enable. private_key_jwt is opt-in: the token endpoint must verify client
+ * assertions; attest_jwt_client_auth (draft-ietf-oauth-attestation-based-client-auth-10 §13.6) too,
+ * with the `clientAttestation` option.
+ */
+export const SUPPORTED_AUTH_METHODS = [
+  'none',
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'attest_jwt_client_auth',
+] as const;
 export const DEFAULT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'];
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -284,6 +308,11 @@ export function resolveOptions(options: RegistrationOptions): ResolvedOptions {
     if (!(SUPPORTED_AUTH_METHODS as readonly string[]).includes(m)) {
       fail(`tokenEndpointAuthMethods: ${m} is not supported (supported: ${SUPPORTED_AUTH_METHODS.join(', ')})`);
     }
+  }
+
+  // The attestation method and its trust configuration come together: neither means anything alone.
+  if (methods.includes('attest_jwt_client_auth') !== (options.clientAttestation !== undefined)) {
+    fail('attest_jwt_client_auth in tokenEndpointAuthMethods and the clientAttestation option go together');
   }
 
   const ttl = options.clientSecretTtl ?? 0;

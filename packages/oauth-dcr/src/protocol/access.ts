@@ -3,12 +3,14 @@ import type { RequestContext } from '../core/options.js';
 import type { Policy } from './policy.js';
 import { hashSecret } from '../core/secrets.js';
 import type { RegistrationVia } from '../store/types.js';
+import { admitAttestedRegistration } from '../attestation/registration.js';
 
 /**
  * Who may register (RFC 7591 §3: "The client registration endpoint MAY be an OAuth 2.0 protected
  * resource ... accept an initial access token"). The modes combine per deployment, first match
- * wins: an `authenticate` hook, an initial access token presented as a bearer token, a verified
- * software statement, then open registration.
+ * wins: an `authenticate` hook, an initial access token presented as a bearer token, a Client
+ * Attestation from a trusted attester (the `attested` tier, attestation/registration.ts), a
+ * verified software statement, then open registration.
  */
 export interface Admission {
   via: RegistrationVia;
@@ -30,6 +32,11 @@ export async function admitRegistration(
   }
   if (bearer !== undefined) {
     return { via: 'initial_access_token', initialAccessTokenHash: hashSecret(bearer) };
+  }
+  // A presented attestation that fails is refused here, never read as an anonymous registration.
+  if (policy.clientAttestation) {
+    const attester = await admitAttestedRegistration(policy.clientAttestation, (name) => request.header(name));
+    if (attester !== undefined) return { via: 'attested', by: attester };
   }
   // A verified software statement (RFC 7591 §2.3) vouches for the software on its own.
   if (statementIssuer !== undefined) return { via: 'software_statement', by: statementIssuer };

@@ -44,7 +44,14 @@ export function isAcceptedSecret(record: ClientRecord, secret: string, now: numb
  *
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
  */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'none'
+  | 'private_key_jwt'
+  // draft-ietf-oauth-attestation-based-client-auth-10 §13.6: the two attestation headers
+  // (attestation/verifier.ts); never read by readClientCredentials.
+  | 'attest_jwt_client_auth';
 
 /**
  * RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion, the only one accepted.
@@ -73,7 +80,7 @@ export type PresentedClientCredentials =
       kind: 'credentials';
       clientId: string;
       clientSecret?: string;
-      method: Exclude<ClientAuthMethod, 'private_key_jwt'>;
+      method: Exclude<ClientAuthMethod, 'private_key_jwt' | 'attest_jwt_client_auth'>;
     }
   | {
       kind: 'credentials';

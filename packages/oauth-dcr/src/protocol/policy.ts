@@ -7,6 +7,8 @@ import { createLimits, type Limits } from '../limits/limits.js';
 import { emitEvent } from './events.js';
 import type { AuditEvent } from '../store/types.js';
 import { createClientOperator, type ClientOperator } from './client-operator.js';
+import { createClientAttestationVerifier, type ClientAttestationVerifier } from '../attestation/verifier.js';
+import { withAttestedMetadataRule } from '../attestation/registration.js';
 
 /**
  * The resolved options plus the services built from them, once, where the endpoint is created.
@@ -22,6 +24,11 @@ export interface Policy extends ResolvedOptions {
   clientDocuments?: ClientDocuments;
   /** Verifies private_key_jwt client assertions (RFC 7523 §3); refuses all while the method is not enabled. */
   clientAssertions: ClientAssertionVerifier;
+  /**
+   * Verifies Client Attestations (draft-ietf-oauth-attestation-based-client-auth-10) at /register
+   * (the `attested` tier); absent while the `clientAttestation` option is not set.
+   */
+  clientAttestation?: ClientAttestationVerifier;
   /** Rate limits, caps and the client address (src/limits/). */
   limits: Limits;
   /** Operator actions on clients. */
@@ -41,6 +48,13 @@ export function createPolicy(options: RegistrationOptions): Policy {
   const full = {} as Policy;
   const emit = (event: Omit<AuditEvent, 'at'>) => emitEvent(full, event);
   const limits = createLimits({ options: resolved, emit });
+  const clientAttestation = options.clientAttestation
+    ? createClientAttestationVerifier({
+        ...options.clientAttestation,
+        issuer: resolved.issuer ?? '',
+        now: resolved.now,
+      })
+    : undefined;
   const policy: Omit<Policy, 'operator'> = {
     ...resolved,
     statements: createStatementVerifier(resolved.softwareStatements, outboundFetch),
@@ -66,6 +80,13 @@ export function createPolicy(options: RegistrationOptions): Policy {
       now: resolved.now,
     }),
     limits,
+    ...(clientAttestation
+      ? {
+          clientAttestation,
+          // The attested tier's metadata rule runs before the host's own hook (attestation/registration.ts).
+          validateMetadata: withAttestedMetadataRule(clientAttestation, resolved.validateMetadata),
+        }
+      : {}),
   };
   Object.assign(full, policy);
   full.operator = createClientOperator(full);

@@ -1,5 +1,6 @@
 import type { Policy } from './policy.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../metadata/client-keys.js';
+import { ATTESTATION_ALGORITHMS } from '../attestation/attestation-jwt.js';
 
 /**
  * The RFC 8414 §2 members that describe registration, derived from the live policy: merge them into
@@ -30,6 +31,15 @@ export interface RegistrationServerMetadata {
    * (draft-ietf-oauth-client-id-metadata-document-01 §5).
    */
   client_id_metadata_document_supported?: true;
+  /**
+   * The algorithms accepted for Client Attestation JWTs; present exactly when
+   * attest_jwt_client_auth is (draft-ietf-oauth-attestation-based-client-auth-10 §8 MUST).
+   */
+  client_attestation_signing_alg_values_supported?: string[];
+  /** The algorithms accepted for Client Attestation PoP JWTs; with the previous one (draft §8). */
+  client_attestation_pop_signing_alg_values_supported?: string[];
+  /** The attestation challenge endpoint, exactly when challenges are on (draft §6.1, §8). */
+  challenge_endpoint?: string;
 }
 
 export function registrationServerMetadata(policy: Policy): RegistrationServerMetadata {
@@ -57,6 +67,21 @@ export function registrationServerMetadata(policy: Policy): RegistrationServerMe
   // RFC 8414 §2: MUST be present when private_key_jwt is listed.
   if (authMethods.includes('private_key_jwt')) {
     metadata.token_endpoint_auth_signing_alg_values_supported = [...CLIENT_ASSERTION_ALGORITHMS];
+  }
+  // Attestation draft §8: the algorithm lists when the PoP-JWT mode is offered, and the challenge
+  // endpoint when there is one. Nothing is listed that is not accepted.
+  if (policy.clientAttestation) {
+    const algorithms = new Set<string>();
+    for (const attester of policy.clientAttestation.attesters) {
+      for (const alg of attester.algorithms ?? ATTESTATION_ALGORITHMS) algorithms.add(alg);
+    }
+    metadata.client_attestation_signing_alg_values_supported = ATTESTATION_ALGORITHMS.filter((alg) =>
+      algorithms.has(alg),
+    );
+    metadata.client_attestation_pop_signing_alg_values_supported = [...ATTESTATION_ALGORITHMS];
+    if (policy.clientAttestation.challengeEndpoint) {
+      metadata.challenge_endpoint = policy.clientAttestation.challengeEndpoint;
+    }
   }
   // CIMD §5: only while the feature is on.
   if (policy.clientDocuments) metadata.client_id_metadata_document_supported = true;

@@ -29,7 +29,8 @@ export type ClientMetadata = Record<string, unknown>;
  * How a client got in: the trust tier recorded on every client. `anonymous` (open registration),
  * `initial_access_token`, `authenticated` (the `authenticate` hook named a principal),
  * `software_statement` (a trusted issuer's statement), `metadata_document` (a Client ID Metadata
- * Document) or `admin` (created by an operator).
+ * Document), `attested` (a trusted Client Attester vouched for the software, the `clientAttestation`
+ * option) or `admin` (created by an operator).
  */
 export type RegistrationVia =
   | 'anonymous'
@@ -37,6 +38,7 @@ export type RegistrationVia =
   | 'authenticated'
   | 'software_statement'
   | 'metadata_document'
+  | 'attested'
   | 'admin';
 
 /**
