@@ -140,13 +140,20 @@ export function pointAt(error: unknown, pointer: string): unknown {
   return error;
 }
 
-/** Runs `check`; a RegistrationError it throws without a pointer gets `pointer`. */
+/** Runs `check`; a RegistrationError it throws (or rejects with) without a pointer gets `pointer`. */
 export function atPointer<T>(pointer: string, check: () => T): T {
+  let result: T;
   try {
-    return check();
+    result = check();
   } catch (error) {
     throw pointAt(error, pointer);
   }
+  if (result instanceof Promise) {
+    return result.catch((error: unknown) => {
+      throw pointAt(error, pointer);
+    }) as T;
+  }
+  return result;
 }
 
 /** Shorthands for the two codes almost every metadata rule raises. */

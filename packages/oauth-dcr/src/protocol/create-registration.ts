@@ -12,6 +12,7 @@ import type { ClientAssertionVerification } from './client-assertion.js';
 import type { AuthenticationLimits } from '../limits/authentication-limits.js';
 import type { ClientOperator } from './client-operator.js';
 import { pruneAuditEvents, reapIdleClients, type ReapOptions, type ReapReport } from './idle-reaper.js';
+import { validateRegistration, type ValidateOptions, type ValidationResult } from './dry-run.js';
 
 /**
  * A registration endpoint: call it with a Web `Request` and get a `Response`. That is all a
@@ -95,6 +96,18 @@ export interface Registration {
   reapIdleClients(options?: ReapOptions): Promise<ReapReport>;
   /** Deletes audit events older than the `auditRetention` option; resolves how many. */
   pruneAuditEvents(): Promise<number>;
+  /**
+   * A dry run of registration (RFC 7591 §3.1): the metadata (an object, or the JSON body as a
+   * string) goes through the endpoint's own sequence (JSON reading, software statement, the
+   * tier's ceilings, the metadata rules, the `validateMetadata` hook) and resolves what a
+   * registration would answer and store, with each member the server adds, drops or narrows and
+   * why; or the error it would answer (RFC 7591 §3.2.2) with an RFC 6901 pointer to the member
+   * at fault. Nothing is stored, counted, spent, drawn or emitted, and the `createClient` hook
+   * does not run. An unknown `tier` throws a TypeError.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2
+   */
+  validate(metadata: unknown, options?: ValidateOptions): Promise<ValidationResult>;
 }
 
 /** How a `client_id` resolved. */
@@ -151,6 +164,7 @@ export function createRegistration(options: RegistrationOptions): Registration {
     operator: policy.operator,
     reapIdleClients: (options?: ReapOptions): Promise<ReapReport> => reapIdleClients(policy, options),
     pruneAuditEvents: () => pruneAuditEvents(policy),
+    validate: (metadata: unknown, options?: ValidateOptions) => validateRegistration(policy, metadata, options),
   });
 }
 

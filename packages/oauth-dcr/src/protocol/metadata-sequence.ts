@@ -1,4 +1,4 @@
-import { RegistrationError } from '../core/errors.js';
+import { RegistrationError, atPointer, isRegistrationError } from '../core/errors.js';
 import type { RegistrationContext } from '../core/options.js';
 import type { RawRequest } from '../core/request.js';
 import { validateClientMetadata } from '../metadata/validate.js';
@@ -23,6 +23,11 @@ export interface MetadataSequenceSteps {
   accepted?(metadata: ClientMetadata, admission: Admission, statement: VerifiedStatement | undefined): Promise<void>;
   /** The record the accepted metadata goes into: a new client's draft, or the stored client changed. */
   record(metadata: ClientMetadata, admission: Admission, now: number): Promise<ClientRecord> | ClientRecord;
+  /**
+   * Settles the record's secret state; resolves the plaintext of a secret issued now. Default
+   * `settleClientSecret`. A dry run (`validate()`) applies the same rules without drawing a secret.
+   */
+  settle?(record: ClientRecord, now: number): string | undefined;
 }
 
 export interface AcceptedClient {
@@ -32,6 +37,8 @@ export interface AcceptedClient {
   clientSecret: string | undefined;
   /** What the hooks were told; its tier is the recorded one. */
   context: RegistrationContext;
+  /** The verified software statement whose claims took precedence over the body's, if one was sent. */
+  statement: VerifiedStatement | undefined;
 }
 
 /**
@@ -49,7 +56,7 @@ export async function acceptClientMetadata(
   body: Record<string, unknown>,
   steps: MetadataSequenceSteps,
 ): Promise<AcceptedClient> {
-  const statement = await verifySoftwareStatement(policy, body);
+  const statement = await atPointer('/software_statement', () => verifySoftwareStatement(policy, body));
   const admission = await steps.admit(statement);
   const context = contextOf(request, admission);
 
@@ -57,7 +64,9 @@ export async function acceptClientMetadata(
     statement ? mergeStatement(body, statement) : body,
     policy,
     policy.tiers[admission.via],
-  );
+  ).catch((error: unknown) => {
+    throw statement ? pointIntoStatement(error, statement) : error;
+  });
   // RFC 7591 §3.2.1: a statement used in the registration is returned unmodified (verified, so a string).
   if (statement && typeof body.software_statement === 'string') validated.software_statement = body.software_statement;
   const metadata = await runValidateHook(policy, validated, context);
@@ -67,8 +76,21 @@ export async function acceptClientMetadata(
   const record = await steps.record(metadata, admission, now);
   context.registeredVia = record.registeredVia;
   context.registeredBy = record.registeredBy;
-  const clientSecret = settleClientSecret(policy, record, now);
-  return { record, clientSecret, context };
+  const clientSecret = steps.settle ? steps.settle(record, now) : settleClientSecret(policy, record, now);
+  return { record, clientSecret, context, statement };
+}
+
+/**
+ * A pointer is into the metadata as sent: a field the statement's claims supplied (RFC 7591 §2.3,
+ * they take precedence over the body's) is inside the statement, so the pointer names it.
+ */
+function pointIntoStatement(error: unknown, statement: VerifiedStatement): unknown {
+  if (!isRegistrationError(error) || error.pointer === undefined || error.pointer === '') return error;
+  const member = error.pointer.slice(1).split('/', 1)[0]!.replace(/~1/g, '/').replace(/~0/g, '~');
+  if (Object.hasOwn(statement.claims, member)) {
+    (error as { pointer: string | undefined }).pointer = '/software_statement';
+  }
+  return error;
 }
 
 /**

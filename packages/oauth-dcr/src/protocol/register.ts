@@ -63,7 +63,7 @@ async function register(policy: Policy, request: RawRequest, attempt: Registrati
     // The initial access token is spent only now that the metadata is valid: a refused request
     // does not burn a use.
     record: async (metadata, admission, now) =>
-      draftClient(metadata, await spendInitialAccessToken(policy, admission), now),
+      draftClient(metadata, await spendInitialAccessToken(policy, admission), now, randomUUID()),
   });
   if (attempt.duplicateOf) {
     const reused = await reuseRegistration(policy, request, attempt.duplicateOf, attempt.address);
@@ -94,10 +94,18 @@ async function register(policy: Policy, request: RawRequest, attempt: Registrati
   return jsonResult(201, clientInformation(policy, stored, request.url, { clientSecret, registrationAccessToken }));
 }
 
-/** A new client's record; its secret is settled by the sequence, its token by the caller. */
-function draftClient(metadata: ClientMetadata, admission: Admission, now: number): ClientRecord {
+/**
+ * A new client's record; its secret is settled by the sequence, its token by the caller. The id
+ * is drawn by the caller: a dry run (`validate()`) draws none.
+ */
+export function draftClient(
+  metadata: ClientMetadata,
+  admission: Admission,
+  now: number,
+  clientId: string,
+): ClientRecord {
   const record: ClientRecord = {
-    clientId: randomUUID(),
+    clientId,
     metadata,
     clientIdIssuedAt: now,
     clientSecretExpiresAt: 0,
