@@ -124,7 +124,8 @@ export function installTestDns(table: DnsTable): TestDns {
     const done = (typeof options === 'function' ? options : callback) as LookupCallback;
     const opts = (typeof options === 'object' && options !== null ? options : {}) as dns.LookupOptions;
     const name = hostname.toLowerCase().replace(/\.$/, '');
-    if (!name.endsWith('.test')) return void (original as (...args: unknown[]) => void).call(dns, hostname, options, callback);
+    if (!name.endsWith('.test'))
+      return void (original as (...args: unknown[]) => void).call(dns, hostname, options, callback);
     const count = lookups.get(name) ?? 0;
     lookups.set(name, count + 1);
     const answers = table[name];
