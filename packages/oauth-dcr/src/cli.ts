@@ -51,6 +51,8 @@ async function main(): Promise<number> {
         'never-used': { type: 'string' },
         unused: { type: 'string' },
         retention: { type: 'string' },
+        // validate
+        tier: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -67,7 +69,7 @@ async function main(): Promise<number> {
   }
   secrets.push(...secretValues({}, flags).filter((secret) => !secrets.includes(secret)));
   try {
-    await runAdminCommand({ positionals: parsed.positionals, flags, env: process.env, output });
+    await runAdminCommand({ positionals: parsed.positionals, flags, env: process.env, output, stdin: process.stdin });
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof SettingError) {

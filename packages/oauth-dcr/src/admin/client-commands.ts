@@ -48,6 +48,9 @@ function needId(sub: string, id: string | undefined): string {
   return id;
 }
 
+/** The grant types an operator's own clients may have (`clients create`, `validate --tier admin`). */
+export const OPERATOR_GRANT_TYPES: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials'];
+
 /**
  * The registration endpoint as the command line uses it: the store, its audit trail persisted,
  * and, for the operator's own clients, the service grant (client_credentials) besides the
@@ -58,7 +61,7 @@ function operatorRegistration(store: ClientStore): Registration {
     store,
     persistAuditEvents: true,
     onError: () => {},
-    tiers: { admin: { allowedGrantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] } },
+    tiers: { admin: { allowedGrantTypes: [...OPERATOR_GRANT_TYPES] } },
   });
 }
 

@@ -30,6 +30,7 @@ export interface AdminFlags extends StorageFlags {
   'never-used'?: string;
   unused?: string;
   retention?: string;
+  tier?: string;
 }
 
 export interface AdminCommandInput {
@@ -38,6 +39,8 @@ export interface AdminCommandInput {
   flags: AdminFlags;
   env: NodeJS.ProcessEnv;
   output: Output;
+  /** The standard input, for a command reading `-` (validate). */
+  stdin?: AsyncIterable<Uint8Array | string>;
 }
 
 /** The command line itself is wrong (unknown command, bad option value): exit code 2, like a bad setting. */

@@ -4,6 +4,7 @@ import { type AdminCommandInput, UsageError } from './command-input.js';
 import { runInitialAccessTokenCommand } from './iat-commands.js';
 import { openAdminStore } from './open-store.js';
 import { runPruneCommand } from './prune-command.js';
+import { runValidateCommand } from './validate-command.js';
 import { loadAdminStorage } from './settings.js';
 
 /**
@@ -48,8 +49,18 @@ Commands:
                               default: anonymous clients never used within 24h or unused for 90d)
   prune --audit [--retention 90d]
                               delete audit events past their retention (env DCR_AUDIT_RETENTION)
+  validate <file.json | -> [--tier T] [--json]
+                              a dry run of registration: what a registration of this client metadata
+                              would answer, store and change (dropped grants, narrowed scopes, inferred
+                              application_type), or the error it would get and the member at fault
+                              (RFC 6901 pointer). Tiers: anonymous (default; software_statement when
+                              the metadata holds one), initial_access_token, authenticated,
+                              software_statement, admin. Needs no database; reads the registration
+                              settings of the reference server (DCR_ALLOWED_GRANT_TYPES, DCR_SCOPES,
+                              DCR_REQUIRE_HTTPS_REDIRECT_URIS, DCR_CLIENT_SECRET_TTL, ISSUER).
+                              Exit 0 valid, 1 refused, 2 usage
   help                        this text
-  (every command but migrate works on an existing database only: none creates one)
+  (every command but migrate and validate works on an existing database only: none creates one)
 
 Options (or environment variables):
   --database-path (DATABASE_PATH, default ./oauth-dcr.db, SQLite; needs better-sqlite3)
@@ -74,6 +85,8 @@ export async function runAdminCommand(input: AdminCommandInput): Promise<void> {
       return runAuditCommand(input, sub);
     case 'prune':
       return runPruneCommand(input, sub);
+    case 'validate':
+      return runValidateCommand(input, sub, rest);
     case undefined:
     case 'help':
       input.output.out(USAGE);

@@ -201,3 +201,46 @@ function atLeastAnHour(name: string, value: string, otherwise = 'or off'): numbe
     throw new SettingError(`${name} must be a duration of at least one hour, like 24h or 90d, ${otherwise}`);
   return seconds;
 }
+
+/**
+ * The registration rules a deployment sets through its environment, read as the reference server
+ * reads them (same names, same defaults), so that `oauth-dcr validate` judges metadata as the
+ * server run with the same environment would: DCR_ALLOWED_GRANT_TYPES, DCR_SCOPES,
+ * DCR_REQUIRE_HTTPS_REDIRECT_URIS, DCR_CLIENT_SECRET_TTL and ISSUER.
+ */
+export interface RegistrationSettings {
+  allowedGrantTypes: string[];
+  scopesSupported?: string[];
+  requireHttpsRedirectUris: boolean;
+  clientSecretTtl: number;
+  issuer?: string;
+}
+
+export function loadRegistrationSettings(env: NodeJS.ProcessEnv): RegistrationSettings {
+  const read = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const grants = commaList(read('DCR_ALLOWED_GRANT_TYPES') ?? 'authorization_code,refresh_token');
+  if (grants.length === 0) throw new SettingError('DCR_ALLOWED_GRANT_TYPES must name at least one grant type');
+  const scopes = read('DCR_SCOPES');
+  const https = read('DCR_REQUIRE_HTTPS_REDIRECT_URIS') ?? 'true';
+  let requireHttpsRedirectUris: boolean;
+  if (/^(1|true|yes|on)$/i.test(https)) requireHttpsRedirectUris = true;
+  else if (/^(0|false|no|off)$/i.test(https)) requireHttpsRedirectUris = false;
+  else throw new SettingError(`DCR_REQUIRE_HTTPS_REDIRECT_URIS must be true or false, got ${JSON.stringify(https)}`);
+  const ttl = read('DCR_CLIENT_SECRET_TTL') ?? '0';
+  const clientSecretTtl = parseDuration(ttl);
+  if (clientSecretTtl === undefined) {
+    throw new SettingError(`DCR_CLIENT_SECRET_TTL must be a duration like 300, 15m or 7d, got ${JSON.stringify(ttl)}`);
+  }
+  const issuer = read('ISSUER');
+  const settings: RegistrationSettings = { allowedGrantTypes: grants, requireHttpsRedirectUris, clientSecretTtl };
+  if (scopes !== undefined) settings.scopesSupported = commaList(scopes);
+  if (issuer !== undefined) settings.issuer = issuer;
+  return settings;
+}
+
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
