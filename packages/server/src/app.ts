@@ -6,6 +6,7 @@ import type { ServerContext } from './context.js';
 import { renderHomePage } from './pages/home.js';
 import { PAGE_HEADERS } from './pages/layout.js';
 import { adminRoutes } from './routes/admin.js';
+import { attestationChallengeRoutes } from './routes/attestation-challenge.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { introspectionRoutes } from './routes/introspect.js';
 import { jsonErrorHandler, notFound } from './routes/json-errors.js';
@@ -31,6 +32,7 @@ export function createApp(context: ServerContext): express.Express {
   app.use(metadataRoutes(context));
   app.use(authorizeRoutes(context));
   app.use(tokenRoutes(context));
+  app.use(attestationChallengeRoutes(context));
   app.use(revocationRoutes(context));
   app.use(introspectionRoutes(context, context.introspectionClients));
   app.use(jwksRoutes(context));

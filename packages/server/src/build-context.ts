@@ -1,5 +1,11 @@
 import OAuth2Server from '@node-oauth/oauth2-server';
-import { createRegistration, type AuditEvent } from 'oauth-dcr';
+import {
+  createClientAttestationVerifier,
+  createRegistration,
+  type AuditEvent,
+  type ClientAttestationOptions,
+} from 'oauth-dcr';
+import { ATTESTATION_CHALLENGE_PATH } from './routes/attestation-challenge.js';
 import { clientRevoker } from './client-lifecycle.js';
 import type { ServerConfig } from './config.js';
 import { clientAddressOf, type ServerContext } from './context.js';
@@ -26,6 +32,20 @@ export async function buildContext(
   // Prometheus on its own listener (DCR_METRICS_PORT), with clients per tier read from the store.
   const metrics = createServerMetrics(config, storage.clients);
   const revoke = clientRevoker(storage, logger);
+  // Client attestation (DCR_ATTESTERS): PoP jti values are used once across every instance on
+  // this database, in the same table as client assertions' (draft §11.1).
+  const attestation: ClientAttestationOptions | undefined = config.clientAttestation && {
+    ...config.clientAttestation.options,
+    replayGuard: storage.usedClientAssertions,
+    ...(config.clientAttestation.challengeSecret !== undefined
+      ? {
+          challenge: {
+            secret: config.clientAttestation.challengeSecret,
+            endpoint: `${issuer}${ATTESTATION_CHALLENGE_PATH}`,
+          },
+        }
+      : {}),
+  };
   const registration = createRegistration({
     store: storage.clients,
     issuer,
@@ -44,8 +64,15 @@ export async function buildContext(
     // private_key_jwt (RFC 7523 §2.2) beside the secret methods: /token, /revoke and /introspect
     // verify client assertions (routes/client-authentication.ts), and a jti is used once across
     // every instance on this database (RFC 7523 §3).
-    tokenEndpointAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    tokenEndpointAuthMethods: [
+      'none',
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      ...(attestation ? ['attest_jwt_client_auth'] : []),
+    ],
     clientAssertions: { replayGuard: storage.usedClientAssertions },
+    ...(attestation ? { clientAttestation: attestation } : {}),
     onEvent: (event) => {
       metrics.onEvent(event);
       void revoke(event);
@@ -87,6 +114,7 @@ export async function buildContext(
     introspectionClients: config.introspectionClients,
     operators: config.operators,
     registration,
+    ...(attestation ? { clientAttestation: createClientAttestationVerifier({ ...attestation, issuer }) } : {}),
     oauth,
     model,
     storage,

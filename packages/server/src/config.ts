@@ -4,7 +4,8 @@
  * message naming the variable, never on a request.
  */
 import { maskUrlPassword, secretValues as databaseSecretValues } from 'oauth-dcr/admin';
-import type { IdleClientRule, RateLimit, RegistrationVia } from 'oauth-dcr';
+import { readFileSync } from 'node:fs';
+import type { ClientAttestationOptions, IdleClientRule, RateLimit, RegistrationVia } from 'oauth-dcr';
 
 /** Grants the reference server can really run (@node-oauth/oauth2-server's built-in handlers). */
 export const SERVER_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -89,6 +90,16 @@ export interface ServerConfig {
   /** DCR_OPERATORS: usernames allowed into the admin page. */
   operators: string[];
   logLevel: LogLevel;
+  /**
+   * DCR_ATTESTERS: a JSON file of trusted Client Attesters and the attestation policy (the
+   * library's `clientAttestation` option less `replayGuard` and `challenge`), which turns on
+   * attest_jwt_client_auth (draft-ietf-oauth-attestation-based-client-auth-10). Unset: off.
+   * DCR_ATTESTATION_CHALLENGE_SECRET (32+ characters) adds the challenge endpoint (§6).
+   */
+  clientAttestation?: {
+    options: Omit<ClientAttestationOptions, 'replayGuard' | 'challenge'>;
+    challengeSecret?: string;
+  };
   http: {
     /**
      * Milliseconds a client has to send a whole request, body included (node:http
@@ -129,6 +140,7 @@ export const TIER_NAMES: readonly RegistrationVia[] = [
   'authenticated',
   'software_statement',
   'metadata_document',
+  'attested',
   'admin',
 ];
 
@@ -298,6 +310,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
   const metricsPort = read('DCR_METRICS_PORT', undefined);
   const metricsHost = read('DCR_METRICS_HOST', undefined, metricsPort !== undefined ? '127.0.0.1' : undefined);
   const operators = parseList(read('DCR_OPERATORS', undefined) ?? '');
+  const attestersFile = read('DCR_ATTESTERS', undefined);
+  const challengeSecret = read('DCR_ATTESTATION_CHALLENGE_SECRET', undefined);
+  if (challengeSecret !== undefined && (attestersFile === undefined || challengeSecret.length < 32))
+    throw new ConfigError('DCR_ATTESTATION_CHALLENGE_SECRET needs DCR_ATTESTERS and at least 32 characters');
 
   const config: ServerConfig = {
     port,
@@ -339,6 +355,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     ...(metricsPort !== undefined ? { metrics: { port: parsePort(metricsPort), host: metricsHost! } } : {}),
     operators,
     logLevel,
+    ...(attestersFile !== undefined
+      ? {
+          clientAttestation: {
+            options: readAttestersFile(attestersFile),
+            ...(challengeSecret !== undefined ? { challengeSecret } : {}),
+          },
+        }
+      : {}),
     http: { requestTimeoutMs: requestTimeout * 1000, headersTimeoutMs: headersTimeout * 1000 },
   };
   // Passwords must not end up in the banner.
@@ -346,6 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Loa
     if (setting.name === 'DCR_DEMO_USER') setting.value = `${config.demoUser!.username}:***`;
     if (setting.name === 'DATABASE_URL') setting.value = maskUrlPassword(setting.value);
     if (setting.name === 'DCR_SIGNING_KEY_SECRET') setting.value = '***';
+    if (setting.name === 'DCR_ATTESTATION_CHALLENGE_SECRET') setting.value = '***';
     if (setting.name === 'REDIS_URL') setting.value = maskUrlPassword(setting.value);
   }
   return { config, settings };
@@ -396,6 +421,9 @@ export function secretValues(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): s
   if (redisPassword && redisPassword.length >= 4 && !secrets.includes(redisPassword)) secrets.push(redisPassword);
   const keySecret = env.DCR_SIGNING_KEY_SECRET;
   if (keySecret && keySecret.length >= 4 && !secrets.includes(keySecret)) secrets.push(keySecret);
+  const challengeSecret = env.DCR_ATTESTATION_CHALLENGE_SECRET;
+  if (challengeSecret && challengeSecret.length >= 4 && !secrets.includes(challengeSecret))
+    secrets.push(challengeSecret);
   return secrets;
 }
 
@@ -576,4 +604,26 @@ function parseSeconds(name: string, value: string, allowZero = false): number {
     throw new ConfigError(`${name} must be a duration like 300, 15m or 7d, got ${JSON.stringify(value)}`);
   }
   return seconds;
+}
+
+/**
+ * DCR_ATTESTERS: the attesters file, read at start. Its shape is checked here as JSON; its content
+ * (keys, lists, numbers) by the library when the registration endpoint is built, which stops the
+ * server at start too.
+ */
+function readAttestersFile(path: string): Omit<ClientAttestationOptions, 'replayGuard' | 'challenge'> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`DCR_ATTESTERS: cannot read ${path} as JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { attesters?: unknown }).attesters))
+    throw new ConfigError('DCR_ATTESTERS: the file must be a JSON object with an "attesters" array');
+  const { attesters, popMaxAgeSeconds, attestationMaxAgeSeconds } = parsed as ClientAttestationOptions;
+  return {
+    attesters,
+    ...(popMaxAgeSeconds !== undefined ? { popMaxAgeSeconds } : {}),
+    ...(attestationMaxAgeSeconds !== undefined ? { attestationMaxAgeSeconds } : {}),
+  };
 }

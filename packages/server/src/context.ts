@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type OAuth2Server from '@node-oauth/oauth2-server';
-import type { Registration } from 'oauth-dcr';
+import type { ClientAttestationVerifier, Registration } from 'oauth-dcr';
 import type { IntrospectionClient } from './config.js';
 import type { Logger } from './logger.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -31,6 +31,11 @@ export interface ServerContext {
   /** DCR_OPERATORS: usernames allowed into /admin. */
   operators: readonly string[];
   registration: Registration;
+  /**
+   * Client attestation at the token endpoint (DCR_ATTESTERS, draft-ietf-oauth-attestation-based-client-auth-10);
+   * absent while off. Built from the same options as the registration's, sharing its jti store.
+   */
+  clientAttestation?: ClientAttestationVerifier;
   oauth: OAuth2Server;
   model: ReferenceModel;
   storage: ServerStorage;

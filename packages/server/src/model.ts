@@ -34,6 +34,11 @@ export interface GrantSubject {
    * in the same durable write as the new tokens.
    */
   rotates?: string;
+  /**
+   * The attested instance key thumbprint of the grant's refresh token, and of the one being
+   * issued (draft-ietf-oauth-attestation-based-client-auth-10 §9.3; ./token-resources.ts).
+   */
+  instanceKey?: string;
 }
 
 export interface ModelOptions {
@@ -231,6 +236,7 @@ export function createModel(options: ModelOptions) {
           tokenHash: hashSecret(issued.refreshToken),
           kind: 'refresh',
           ...(subject.resources && subject.resources.length > 0 ? { resources: subject.resources } : {}),
+          ...(subject.instanceKey !== undefined ? { instanceKey: subject.instanceKey } : {}),
           expiresAt: toSeconds(token.refreshTokenExpiresAt, now + 14 * 86400),
           createdAt: now,
         });
@@ -307,6 +313,7 @@ function clientGrants(client: OAuth2Server.Client): string[] {
 function subjectOf(record: TokenRecord, user: User | undefined): GrantSubject {
   const subject: GrantSubject = { grantId: record.grantId };
   if (user) subject.user = user;
+  if (record.instanceKey !== undefined) subject.instanceKey = record.instanceKey;
   if (record.resources) {
     if (record.kind === 'access') subject.audience = record.resources[0]!;
     else subject.resources = record.resources;

@@ -61,3 +61,33 @@ function targetOrThrow<T>(decide: () => T): T {
     throw error;
   }
 }
+
+/**
+ * The model for one token request, told the attested instance key it authenticated with (the
+ * thumbprint, or undefined without a Client Attestation). Refresh tokens issued here are bound to
+ * that key, and a refresh token bound to a key is refreshed only by a request attesting the same
+ * key (draft-ietf-oauth-attestation-based-client-auth-10 §9.3 MUST): otherwise `invalid_grant`,
+ * before the token is rotated.
+ */
+export function forInstanceKey(model: ReferenceModel, instanceKey: string | undefined): ReferenceModel {
+  const overrides: Partial<ReferenceModel> = {
+    async getRefreshToken(token) {
+      const found = await model.getRefreshToken(token);
+      if (found && (found.user as GrantSubject).instanceKey !== instanceKey) {
+        throw new OAuth2Server.InvalidGrantError(
+          'Invalid grant: the refresh token is bound to another client instance key',
+        );
+      }
+      return found;
+    },
+    async saveToken(token, client, subject: GrantSubject) {
+      if (instanceKey === undefined) delete subject.instanceKey;
+      else subject.instanceKey = instanceKey;
+      return model.saveToken(token, client, subject);
+    },
+  };
+  return Object.create(
+    model,
+    Object.fromEntries(Object.entries(overrides).map(([name, value]) => [name, { value, enumerable: true }])),
+  ) as ReferenceModel;
+}

@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { Router } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
-import { holdToClientAssertion, holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
+import { holdToAttestedClient, holdToClientAssertion, holdToRegisteredAuthMethod } from 'oauth-dcr/oauth2-server';
 import { readClientCredentials, type PresentedClientCredentials } from 'oauth-dcr';
 import type { ServerContext } from '../context.js';
 import { resourceValues } from '../resources.js';
-import { forRequestedResources } from '../token-resources.js';
+import { forInstanceKey, forRequestedResources } from '../token-resources.js';
 import { sendRateLimitRefusal } from './client-authentication.js';
+import {
+  attestationHeadersOf,
+  authenticateByAttestation,
+  sendAttestationRefusal,
+  type AttestationAuthentication,
+} from './client-attestation.js';
 import { answerApiCors, findRepeatedParameter, sendJson, sendJsonError, sendOAuthError } from './json-errors.js';
 
 export const FORM_BODY = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
@@ -88,15 +94,52 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
       sendRateLimitRefusal(res, blocked);
       return [grantType, blocked.error.code];
     }
-    const request = new OAuth2Server.Request(libraryRequest(req, body, query, credentials));
+    // Client attestation (attest_jwt_client_auth): the two headers are the client's authentication.
+    let attested: Extract<AttestationAuthentication, { ok: true }> | undefined;
+    const verifier = context.clientAttestation;
+    const attestationHeaders = attestationHeadersOf(req);
+    if (verifier?.isPresented(attestationHeaders)) {
+      // RFC 6749 §2.3 and the attestation draft §7.5: one authentication mechanism per request.
+      if (credentials.kind === 'credentials' && credentials.method !== 'none') {
+        return [
+          grantType,
+          refuse(res, 400, 'invalid_request', 'Use one client authentication method, not two (RFC 6749 §2.3)'),
+        ];
+      }
+      const clientId = credentials.kind === 'credentials' ? credentials.clientId : undefined;
+      const result = await authenticateByAttestation(context, verifier, attestationHeaders, clientId);
+      if (!result.ok) {
+        if (result.error === 'invalid_client') {
+          const refusal = await limits.recordFailure({ ...(clientId ? { clientId } : {}), address, endpoint: 'token' });
+          if (refusal) {
+            sendRateLimitRefusal(res, refusal);
+            return [grantType, refusal.error.code];
+          }
+        }
+        sendAttestationRefusal(res, result);
+        return [grantType, result.error];
+      }
+      attested = result;
+    }
+    const form = attested ? { ...body, client_id: attested.client.clientId } : body;
+    const request = new OAuth2Server.Request(libraryRequest(req, form, query, credentials));
     const response = new OAuth2Server.Response();
-    // With no client_id at all the library refuses by itself (invalid_client).
-    const model = forRequestedResources(context.model, requested, context.resources);
-    // private_key_jwt (RFC 7523 §2.2): the verified assertion is the client's authentication, so
-    // the library is told this grant needs no secret; the wrapped model refuses the client
-    // without a verified assertion, its jti used once.
-    const options =
-      credentials.kind !== 'credentials'
+    // With no client_id at all the library refuses by itself (invalid_client). Refresh tokens are
+    // bound to the attested instance key, if any (attestation draft §9.3).
+    const model = forInstanceKey(
+      forRequestedResources(context.model, requested, context.resources),
+      attested?.instanceKeyThumbprint,
+    );
+    // private_key_jwt (RFC 7523 §2.2) and attestations: the verified credential is the client's
+    // authentication, so the library is told this grant needs no secret; the wrapped model
+    // refuses any other client, and (assertions) a client without a verified assertion, its jti
+    // used once.
+    const options = attested
+      ? {
+          model: holdToAttestedClient(model, context.registration, attested.client),
+          requireClientAuthentication: { [grantType]: false },
+        }
+      : credentials.kind !== 'credentials'
         ? { model }
         : credentials.method === 'private_key_jwt'
           ? {

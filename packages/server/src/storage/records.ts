@@ -53,6 +53,12 @@ export interface TokenRecord {
   expiresAt: number;
   createdAt: number;
   revokedAt?: number;
+  /**
+   * A refresh token issued to a client that authenticated with a Client Attestation: the RFC 7638
+   * thumbprint of the attested instance key, which every refresh must attest again
+   * (draft-ietf-oauth-attestation-based-client-auth-10 §9.3).
+   */
+  instanceKey?: string;
 }
 
 /**

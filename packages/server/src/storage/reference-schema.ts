@@ -56,6 +56,8 @@ export interface RefTokensTable {
   revoked_at: OptionalEpochSeconds;
   /** Since 003: the refresh token this token's issuance rotated out (on its first row only). */
   replaces_token: string | null;
+  /** Since 005: a refresh token's attested instance key thumbprint (../storage/records.ts). */
+  instance_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RefSigningKeysTable {
@@ -103,6 +105,7 @@ const MIGRATIONS: ReferenceMigration[] = [
   { name: '002_resources_signing_keys_client_assertions', up: addResourcesSigningKeysAndAssertions },
   { name: '003_token_issuance_links', up: addRotationLink },
   { name: '004_sessions_pending_authorizations', up: createSessionTables },
+  { name: '005_token_instance_keys', up: addInstanceKeys },
 ];
 
 /** The names of every migration, in order (for `migrate`'s report and the tests). */
@@ -228,6 +231,11 @@ async function addRotationLink(target: ReferenceDb, dialect: 'sqlite' | 'postgre
       );
       UPDATE ref_tokens SET revoked_at = NEW.created_at WHERE token_hash = NEW.replaces_token;
     END`.execute(target);
+}
+
+/** Client attestation: refresh tokens bound to the attested instance key (draft §9.3). */
+async function addInstanceKeys(target: ReferenceDb): Promise<void> {
+  await target.schema.alterTable('ref_tokens').addColumn('instance_key', 'text').execute();
 }
 
 /** The SQLite trigger's error when a rotation lost the race (matched in ./sql-stores.ts). */

@@ -287,6 +287,7 @@ function tokenRow(record: TokenRecord): Insertable<RefTokensTable> {
     expires_at: record.expiresAt,
     created_at: record.createdAt,
     revoked_at: record.revokedAt ?? null,
+    ...(record.instanceKey !== undefined ? { instance_key: record.instanceKey } : {}),
   };
 }
 
@@ -305,6 +306,7 @@ function rowToToken(row: Selectable<RefTokensTable>): TokenRecord {
   const resources = splitResources(row.resources);
   if (resources) record.resources = resources;
   if (row.revoked_at !== null) record.revokedAt = Number(row.revoked_at);
+  if (row.instance_key !== null && row.instance_key !== undefined) record.instanceKey = row.instance_key;
   return record;
 }
 
