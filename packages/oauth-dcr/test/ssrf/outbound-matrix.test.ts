@@ -49,7 +49,7 @@ before(async () => {
         redirect_uris: [REDIRECT_URI],
       });
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
+    return res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
   };
 });
 after(async () => {
