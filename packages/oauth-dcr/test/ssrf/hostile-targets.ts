@@ -16,7 +16,8 @@ export const PUBLIC_STAND_IN = '127.0.0.1';
 
 /**
  * Test DNS: each name answers with the next list of addresses on each lookup (the last one
- * repeats). `rebind.test` answers the public stand-in first and a canary afterwards: a fetch that
+ * repeats); a name without an entry of its own takes its parent's (r1.rebind.test: rebind.test),
+ * with its own count. `rebind.test` answers the public stand-in first and a canary afterwards: a fetch that
  * looked the name up again for its socket would land on the canary.
  */
 export type DnsTable = Record<string, string[][]>;
@@ -82,7 +83,13 @@ export function hostileMatrix(port: number): { dns: DnsTable; targets: HostileTa
   dns['mixed-first.test'] = [[canary2, PUBLIC_STAND_IN]];
   dns['mixed6.test'] = [[PUBLIC_STAND_IN, CANARY_IPV6]];
   dns['upper.test'] = [[canary]];
-  named('rebinding: public, then 127.0.0.2 on the next lookup', 'rebind.test', { reachesPublic: true });
+  // A fresh name under rebind.test for each URL: each name rebinds after its own first lookup.
+  let rebinds = 0;
+  targets.push({
+    name: 'rebinding: public, then 127.0.0.2 on the next lookup',
+    url: (path) => `https://r${++rebinds}.rebind.test:${port}${path}`,
+    reachesPublic: true,
+  });
   named('name -> [public, 127.0.0.2]', 'mixed.test');
   named('name -> [127.0.0.3, public]', 'mixed-first.test');
   named('name -> [public, ::1]', 'mixed6.test');

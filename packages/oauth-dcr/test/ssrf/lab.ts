@@ -22,7 +22,7 @@ export interface LabRequest {
 
 export interface Lab {
   port: number;
-  /** The lab's own CA certificate (self-signed; SANs 127.0.0.1, rebind.test, public.test). */
+  /** The lab's own CA certificate (self-signed; SANs 127.0.0.1 and *.rebind.test). */
   cert: string;
   /** Connections each canary accepted. */
   canaryHits(): number;
@@ -42,7 +42,7 @@ function makeLabCertificate(): { key: string; cert: string } {
       [
         ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
         ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=ssrf-lab'],
-        ...['-addext', 'subjectAltName=IP:127.0.0.1,DNS:rebind.test,DNS:public.test'],
+        ...['-addext', 'subjectAltName=IP:127.0.0.1,DNS:*.rebind.test'],
       ],
       { encoding: 'utf8' },
     );
@@ -128,7 +128,7 @@ export function installTestDns(table: DnsTable): TestDns {
       return void (original as (...args: unknown[]) => void).call(dns, hostname, options, callback);
     const count = lookups.get(name) ?? 0;
     lookups.set(name, count + 1);
-    const answers = table[name];
+    const answers = answersFor(table, name);
     const answer = answers?.[Math.min(count, answers.length - 1)];
     process.nextTick(() => {
       const wanted = (answer ?? []).filter((a) => !opts.family || net.isIP(a) === opts.family);
@@ -150,6 +150,14 @@ export function installTestDns(table: DnsTable): TestDns {
       syncBuiltinESMExports();
     },
   };
+}
+
+/** The entry of `name`, or of its nearest parent that has one. */
+export function answersFor(table: DnsTable, name: string): string[][] | undefined {
+  for (let rest = name; rest.includes('.'); rest = rest.slice(rest.indexOf('.') + 1)) {
+    if (table[rest]) return table[rest];
+  }
+  return undefined;
 }
 
 /**

@@ -170,6 +170,10 @@ const PATHS: OutboundPath[] = [
   },
 ];
 
+/** Lookups of the rebinding names since the last reset: one, or the socket looked the name up again. */
+const rebindLookups = () =>
+  [...testDns.lookups].filter(([name]) => name.endsWith('.rebind.test')).reduce((sum, [, n]) => sum + n, 0);
+
 /** Socket destinations other than the public stand-in: each one is a fetch that got through. */
 const strayConnections = () => connections.destinations.filter((d) => d !== `${PUBLIC_STAND_IN}:${lab.port}`);
 
@@ -203,8 +207,7 @@ describe('SSRF matrix through every outbound path of the library', () => {
           if (target.reachesPublic && fetched) {
             if (outcome !== 'ok')
               wrong(`the rebinding name should have been fetched from its first answer, got ${outcome}`);
-            if (testDns.lookups.get('rebind.test') !== 1)
-              wrong(`rebind.test looked up ${testDns.lookups.get('rebind.test')} times`);
+            if (rebindLookups() !== 1) wrong(`rebind.test looked up ${rebindLookups()} times`);
           } else {
             if (outcome !== path.refusal && !path.otherRefusals.includes(outcome)) {
               wrong(`expected ${path.refusal}, got ${outcome}`);
