@@ -46,7 +46,7 @@ describe('client attestation at registration and in metadata', () => {
     instance = await makeInstanceKey();
     attestation = {
       attesters: [
-        { id: 'vendor', jwks: { keys: [vendor.publicJwk] }, softwareIds: ['wallet-app'] },
+        { id: 'vendor', jwks: { keys: [vendor.publicJwk] }, softwareIds: ['wallet-app', 'wallet-lite'] },
         { id: 'web', jwks: { keys: [web.publicJwk] }, domains: ['example.org'], algorithms: ['ES256'] },
       ],
     };
@@ -142,7 +142,12 @@ describe('client attestation at registration and in metadata', () => {
 
   it('the attestation sub must be the registered software_id, and the method attest_jwt_client_auth', async () => {
     const dcr = make();
-    const otherSoftware = await register(dcr, wallet({ software_id: 'other' }), await headers(vendor, 'wallet-app'));
+    // Both software_ids are the attester's: still, the attestation vouches for one of them.
+    const otherSoftware = await register(
+      dcr,
+      wallet({ software_id: 'wallet-lite' }),
+      await headers(vendor, 'wallet-app'),
+    );
     assert.equal(otherSoftware.status, 400);
     assert.equal(otherSoftware.body.error, 'invalid_client_metadata');
     const unlisted = await register(dcr, wallet({ software_id: 'game' }), await headers(vendor, 'game'));

@@ -185,15 +185,30 @@ for (const backend of backends) {
 
     it('a private key in cnf, or a PoP signed by another key: 401', async () => {
       const withPrivate = await signAttestation(trusted, instance, { sub: clientId, cnf: instance.privateJwk });
-      assert.equal((await clientCredentials(await headersFor(withPrivate))).status, 401);
+      const refused = await clientCredentials(await headersFor(withPrivate));
+      assert.equal(refused.status, 401);
+      assert.match(refused.body.error_description, /public key/);
       const otherKey = await makeInstanceKey();
       const popByOther = await signPop(otherKey, { aud: url });
       assert.equal((await clientCredentials(await headersFor(await attest(), popByOther))).status, 401);
     });
 
     it('sub other than client_id: 401; two OAuth-Client-Attestation headers: 400 invalid_request', async () => {
-      const mismatch = await clientCredentials(await headersFor(await attest()), { client_id: 'someone-else' });
-      assert.equal(mismatch.status, 401);
+      // Another client the same attester vouches for: an attestation for one is not the other's.
+      const response = await fetch(`${url}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          software_id: 'wallet-app',
+          redirect_uris: [REDIRECT],
+          grant_types: ['client_credentials'],
+          token_endpoint_auth_method: 'attest_jwt_client_auth',
+        }),
+      });
+      const sibling = (await response.json()) as Record<string, any>;
+      assert.equal(response.status, 201, JSON.stringify(sibling));
+      const mismatch = await clientCredentials(await headersFor(await attest()), { client_id: sibling.client_id });
+      assert.equal(mismatch.status, 401, JSON.stringify(mismatch.body));
       const attestation = await attest();
       const twice = await clientCredentials({
         'OAuth-Client-Attestation': [attestation, attestation],
