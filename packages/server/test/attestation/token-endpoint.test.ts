@@ -136,6 +136,9 @@ for (const backend of backends) {
       assert.ok(metadata.client_attestation_pop_signing_alg_values_supported.includes('ES256'));
       assert.ok(!metadata.client_attestation_pop_signing_alg_values_supported.includes('none'));
       assert.equal(metadata.challenge_endpoint, undefined);
+      // Only /token accepts it: the other endpoints do not list it.
+      assert.ok(!metadata.revocation_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'));
+      assert.ok(!metadata.introspection_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'));
     });
 
     it('a registration with an attestation for another software_id is refused', async () => {
