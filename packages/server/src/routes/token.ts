@@ -162,7 +162,11 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
       sendOAuthError(res, error, context.logger);
       return [grantType, oauthErrorCode(error)];
     }
-    sendJson(res, response.status ?? 200, response.body, (response.headers ?? {}) as Record<string, string>);
+    const headers = (response.headers ?? {}) as Record<string, string>;
+    // Attestation draft §6.2: a fresh challenge with the answer saves the client a round trip.
+    const challenges = attested ? context.clientAttestation?.challenges : undefined;
+    if (challenges) headers['OAuth-Client-Attestation-Challenge'] = challenges.issue();
+    sendJson(res, response.status ?? 200, response.body, headers);
     return [grantType, 'success'];
   }
 

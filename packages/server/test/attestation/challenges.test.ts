@@ -102,6 +102,10 @@ describe('attestation challenges at the reference server', () => {
     assert.equal(typeof challenge, 'string');
     const retry = await tokenRequest(challenge as string);
     assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    // §6.2: the answer carries the next challenge, which the following request may use.
+    const next = retry.headers['oauth-client-attestation-challenge'];
+    assert.equal(typeof next, 'string');
+    assert.equal((await tokenRequest(next as string)).status, 200);
   });
 
   it('a challenge from the endpoint is accepted; a forged or stale-looking one is not', async () => {
