@@ -31,6 +31,8 @@ export async function registerClient(policy: Policy, raw: RawRequest): Promise<H
     if (isRegistrationError(error) && !(error instanceof LimitRefusalError)) {
       const detail: Record<string, unknown> = { error: error.code, error_description: error.message };
       if (attempt.via !== undefined) detail.via = attempt.via;
+      // The member at fault (RFC 6901), so the audit trail says where without keeping the body.
+      if (error.pointer !== undefined) detail.pointer = error.pointer;
       emitEvent(policy, {
         type: 'registration.rejected',
         actor: attempt.by ?? attempt.via,

@@ -132,6 +132,8 @@ describe('validate() refuses as the endpoint does, pointing at the member at fau
       // The endpoint's refusal is an event; its wire body keeps RFC 7591 §3.2.2's two members.
       assert.equal(events.length, 1);
       assert.equal(events[0]!.type, 'registration.rejected');
+      // ... whose detail says where, for the audit trail.
+      assert.equal(events[0]!.detail?.pointer, refusal.pointer);
     });
   }
 
