@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { safeFetch, SafeFetchError } from '../../src/net/safe-fetch.js';
+import { safeFetch, SafeFetchError } from 'oauth-dcr/safe-fetch';
 import { hostileMatrix, PUBLIC_STAND_IN, viaRedirect, type HostileTarget } from './hostile-targets.js';
 import { installTestDns, recordConnections, startLab, type Lab, type TestDns } from './lab.js';
 
