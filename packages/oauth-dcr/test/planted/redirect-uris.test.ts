@@ -115,6 +115,19 @@ describe('redirectUriMatches: the loopback port exception is for loopback hosts 
     ['https://example.com/cb', 'https://example.com:8443/cb', false],
     ['http://example.com/cb', 'http://example.com:8080/cb', false],
     ['http://example.com:8080/cb', 'http://example.com:9090/cb', false],
+    // RFC 6749 §3.1.2.3 / RFC 9700 §4.1.3: exact string comparison, no prefix, no normalization.
+    ['https://app.example.com/cb', 'https://app.example.com/cb', true],
+    ['https://app.example.com/cb', 'https://app.example.com/cbx', false],
+    ['https://app.example.com/cb', 'https://app.example.com/cb/', false],
+    ['https://app.example.com/cb', 'https://app.example.com/cb/../evil', false],
+    ['https://app.example.com/cb', 'https://app.example.com/cb?next=https://evil.example', false],
+    ['https://app.example.com/cb', 'https://app.example.com/cb#frag', false],
+    ['https://app.example.com/cb', 'https://APP.example.com/cb', false],
+    ['https://app.example.com/cb', 'https://app.example.com.evil.example/cb', false],
+    ['https://app.example.com/cb?a=1', 'https://app.example.com/cb?a=1&b=2', false],
+    ['http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb?x=1', false],
+    ['http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb/more', false],
+    ['com.example.app:/cb', 'com.example.app:/cb/evil', false],
   ];
   for (const [registered, requested, matches] of cases) {
     it(`${requested} ${matches ? 'matches' : 'does not match'} ${registered}`, () => {
