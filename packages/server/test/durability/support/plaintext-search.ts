@@ -47,7 +47,8 @@ export function encodedForms(secret: string): Array<{ form: string; bytes: Buffe
   // A JWT's header and payload are readable by design; its signature is what makes it a credential.
   const jwt = secret.split('.');
   if (jwt.length === 3 && jwt[2]!.length >= 22) forms.push({ form: 'JWT signature', bytes: Buffer.from(jwt[2]!) });
-  return forms;
+  // One entry per distinct byte string (a base64url token is its own URL-encoded form).
+  return forms.filter((entry, index) => forms.findIndex((other) => other.bytes.equals(entry.bytes)) === index);
 }
 
 export function findSecrets(sources: RawSource[], secrets: IssuedSecret[]): Sighting[] {
