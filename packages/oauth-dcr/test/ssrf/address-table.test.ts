@@ -1,7 +1,7 @@
 /**
  * Every refused range, probed at its first address, one inside and its last, and just outside
  * both edges (which must pass when public): a removed row or a prefix typo in the policy's table
- * fails here. The ranges come from test/ssrf/special-ranges.ts, written from the RFCs.
+ * fails here. The ranges come from test/support/ssrf-ranges.ts, written from the RFCs.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import {
   ipv4Edges,
   ipv6Edges,
   isPublicIPv6,
-} from './special-ranges.js';
+} from '../support/ssrf-ranges.js';
 
 describe('every IPv4 range of the special-purpose registry is refused, edge to edge', () => {
   for (const [network, prefix, source] of IPV4_RANGES) {

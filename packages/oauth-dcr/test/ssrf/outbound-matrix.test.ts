@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { createRegistration, type Registration, type RegistrationOptions } from 'oauth-dcr';
 import { memoryStore } from 'oauth-dcr/memory';
-import { hostileMatrix, PUBLIC_STAND_IN, viaRedirect, type HostileTarget } from './hostile-targets.js';
-import { installTestDns, recordConnections, startLab, type Lab, type TestDns } from './lab.js';
+import { hostileMatrix, PUBLIC_STAND_IN, viaRedirect, type HostileTarget } from '../support/ssrf-targets.js';
+import { installTestDns, recordConnections, startLab, type Lab, type TestDns } from '../support/ssrf-lab.js';
 
 const ISSUER = 'https://as.example.com';
 const STATEMENT_ISSUER = 'https://statements.example';

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { safeFetch, SafeFetchError } from 'oauth-dcr/safe-fetch';
-import { hostileMatrix, PUBLIC_STAND_IN, viaRedirect, type HostileTarget } from './hostile-targets.js';
-import { installTestDns, recordConnections, startLab, type Lab, type TestDns } from './lab.js';
+import { hostileMatrix, PUBLIC_STAND_IN, viaRedirect, type HostileTarget } from '../support/ssrf-targets.js';
+import { installTestDns, recordConnections, startLab, type Lab, type TestDns } from '../support/ssrf-lab.js';
 
 let lab: Lab;
 let testDns: TestDns;

@@ -19,8 +19,8 @@ import {
   PUBLIC_STAND_IN,
   viaRedirect,
   type HostileTarget,
-} from '../../../oauth-dcr/test/ssrf/hostile-targets.js';
-import { startLab, type Lab } from '../../../oauth-dcr/test/ssrf/lab.js';
+} from '../../../oauth-dcr/test/support/ssrf-targets.js';
+import { startLab, type Lab } from '../../../oauth-dcr/test/support/ssrf-lab.js';
 import { spawnReferenceServer, type SpawnedServer } from '../support/local-documents.js';
 
 const REDIRECT_URI = 'https://app.example/cb';

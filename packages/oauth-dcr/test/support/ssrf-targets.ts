@@ -2,11 +2,11 @@
  * The hostile URLs of the SSRF matrix, and the test DNS that names resolve through.
  *
  * Every target points at port `port` of an address a fetch must never reach. The lab
- * (test/ssrf/lab.ts) listens there on the loopback addresses a test can bind (127.0.0.2,
+ * (test/support/ssrf-lab.ts) listens there on the loopback addresses a test can bind (127.0.0.2,
  * 127.0.0.3, ::1): real sockets that count connections. The public side of the Internet is
  * played by 127.0.0.1, which the tests allow explicitly and which no target names.
  */
-import { IPV4_RANGES, IPV6_RANGES, ipv4Edges, ipv6Edges } from './special-ranges.js';
+import { IPV4_RANGES, IPV6_RANGES, ipv4Edges, ipv6Edges } from './ssrf-ranges.js';
 
 /** The loopback addresses standing for private space; the lab listens on each. */
 export const CANARY_IPV4 = ['127.0.0.2', '127.0.0.3'];

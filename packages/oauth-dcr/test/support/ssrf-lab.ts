@@ -13,7 +13,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CANARY_IPV4, CANARY_IPV6, type DnsTable, PUBLIC_STAND_IN, redirectTargetOf } from './hostile-targets.js';
+import { CANARY_IPV4, CANARY_IPV6, type DnsTable, PUBLIC_STAND_IN, redirectTargetOf } from './ssrf-targets.js';
 
 export interface LabRequest {
   host: string;
