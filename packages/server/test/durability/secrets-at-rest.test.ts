@@ -9,7 +9,7 @@ import { postgresData, type ServerData, serverProcess, sqliteData } from './supp
  * Secrets at rest: after a journey that issues every kind of secret the server has (see
  * secret-journey.ts), none of them may be readable in what the server leaves behind: the
  * SQLite file with its WAL and -shm, or a dump of the PostgreSQL schema; the server's log (pino
- * JSON at the default level, info, and its start banner); the persisted audit trail as
+ * JSON at its most verbose level, trace, and its start banner); the persisted audit trail as
  * `oauth-dcr audit --json` prints it. Only hashes may be stored (RFC 7591 §3.2.1 and RFC 7592
  * §3 leave the storage to the server; RFC 6819 §5.1.4.1.3 asks for hashed credentials).
  */

@@ -44,6 +44,8 @@ export function journeySettings(user: { username: string; password: string }): R
     DCR_DEMO_USER: `${user.username}:${user.password}`,
     DCR_ALLOWED_GRANT_TYPES: 'authorization_code,refresh_token,client_credentials',
     DCR_PERSIST_AUDIT: 'true',
+    // Every log line the server can write: a secret in a debug line leaks once an operator turns debugging on.
+    LOG_LEVEL: 'trace',
   };
 }
 
