@@ -248,6 +248,50 @@ describe('token endpoint rules (reference server, SQLite)', () => {
       assert.equal(stolenRefresh.body.error, 'invalid_grant');
     });
 
+    it('never redirects to an unregistered redirect_uri, whatever else is wrong (RFC 6749 §4.1.2.1)', async () => {
+      for (const redirectUri of [
+        'https://evil.example/cb',
+        'http://127.0.0.1.evil.example:7101/cb',
+        `${REDIRECT}/more`,
+        `${REDIRECT}?x=1`,
+      ]) {
+        const url = new URL(`${server.url}/authorize`);
+        url.search = new URLSearchParams({
+          response_type: 'token',
+          client_id: publicClient.client_id,
+          redirect_uri: redirectUri,
+          state: 's',
+          // Valid PKCE: a PKCE problem is shown on a page anyway, which would hide the rule.
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        }).toString();
+        const answer = await fetch(url, { redirect: 'manual' });
+        assert.equal(answer.status, 400, redirectUri);
+        assert.equal(answer.headers.get('location'), null, `no redirect to ${redirectUri}`);
+        await answer.text();
+      }
+    });
+
+    it('sends other errors back to the registered redirect_uri with state and iss (RFC 6749 §4.1.2.1, RFC 9207)', async () => {
+      const url = new URL(`${server.url}/authorize`);
+      url.search = new URLSearchParams({
+        response_type: 'token',
+        client_id: publicClient.client_id,
+        redirect_uri: REDIRECT,
+        state: 'kept',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      }).toString();
+      const answer = await fetch(url, { redirect: 'manual' });
+      assert.equal(answer.status, 303);
+      const location = new URL(answer.headers.get('location') ?? '');
+      assert.equal(`${location.origin}${location.pathname}`, REDIRECT);
+      assert.equal(location.searchParams.get('error'), 'unsupported_response_type');
+      assert.equal(location.searchParams.get('state'), 'kept');
+      assert.equal(location.searchParams.get('code'), null);
+      assert.ok(location.searchParams.get('iss'));
+    });
+
     it('echoes state unchanged and names the issuer on the redirect (RFC 6749 §4.1.2, RFC 9207)', async () => {
       const state = 'st-=/+?&~ 1!"{}';
       const { back } = await authorizeCode(server.url, publicClient.client_id, REDIRECT, { state });
