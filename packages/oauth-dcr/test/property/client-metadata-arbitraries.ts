@@ -309,7 +309,7 @@ export const mutatedFixtureBody: fc.Arbitrary<string> = fc
   .tuple(
     fc.nat({ max: FIXTURE_BODIES.length - 1 }),
     fc.array(edit, { minLength: 1, maxLength: 3 }),
-    fc.option(textEdit, { freq: 5 }),
+    fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: textEdit }),
   )
   .map(([index, edits, textMutation]) => {
     const body = structuredClone(FIXTURE_BODIES[index]!);

@@ -154,7 +154,7 @@ describe('client metadata properties (Registration handler, memory store)', () =
       name: 'metadata-registration',
       arbitrary: registrationBody,
       check: checkRegistration,
-      testRuns: 1500,
+      testRuns: 1200,
       fuzzShare: 0.3,
       seedsDirectory: SEEDS,
     });
