@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BrowserlessUser, parseForm, pkcePair, registerClient, tokenRequest } from '../../support/oauth-flow.js';
+import { operatorJourney } from './operator-journey.js';
 import type { ServerData, ServerProcess } from './server-process.js';
 
 /**
@@ -10,7 +11,9 @@ import type { ServerData, ServerProcess } from './server-process.js';
  * collected with a label: client secrets (and the renewed one), registration access tokens (and
  * the rotated one), an initial access token, an authorization code and its PKCE verifier, access
  * tokens (opaque and RFC 9068 JWT), every refresh token of a rotation, the sign-in session and
- * login-CSRF cookies, the CSRF tokens of the forms, and the user's password.
+ * login-CSRF cookies, the CSRF tokens of the forms, the user's password (and a mistyped one),
+ * and the operator's side: admin session cookies, CSRF tokens, an initial access token made on
+ * the admin page.
  */
 
 const ADMIN_CLI = ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'packages/oauth-dcr/src/cli.ts')];
@@ -44,6 +47,7 @@ export function journeySettings(user: { username: string; password: string }): R
     DCR_DEMO_USER: `${user.username}:${user.password}`,
     DCR_ALLOWED_GRANT_TYPES: 'authorization_code,refresh_token,client_credentials',
     DCR_PERSIST_AUDIT: 'true',
+    DCR_OPERATORS: user.username,
     // Every log line the server can write: a secret in a debug line leaks once an operator turns debugging on.
     LOG_LEVEL: 'trace',
   };
@@ -230,6 +234,9 @@ export async function runSecretJourney(
     'client secret (initial access token tier, renewed)',
     ((await serviceRenewal.json()) as Record<string, any>).client_secret,
   );
+
+  // The operator at the admin pages: sign-in, an initial access token, a client disabled.
+  await operatorJourney(url, user, service.client_id, keep);
 
   // A password typed wrong at the sign-in page is a secret too (often the right one, mistyped).
   const mistyped = keep('mistyped password', `${user.password}x`);
