@@ -1,7 +1,8 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type AuditEvent, type RegistrationOptions, RegistrationError } from '../../src/index.js';
 import { makeRegistration, register } from '../support/registration.js';
+import { makeCertificate, startServer, type LocalServer, type TestCertificate } from '../net/local-https.js';
 
 /**
  * A refusal from `validate()` is the endpoint's own (code, description, status) with an RFC 6901
@@ -105,6 +106,23 @@ const CASES: RefusalCase[] = [
     pointer: '/software_statement',
     options: { softwareStatements: { required: true, issuers: [] } },
   },
+  {
+    name: 'a loopback redirect for a web client using the implicit grant',
+    body: {
+      redirect_uris: [...WEB, 'http://127.0.0.1/cb'],
+      application_type: 'web',
+      grant_types: ['implicit'],
+      response_types: ['token'],
+    },
+    pointer: '/redirect_uris/1',
+    options: { allowedGrantTypes: ['authorization_code', 'implicit'] },
+  },
+  {
+    // The SSRF guard refuses loopback: the document cannot be fetched.
+    name: 'a sector_identifier_uri that cannot be fetched',
+    body: { redirect_uris: WEB, sector_identifier_uri: 'https://127.0.0.1:9/sector.json' },
+    pointer: '/sector_identifier_uri',
+  },
   // Refusals of the body as a whole point at no member.
   { name: 'a body that is not JSON', body: '{"redirect_uris": [', pointer: undefined },
   { name: 'a body that is an array', body: [WEB], pointer: undefined },
@@ -154,6 +172,38 @@ describe('validate() refuses as the endpoint does, pointing at the member at fau
       pointer: '/client_name',
     });
   });
+});
+
+describe('validate() on sector_identifier_uri documents (OIDC DCR §5), fetched as at the endpoint', () => {
+  const uris = [...WEB, 'https://other.example/cb'];
+  let certificate: TestCertificate | undefined;
+  let server: LocalServer | undefined;
+  before(async () => {
+    const made = makeCertificate();
+    if ('skip' in made) return;
+    certificate = made;
+    server = await startServer(certificate, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/partial.json' ? [uris[0]] : { not: 'an array' }));
+    });
+  });
+  after(() => server?.close());
+
+  for (const [document, pointer] of [
+    ['partial.json', '/redirect_uris/1'],
+    ['object.json', '/sector_identifier_uri'],
+  ] as const) {
+    it(`${document}: points at ${pointer}, with the endpoint's error`, async (t) => {
+      if (!server) return t.skip('openssl unavailable');
+      const dcr = makeRegistration({ outboundFetch: { allowAddresses: ['127.0.0.1'], ca: certificate!.cert } });
+      const body = { redirect_uris: uris, sector_identifier_uri: `${server.origin}/${document}` };
+      const result = await dcr.validate(body);
+      assert.ok(!result.valid);
+      assert.equal(result.error.pointer, pointer);
+      const response = await register(dcr, body);
+      assert.deepEqual(response.body, { error: result.error.error, error_description: result.error.error_description });
+    });
+  }
 });
 
 describe('validate() leaves no trace', () => {
