@@ -141,10 +141,13 @@ export function createClientAttestationVerifier(
         challenge: challenges.issue(),
       } as const;
     }
-    // §11.1: after the iat window check, a jti is used once per client within the window.
-    // Hashed: a bounded key whatever the client sent; the tuple's arity keeps it apart from
+    // §11.1: after the iat window check, a jti is used once within the window. Keyed by the
+    // instance key that signed the PoP rather than by `sub`, so that a PoP sent to /register
+    // (sub: software_id) cannot be replayed at the token endpoint (sub: client_id) either.
+    // Hashed: a bounded key whatever the client sent; the tuple's shape keeps it apart from
     // private_key_jwt's keys in a shared store.
-    const key = hashSecret(JSON.stringify(['attestation-pop', claims.sub, popClaims.jti]));
+    const thumbprint = await calculateJwkThumbprint(instanceKey, 'sha256');
+    const key = hashSecret(JSON.stringify(['attestation-pop', thumbprint, popClaims.jti]));
     let fresh: boolean;
     try {
       fresh = await replayGuard.useOnce(key, (popClaims.iat as number) + window + CLOCK_SKEW_SECONDS);
@@ -157,7 +160,7 @@ export function createClientAttestationVerifier(
       ok: true,
       subject: claims.sub,
       attester: checked.value.attester,
-      instanceKeyThumbprint: await calculateJwkThumbprint(instanceKey, 'sha256'),
+      instanceKeyThumbprint: thumbprint,
     } as const;
   }
 

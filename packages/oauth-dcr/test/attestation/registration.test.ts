@@ -55,7 +55,10 @@ describe('client attestation at registration and in metadata', () => {
   it('is off by default: the method is neither accepted nor advertised', async () => {
     const dcr = makeRegistration();
     const metadata = dcr.serverMetadata();
-    assert.ok(!metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'));
+    assert.ok(
+      !metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'),
+      "!metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth')",
+    );
     assert.equal(metadata.client_attestation_signing_alg_values_supported, undefined);
     const res = await register(dcr, wallet());
     assert.equal(res.status, 400);
@@ -85,9 +88,18 @@ describe('client attestation at registration and in metadata', () => {
 
   it('metadata lists the method and the algorithm lists, and no challenge endpoint without challenges', () => {
     const metadata = make().serverMetadata();
-    assert.ok(metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'));
-    assert.ok(metadata.client_attestation_signing_alg_values_supported!.includes('ES256'));
-    assert.ok(metadata.client_attestation_pop_signing_alg_values_supported!.includes('ES256'));
+    assert.ok(
+      metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'),
+      "metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth')",
+    );
+    assert.ok(
+      metadata.client_attestation_signing_alg_values_supported!.includes('ES256'),
+      "metadata.client_attestation_signing_alg_values_supported!.includes('ES256')",
+    );
+    assert.ok(
+      metadata.client_attestation_pop_signing_alg_values_supported!.includes('ES256'),
+      "metadata.client_attestation_pop_signing_alg_values_supported!.includes('ES256')",
+    );
     assert.equal(metadata.challenge_endpoint, undefined);
     const withChallenges = make({
       clientAttestation: { ...attestation, challenge: { secret: 's'.repeat(32), endpoint: `${BASE}/challenge` } },

@@ -102,7 +102,7 @@ describe('ClientAttestationVerifier', () => {
     if (!missing.ok) {
       assert.equal(missing.error, 'use_attestation_challenge');
       assert.equal(missing.status, 400);
-      assert.ok(verifier.challenges!.isValid(missing.challenge));
+      assert.ok(verifier.challenges!.isValid(missing.challenge), 'verifier.challenges!.isValid(missing.challenge)');
     }
     const challenge = verifier.challenges!.issue();
     assert.equal((await verify(verifier, { challenge })).ok, true);

@@ -88,7 +88,7 @@ describe('attestation challenges at the reference server', () => {
     assert.equal(response.headers.get('cache-control'), 'no-store');
     const body = (await response.json()) as Record<string, any>;
     assert.equal(typeof body.attestation_challenge, 'string');
-    assert.ok(body.attestation_challenge.length > 16);
+    assert.ok(body.attestation_challenge.length > 16, 'body.attestation_challenge.length > 16');
     const get = await fetch(metadata.challenge_endpoint);
     assert.equal(get.status, 405);
     assert.equal(((await get.json()) as Record<string, any>).error, 'invalid_request');

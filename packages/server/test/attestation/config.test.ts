@@ -37,8 +37,11 @@ describe('client attestation settings', () => {
     assert.equal(config.clientAttestation?.options.attesters[0]?.id, 'a');
     assert.equal(config.clientAttestation?.options.popMaxAgeSeconds, 120);
     assert.equal(config.clientAttestation?.challengeSecret, SECRET);
-    assert.ok(!JSON.stringify(settings).includes(SECRET));
-    assert.ok(secretValues({ DCR_ATTESTATION_CHALLENGE_SECRET: SECRET }).includes(SECRET));
+    assert.ok(!JSON.stringify(settings).includes(SECRET), '!JSON.stringify(settings).includes(SECRET)');
+    assert.ok(
+      secretValues({ DCR_ATTESTATION_CHALLENGE_SECRET: SECRET }).includes(SECRET),
+      'secretValues({ DCR_ATTESTATION_CHALLENGE_SECRET: SECRET }).includes(SECRET)',
+    );
   });
 
   it('a missing or malformed file, or a short or lone challenge secret, stops the start', async () => {

@@ -55,6 +55,7 @@ for (const backend of backends) {
     let other: TestAttester;
     let instance: InstanceKey;
     let clientId: string;
+    let registrationPop: string;
 
     const headersFor = async (attestation: string, pop?: string) => ({
       'OAuth-Client-Attestation': attestation,
@@ -94,11 +95,12 @@ for (const backend of backends) {
       second = await startTestServer({ env: { ...env, ISSUER: url } });
 
       // Registration: the attestation's sub is the software_id; the PoP's aud is the issuer.
+      registrationPop = await signPop(instance, { aud: url });
       const registration = await fetch(`${url}/register`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(await headersFor(await signAttestation(trusted, instance, { sub: 'wallet-app' }))),
+          ...(await headersFor(await signAttestation(trusted, instance, { sub: 'wallet-app' }), registrationPop)),
         },
         body: JSON.stringify({
           client_name: 'Wallet',
@@ -131,14 +133,32 @@ for (const backend of backends) {
         string,
         any
       >;
-      assert.ok(metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'));
-      assert.ok(metadata.client_attestation_signing_alg_values_supported.includes('ES256'));
-      assert.ok(metadata.client_attestation_pop_signing_alg_values_supported.includes('ES256'));
-      assert.ok(!metadata.client_attestation_pop_signing_alg_values_supported.includes('none'));
+      assert.ok(
+        metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'),
+        "metadata.token_endpoint_auth_methods_supported.includes('attest_jwt_client_auth')",
+      );
+      assert.ok(
+        metadata.client_attestation_signing_alg_values_supported.includes('ES256'),
+        "metadata.client_attestation_signing_alg_values_supported.includes('ES256')",
+      );
+      assert.ok(
+        metadata.client_attestation_pop_signing_alg_values_supported.includes('ES256'),
+        "metadata.client_attestation_pop_signing_alg_values_supported.includes('ES256')",
+      );
+      assert.ok(
+        !metadata.client_attestation_pop_signing_alg_values_supported.includes('none'),
+        "!metadata.client_attestation_pop_signing_alg_values_supported.includes('none')",
+      );
       assert.equal(metadata.challenge_endpoint, undefined);
       // Only /token accepts it: the other endpoints do not list it.
-      assert.ok(!metadata.revocation_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'));
-      assert.ok(!metadata.introspection_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'));
+      assert.ok(
+        !metadata.revocation_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'),
+        "!metadata.revocation_endpoint_auth_methods_supported.includes('attest_jwt_client_auth')",
+      );
+      assert.ok(
+        !metadata.introspection_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'),
+        "!metadata.introspection_endpoint_auth_methods_supported.includes('attest_jwt_client_auth')",
+      );
     });
 
     it('a registration with an attestation for another software_id is refused', async () => {
@@ -161,7 +181,7 @@ for (const backend of backends) {
     it('valid attestation + PoP gives tokens; the client is found from sub without client_id', async () => {
       const answer = await clientCredentials(await headersFor(await attest()));
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      assert.ok(answer.body.access_token);
+      assert.ok(answer.body.access_token, 'answer.body.access_token');
       const withId = await clientCredentials(await headersFor(await attest()), { client_id: clientId });
       assert.equal(withId.status, 200, JSON.stringify(withId.body));
     });
@@ -253,6 +273,10 @@ for (const backend of backends) {
       const again = await postForm(`${second.url}/token`, { grant_type: 'client_credentials' }, headers);
       assert.equal(again.status, 401, JSON.stringify(again.body));
       assert.equal((await clientCredentials(headers)).status, 401);
+      // The PoP that went with the registration is spent too, though the attestation's sub differs.
+      const replayed = await clientCredentials(await headersFor(await attest(), registrationPop));
+      assert.equal(replayed.status, 401, JSON.stringify(replayed.body));
+      assert.match(replayed.body.error_description, /already used/);
     });
 
     it('attestation headers plus client_secret or Basic: invalid_request', async () => {
@@ -321,7 +345,7 @@ for (const backend of backends) {
       );
       assert.equal(exchange.status, 200, JSON.stringify(exchange.body));
       const refreshToken = exchange.body.refresh_token as string;
-      assert.ok(refreshToken);
+      assert.ok(refreshToken, 'refreshToken');
 
       const otherInstance = await makeInstanceKey();
       const foreign = await postForm(
