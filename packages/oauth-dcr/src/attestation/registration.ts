@@ -65,7 +65,9 @@ export function withAttestedMetadataRule(
         );
       }
       const attester = verifier.attesters.find((candidate) => candidate.id === ctx.registeredBy);
-      if (!attester) throw invalidMetadata('The attester that admitted this client is no longer trusted');
+      if (!attester) {
+        throw invalidMetadata(`No trusted attester named ${ctx.registeredBy ?? '(none)'} vouches for this client`);
+      }
       const attestation = ctx.method === 'POST' ? ctx.header('oauth-client-attestation') : undefined;
       const subject = attestation === undefined ? undefined : String(decodeJwt(attestation).sub);
       const refusal = checkAttestedMetadata(attester, metadata, subject);
