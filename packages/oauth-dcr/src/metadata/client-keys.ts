@@ -57,6 +57,21 @@ export function checkKeySource(known: ClientMetadata, authMethod: string): void 
 }
 
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/**
+ * RFC 7517 §4.2-§4.9: the types of the registered JWK parameters a key set may carry beyond its
+ * key material (which Node's key parser checks). Anything else is left to the client, as §4 allows.
+ */
+const JWK_PARAMETER_TYPES: Readonly<Record<string, 'string' | 'string-array'>> = {
+  use: 'string',
+  key_ops: 'string-array',
+  alg: 'string',
+  kid: 'string',
+  x5u: 'string',
+  x5c: 'string-array',
+  x5t: 'string',
+  'x5t#S256': 'string',
+};
 const MAX_JWKS_KEYS = 16;
 
 /**
@@ -67,6 +82,10 @@ const MAX_JWKS_KEYS = 16;
 export function checkJwkSet(jwks: ClientJwkSet): void {
   // The field check made sure `keys` is an array; each member is checked here.
   const keys: readonly unknown[] = jwks.keys;
+  // RFC 7517 §4 and §5 give no member a JSON null value; the client information response echoes
+  // the set as registered, and RFC 7591 §3.2.1 omits absent members rather than sending null.
+  const nullAt = findNull(jwks, 'jwks');
+  if (nullAt !== undefined) throw invalidMetadata(`${nullAt} must not be null (RFC 7517 §4)`);
   if (keys.length === 0) throw invalidMetadata('jwks must contain at least one key');
   if (keys.length > MAX_JWKS_KEYS) throw invalidMetadata(`jwks must contain at most ${MAX_JWKS_KEYS} keys`);
   for (const [i, key] of keys.entries()) {
@@ -78,10 +97,39 @@ export function checkJwkSet(jwks: ClientJwkSet): void {
     if (jwk.kty === 'oct' || PRIVATE_JWK_MEMBERS.some((m) => m in jwk)) {
       throw invalidMetadata(`jwks.keys[${i}] must be a public key; private or symmetric key material is not accepted`);
     }
+    for (const [name, type] of Object.entries(JWK_PARAMETER_TYPES)) {
+      if (!Object.hasOwn(jwk, name)) continue;
+      const value = jwk[name];
+      const valid =
+        type === 'string'
+          ? typeof value === 'string'
+          : Array.isArray(value) && value.every((item) => typeof item === 'string');
+      if (!valid) {
+        const expected = type === 'string' ? 'a string' : 'an array of strings';
+        throw invalidMetadata(`jwks.keys[${i}].${name} must be ${expected} (RFC 7517 §4)`);
+      }
+    }
     try {
       createPublicKey({ key: jwk, format: 'jwk' } as JsonWebKeyInput);
     } catch (error) {
       throw invalidMetadata(`jwks.keys[${i}] is not a valid JWK: ${(error as Error).message}`);
     }
   }
+}
+
+/** Where the first JSON null in `value` is, as a path (`jwks.keys[0].use`), or undefined. */
+function findNull(value: unknown, path: string): string | undefined {
+  if (value === null) return path;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findNull(item, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (typeof value === 'object') {
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const found = findNull(item, `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }

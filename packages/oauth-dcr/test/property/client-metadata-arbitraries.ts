@@ -132,6 +132,17 @@ const URI_STRINGS = [
   `https://app.example/${'a'.repeat(3000)}`,
 ];
 
+/** Public keys as clients publish them (RFC 7517 §4), generated once for these tests. */
+const PUBLIC_JWKS: readonly Record<string, unknown>[] = [
+  {
+    kty: 'EC',
+    crv: 'P-256',
+    x: 'xfbyPcucoXi-obgOnLpSFqWqSBxWMYr-e6koyZtAjpU',
+    y: 'Gu36YXN_9uUZ8npWuuatCZpORDFil4KrgvNmdmTavLg',
+  },
+  { kty: 'OKP', crv: 'Ed25519', x: '9QGWx5TRYamucV-zbBsXRNTozFSdIfxAZsO285IzmSI' },
+];
+
 const nastyString = fc.oneof(
   fc.constantFrom(...NASTY_STRINGS),
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -189,7 +200,17 @@ function valueFor(field: string): fc.Arbitrary<unknown> {
     contacts: fc.array(fc.constantFrom('ops@example.com', 'not an email', ''), { maxLength: 3 }),
     default_max_age: fc.constantFrom(0, 60, -5, 3.5, 2 ** 31),
     require_auth_time: fc.boolean(),
-    jwks: fc.constantFrom({ keys: [] }, { keys: [{ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }] }, { keys: {} }),
+    jwks: fc.oneof(
+      fc.constantFrom({ keys: [] }, { keys: [{ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }] }, { keys: {} }),
+      // Real public keys, with members a key may carry (RFC 7517 §4), junk among them.
+      fc
+        .tuple(
+          fc.constantFrom(...PUBLIC_JWKS),
+          fc.dictionary(fc.constantFrom('use', 'kid', 'alg', 'key_ops', 'x5c', 'ext'), junkValue, { maxKeys: 2 }),
+          fc.dictionary(fc.constantFrom('extra', 'note'), junkValue, { maxKeys: 1 }),
+        )
+        .map(([key, members, setMembers]) => ({ keys: [{ ...key, ...members }], ...setMembers })),
+    ),
     subject_type: fc.constantFrom('public', 'pairwise'),
     default_acr_values: fc.array(nastyString, { maxLength: 2 }),
   };

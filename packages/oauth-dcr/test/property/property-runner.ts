@@ -95,7 +95,8 @@ export async function checkProperty<Case>(definition: PropertyDefinition<Case>):
     seed: details.seed,
     path: details.counterexamplePath ?? '',
     counterexample: details.counterexample?.[0],
-    error: describe(details.errorInstance),
+    // The message only: the stack names this machine's paths, and the counterexample says the rest.
+    error: details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance),
     foundAt: new Date().toISOString(),
   };
   let kept = 'set FUZZ_RECORD_SEEDS=1 (npm run fuzz does) to keep it as a seed file';
