@@ -8,6 +8,9 @@ interface QueuedWrite {
   reject(error: unknown): void;
 }
 
+/** How long a deferred write (an audit event) waits for a batch to ride with. */
+const DEFERRED_WRITE_MAX_WAIT_MS = 50;
+
 type Outcome = { ok: true; result: QueryResult<unknown> } | { ok: false; error: unknown };
 
 /**
@@ -32,6 +35,8 @@ export class SqliteGroupCommit {
   readonly #rollback: BetterSqlite3.Statement<[]>;
   #queue: QueuedWrite[] = [];
   #scheduled = false;
+  /** Starts a batch for deferred writes that nothing else came to carry. */
+  #deferredTimer: ReturnType<typeof setTimeout> | undefined;
   /** Size of the last batch, and whether the pending flush already waited for more writes. */
   #lastBatchSize = 0;
   #waitedForMore = false;
@@ -56,7 +61,13 @@ export class SqliteGroupCommit {
     this.#rollback = this.#sqlite.prepare('ROLLBACK');
   }
 
-  write<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
+  /**
+   * Queues a write for the next batch. `deferred` writes (audit events, which no answer waits for)
+   * do not start a batch of their own: they ride with the next one, or go alone after
+   * DEFERRED_WRITE_MAX_WAIT_MS. Each audit event would otherwise cost its own commit and sync right
+   * after the registration that caused it.
+   */
+  write<R>(query: CompiledQuery<R>, options: { deferred?: boolean } = {}): Promise<QueryResult<R>> {
     if (!this.#enabled) {
       const commit = this.#exclusive(() => this.#statements.run(query));
       this.#lastCommit = commit.catch(() => undefined);
@@ -64,15 +75,20 @@ export class SqliteGroupCommit {
     }
     return new Promise<QueryResult<R>>((resolve, reject) => {
       this.#queue.push({ query, resolve: resolve as QueuedWrite['resolve'], reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(this.#flush);
-      }
+      if (!options.deferred) this.#schedule();
+      else if (!this.#scheduled) this.#deferredTimer ??= setTimeout(this.#schedule, DEFERRED_WRITE_MAX_WAIT_MS);
     });
   }
 
+  readonly #schedule = (): void => {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#flush);
+  };
+
   /** Resolves once every write queued so far is committed (or rejected). */
   async drain(): Promise<void> {
+    if (this.#queue.length > 0) this.#schedule();
     while (this.#scheduled) await new Promise((resolve) => setImmediate(resolve));
     await this.#lastCommit;
   }
@@ -89,6 +105,10 @@ export class SqliteGroupCommit {
     }
     this.#waitedForMore = false;
     this.#scheduled = false;
+    if (this.#deferredTimer !== undefined) {
+      clearTimeout(this.#deferredTimer);
+      this.#deferredTimer = undefined;
+    }
     const batch = this.#queue;
     this.#queue = [];
     this.#lastBatchSize = batch.length;

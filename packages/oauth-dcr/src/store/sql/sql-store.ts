@@ -111,6 +111,10 @@ export abstract class SqlClientStore implements ClientStore {
   protected abstract read<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
   /** Runs a single-statement write; resolves once it is committed. */
   protected abstract write<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+  /** Writes an audit event; a dialect may let it wait for other writes to share their commit. */
+  protected writeAuditEvent(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    return this.write(query);
+  }
   /** Writes coalesced client uses (see queries.touchClient / touchClients). */
   protected abstract writeClientUses(uses: Array<[clientId: string, at: number]>): Promise<void>;
   /** Lets go of the connection once every operation has finished. */
@@ -232,7 +236,7 @@ export abstract class SqlClientStore implements ClientStore {
 
   appendAuditEvent(event: AuditEvent): Promise<void> {
     return this.#run(async () => {
-      await this.write(this.#insertAuditEvent(auditEventToRow(storableAuditEvent(event))));
+      await this.writeAuditEvent(this.#insertAuditEvent(auditEventToRow(storableAuditEvent(event))));
     });
   }
 

@@ -168,6 +168,11 @@ export class SqliteClientStore extends SqlClientStore {
     return this.#groupCommit.write(query);
   }
 
+  protected override writeAuditEvent(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    // No answer waits for an audit event: it joins the next batch instead of paying a sync alone.
+    return this.#groupCommit.write(query, { deferred: true });
+  }
+
   protected async writeClientUses(uses: Array<[clientId: string, at: number]>): Promise<void> {
     // One statement per client: the SQL text stays the same, so it is prepared once, and the
     // updates join the same group commit as everything else.
