@@ -279,8 +279,29 @@ const harshEdit: fc.Arbitrary<Edit> = fc.oneof(
   }),
 );
 
+/**
+ * The same redirect URI in other bytes: a URL parser would rewrite each of these, and RFC 7591 §2
+ * / RFC 6749 §3.1.2 compare redirect URIs as strings, so each must come back exactly as sent.
+ */
+const SPELLINGS: readonly ((uri: string) => string)[] = [
+  (uri) => uri.replace(/^(\w+:\/\/)([^/:]+)/, (_, scheme: string, host: string) => scheme + host.toUpperCase()),
+  (uri) => uri.replace(/^https:\/\/([^/:]+)\//, 'https://$1:443/'),
+  (uri) => uri.replace(/^http:\/\/([^/:]+)\//, 'http://$1:80/'),
+  (uri) => `${uri}?`,
+  (uri) => uri.replace(/\/([^/]*)$/, '/./$1'),
+  (uri) => `${uri}%7e`,
+  (uri) => uri.replace(/^(\w+):/, (scheme: string) => scheme.toUpperCase()),
+];
+
 /** Edits a validator should take in its stride: odd but legal names, unknown extensions. */
 const mildEdit: fc.Arbitrary<Edit> = fc.oneof(
+  fc.tuple(fc.nat(), fc.constantFrom(...SPELLINGS)).map(([n, spell]) => (body: Record<string, unknown>) => {
+    const uris = body.redirect_uris;
+    if (!Array.isArray(uris) || uris.length === 0 || typeof uris[n % uris.length] !== 'string') return;
+    const copy = [...uris];
+    copy[n % copy.length] = spell(copy[n % copy.length] as string);
+    body.redirect_uris = copy;
+  }),
   fc
     .tuple(fc.constantFrom('client_name', 'client_name#ja-Jpan-JP', 'software_version', 'software_id'), nastyString)
     .map(
