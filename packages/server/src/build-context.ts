@@ -114,7 +114,16 @@ export async function buildContext(
     introspectionClients: config.introspectionClients,
     operators: config.operators,
     registration,
-    ...(attestation ? { clientAttestation: createClientAttestationVerifier({ ...attestation, issuer }) } : {}),
+    ...(attestation
+      ? {
+          clientAttestation: createClientAttestationVerifier({
+            ...attestation,
+            issuer,
+            // Allow-listed jku key sets are fetched like every other outbound document.
+            outboundFetch: registrationFetchOptions(config).outboundFetch ?? {},
+          }),
+        }
+      : {}),
     oauth,
     model,
     storage,

@@ -1,10 +1,10 @@
 import {
-  createLocalJWKSet,
   decodeProtectedHeader,
   errors as joseErrors,
   jwtVerify,
   type JWK,
   type JWTPayload,
+  type JWTVerifyGetKey,
 } from 'jose';
 import type { TrustedAttester } from './options.js';
 
@@ -55,9 +55,16 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; description: stri
  * §7.1: `typ`, `alg`, signature by one of `candidates` (the attesters trusted for the client at
  * hand), `sub`, `exp`, a public `cnf.jwk`. Freshness and the `sub` binding are the caller's.
  */
+/**
+ * An attester's keys for an attestation with this `jku` header (or none): undefined when the
+ * attester has none to offer for it (a `jku` off its allow-list); throws when they cannot be fetched.
+ */
+export type AttesterKeys = (attester: TrustedAttester, jku: unknown) => Promise<JWTVerifyGetKey | undefined>;
+
 export async function verifyAttestationJwt(
   attestation: string,
   candidates: readonly TrustedAttester[],
+  keysOf: AttesterKeys,
   now: number,
 ): Promise<Checked<VerifiedAttestation>> {
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -76,9 +83,16 @@ export async function verifyAttestationJwt(
   }
   for (const attester of candidates) {
     if (attester.algorithms && !attester.algorithms.includes(alg)) continue;
+    let keys: JWTVerifyGetKey | undefined;
+    try {
+      keys = await keysOf(attester, header.jku);
+    } catch {
+      return { ok: false, description: 'The attester keys named by jku could not be fetched' };
+    }
+    if (keys === undefined) continue;
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(attestation, createLocalJWKSet(attester.jwks), {
+      ({ payload: claims } = await jwtVerify(attestation, keys, {
         algorithms: [alg],
         typ: ATTESTATION_TYP,
         currentDate: new Date(now * 1000),

@@ -17,8 +17,18 @@ export function checkAttestationOptions(options: ClientAttestationOptions): void
     if (typeof attester?.id !== 'string' || attester.id === '') fail(`${name}.id must be a non-empty string`);
     if (ids.has(attester.id)) fail(`${name}.id ${attester.id} is used twice`);
     ids.add(attester.id);
-    if (!Array.isArray(attester.jwks?.keys) || attester.jwks.keys.length === 0) fail(`${name}.jwks must have keys`);
-    for (const key of attester.jwks.keys) {
+    if (attester.jwks === undefined && attester.jku === undefined) fail(`${name} needs jwks or jku`);
+    if (attester.jku !== undefined) {
+      if (
+        !Array.isArray(attester.jku) ||
+        attester.jku.some((url) => typeof url !== 'string' || !url.startsWith('https://'))
+      ) {
+        fail(`${name}.jku must be an array of https URLs`);
+      }
+    }
+    const keys = attester.jwks === undefined ? [] : attester.jwks.keys;
+    if (attester.jwks !== undefined && (!Array.isArray(keys) || keys.length === 0)) fail(`${name}.jwks must have keys`);
+    for (const key of keys) {
       // §11.2: signatures only; a private or symmetric key in a trust list is a leak or a mistake.
       if (key.kty === 'oct' || 'd' in key) fail(`${name}.jwks must hold public keys only`);
     }

@@ -17,8 +17,13 @@ import type { ClientAssertionReplayGuard } from '../core/assertion-options.js';
 export interface TrustedAttester {
   /** The operator's name for the attester; recorded as `registeredBy` of the clients it admits. */
   id: string;
-  /** Its public signing keys (a static JWK Set). */
-  jwks: JSONWebKeySet;
+  /** Its public signing keys, as a static JWK Set. At least one of `jwks` and `jku` is required. */
+  jwks?: JSONWebKeySet;
+  /**
+   * JWK Set URLs (https) an attestation may name in its `jku` header (draft §9.8: `jku` on an
+   * operator allow-list). Exact matches only; fetched through safe-fetch and cached.
+   */
+  jku?: string[];
   /** The asymmetric JWS algorithms accepted from it. Default: every one in `ATTESTATION_ALGORITHMS`. */
   algorithms?: string[];
   /** client_ids it may vouch for at the token endpoint. */

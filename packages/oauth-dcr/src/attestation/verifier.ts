@@ -1,4 +1,15 @@
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  importJWK,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { createFetchCache } from '../net/fetch-cache.js';
+import type { SafeFetchOptions } from '../net/safe-fetch.js';
 import type { ClientAssertionReplayGuard } from '../core/assertion-options.js';
 import { createMemoryReplayGuard } from '../protocol/client-assertion-replay.js';
 import { hashSecret } from '../core/secrets.js';
@@ -8,6 +19,7 @@ import {
   CLOCK_SKEW_SECONDS,
   describe,
   verifyAttestationJwt,
+  type AttesterKeys,
   type VerifiedAttestation,
 } from './attestation-jwt.js';
 import { createAttestationChallenges, type AttestationChallenges } from './challenges.js';
@@ -77,9 +89,36 @@ export interface ClientAttestationVerifierSettings extends ClientAttestationOpti
   issuer: string;
   /** Clock in epoch seconds. */
   now?: () => number;
+  /** Options for fetching allow-listed `jku` key sets through safe-fetch. */
+  outboundFetch?: SafeFetchOptions;
 }
 
 const DEFAULT_POP_WINDOW_SECONDS = 300;
+const JWKS_MEDIA_TYPES = ['application/json', 'application/jwk-set+json'];
+
+/**
+ * Where an attester's keys come from (draft §9.8): its static `jwks`, or a `jku` the attestation
+ * names when that URL is on the attester's allow-list, fetched through safe-fetch and cached.
+ */
+function attesterKeys(fetchOptions: SafeFetchOptions): AttesterKeys {
+  const documents = createFetchCache({ maxEntries: 100 });
+  const parsed = new WeakMap<object, JWTVerifyGetKey>();
+  const keySetOf = (jwks: object): JWTVerifyGetKey => {
+    let keys = parsed.get(jwks);
+    if (keys === undefined) {
+      keys = createLocalJWKSet(jwks as JSONWebKeySet);
+      parsed.set(jwks, keys);
+    }
+    return keys;
+  };
+  return async (attester, jku) => {
+    if (jku === undefined) return attester.jwks === undefined ? undefined : keySetOf(attester.jwks);
+    if (typeof jku !== 'string' || !attester.jku?.includes(jku)) return undefined;
+    const jwks = await documents.json(jku, { ...fetchOptions, accept: JWKS_MEDIA_TYPES });
+    if (typeof jwks !== 'object' || jwks === null) throw new TypeError('not a JWK Set');
+    return keySetOf(jwks);
+  };
+}
 
 /** Builds the verifier at start-up; bad settings throw a TypeError. */
 export function createClientAttestationVerifier(
@@ -93,6 +132,7 @@ export function createClientAttestationVerifier(
   const window = settings.popMaxAgeSeconds ?? DEFAULT_POP_WINDOW_SECONDS;
   const replayGuard: ClientAssertionReplayGuard = settings.replayGuard ?? createMemoryReplayGuard();
   const challenges = settings.challenge ? createAttestationChallenges(settings.challenge, now) : undefined;
+  const keysOf = attesterKeys(settings.outboundFetch ?? {});
 
   const refuse = (description: string): AttestationVerification => ({
     ok: false,
@@ -111,7 +151,7 @@ export function createClientAttestationVerifier(
     if (attestation === undefined) return refuse('The OAuth-Client-Attestation header is missing');
     if (pop === undefined) return refuse('The OAuth-Client-Attestation-PoP header is missing');
     const clock = now();
-    const checked = await verifyAttestationJwt(attestation, expected.attesters, clock);
+    const checked = await verifyAttestationJwt(attestation, expected.attesters, keysOf, clock);
     if (!checked.ok) return refuse(checked.description);
     const { claims, instanceKey } = checked.value;
     // §7.1, §7.5: a client_id sent with the request must be the attestation's sub.

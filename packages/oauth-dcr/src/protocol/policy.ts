@@ -53,6 +53,7 @@ export function createPolicy(options: RegistrationOptions): Policy {
         ...options.clientAttestation,
         issuer: resolved.issuer ?? '',
         now: resolved.now,
+        outboundFetch,
       })
     : undefined;
   const policy: Omit<Policy, 'operator'> = {
