@@ -68,12 +68,6 @@ export async function authenticateByAttestation(
   if (clientId === undefined) return refuse('The attestation names no client');
   const client = await context.registration.resolveClient(clientId);
   if (!client) return refuse('Client authentication failed');
-  const registered = client.metadata.token_endpoint_auth_method;
-  const wrongMethod = checkClientAuthMethod(
-    typeof registered === 'string' ? registered : 'client_secret_basic',
-    'attest_jwt_client_auth',
-  );
-  if (wrongMethod !== undefined) return refuse(wrongMethod);
   const verdict = await verifier.verify(headers, {
     attesters: attestersForClient(verifier.attesters, client),
     subject: clientId,
@@ -88,6 +82,14 @@ export async function authenticateByAttestation(
       headers: verdict.challenge ? { 'OAuth-Client-Attestation-Challenge': verdict.challenge } : {},
     };
   }
+  // §13.6: only a client registered for this method may use it. Checked once the attestation
+  // proved who is asking, since the answer names the registered method.
+  const registered = client.metadata.token_endpoint_auth_method;
+  const wrongMethod = checkClientAuthMethod(
+    typeof registered === 'string' ? registered : 'client_secret_basic',
+    'attest_jwt_client_auth',
+  );
+  if (wrongMethod !== undefined) return refuse(wrongMethod);
   return { ok: true, client, instanceKeyThumbprint: verdict.instanceKeyThumbprint };
 }
 
