@@ -321,7 +321,7 @@ function plausibleParams(required: readonly string[], optional: readonly string[
     });
 }
 
-/** A client and a redirect URI it registered (a loopback one on any port, RFC 8252 §7.3). */
+/** A client and a redirect URI it registered (a loopback one on any port, RFC 8252 §7.3), or one it did not. */
 const CLIENT_AND_REDIRECT: readonly [string, string][] = [
   [ph('public_client'), ph('public_redirect')],
   [ph('confidential_client'), ph('confidential_redirect')],
@@ -331,6 +331,12 @@ const CLIENT_AND_REDIRECT: readonly [string, string][] = [
   [ph('document_mismatch'), 'http://127.0.0.1/callback'],
   [ph('document_html'), 'http://127.0.0.1/callback'],
   [ph('document_missing'), 'http://127.0.0.1/callback'],
+  // A registered client with a redirect URI it did not register: never redirected to.
+  [ph('public_client'), 'https://attacker.example/cb'],
+  [ph('public_client'), 'http://127.0.0.1.attacker.example:7777/callback'],
+  [ph('confidential_client'), ph('public_redirect')],
+  [ph('confidential_client'), 'https://app.example/cb/../evil'],
+  [ph('document_client'), 'https://attacker.example/callback'],
 ];
 
 const FORM = ['content-type', 'application/x-www-form-urlencoded'] as [string, string];
@@ -401,7 +407,7 @@ const plausibleCase: fc.Arbitrary<HttpCase> = fc.oneof<fc.Arbitrary<HttpCase>[]>
   fc
     .tuple(
       fc.constantFrom('/revoke', '/introspect'),
-      plausibleParams(['token'], ['token_type_hint']),
+      plausibleParams([], ['token', 'token_type_hint']),
       clientAuthentication,
     )
     .map(([path, text, [headers, extra]]) => ({ method: 'POST', path, headers, body: { text: text + extra } })),
