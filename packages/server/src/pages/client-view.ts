@@ -70,6 +70,14 @@ export function describeTrustTier(via: RegistrationVia): TrustTier {
         explanation:
           'This application describes itself in a document on its website. That shows where it is published, not who runs it; its name is not checked.',
       };
+    // An attester the operator trusts (the vendor's backend) vouched that this instance runs its
+    // genuine software; the registration itself came from that instance.
+    case 'attested':
+      return {
+        label: 'Attested by a trusted publisher',
+        verified: true,
+        explanation: 'A publisher this server trusts attested that this is a genuine copy of its application.',
+      };
     case 'admin':
       return {
         label: 'Registered by an administrator',
