@@ -309,6 +309,27 @@ for (const backend of backends) {
       assert.match(answer.body.error_description, /attest_jwt_client_auth/);
     });
 
+    it('a client of the attested tier goes through consent and exchanges its code with an attestation', async () => {
+      const { verifier, challenge } = pkcePair();
+      const back = await new BrowserlessUser().authorize(
+        authorizationUrl(url, {
+          client_id: clientId,
+          redirect_uri: REDIRECT,
+          state: 's',
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        }),
+      );
+      const code = back.searchParams.get('code');
+      assert.ok(code, back.href);
+      const params = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT };
+      // Without the attestation, the code's client cannot authenticate at all.
+      const bare = await postForm(`${url}/token`, { ...params, client_id: clientId });
+      assert.equal(bare.status, 401, JSON.stringify(bare.body));
+      const exchange = await postForm(`${url}/token`, params, await headersFor(await attest()));
+      assert.equal(exchange.status, 200, JSON.stringify(exchange.body));
+    });
+
     it('refresh tokens are bound to the instance key: another key gets invalid_grant, the same key succeeds', async () => {
       // A client registered without an attestation (open registration) that declares the method and
       // a software_id the attester vouches for at the token endpoint.
