@@ -8,8 +8,10 @@ import { checkProperty } from './property-runner.js';
 import { registrationBody } from './client-metadata-arbitraries.js';
 
 /**
- * The metadata validator, through the public Registration handler (memory store), over mutated
- * real payloads and generated metadata (see client-metadata-arbitraries.ts):
+ * The metadata validator, through the public Registration handler (memory store) and its dry run
+ * (`dcr.validate`), over mutated real payloads and generated metadata (see
+ * client-metadata-arbitraries.ts):
+ * - the dry run and the registration agree: the same echo, or the same error and status;
  * - it answers a RegistrationError (a JSON 4xx with an RFC 7591 §3.2.2 / RFC 6749 §5.2 code) or a
  *   client, never anything else: no 5xx, no `onError`;
  * - registering what it echoed changes nothing (the validator is idempotent), and neither does an
@@ -99,10 +101,34 @@ function checkEcho(sent: string, echo: Record<string, unknown>): void {
 
 async function checkRegistration(text: string): Promise<void> {
   const { dcr, faults } = endpoint();
+  // The dry run first (it stores nothing), then the registration: they must agree.
+  const dryRun = await dcr.validate(text);
   const first = await call(dcr, 'POST', '/register', text);
   assert.deepEqual(faults, []);
+  if (first.status !== 413) {
+    if (dryRun.valid) {
+      assert.equal(first.status, 201, `the dry run accepted what registration refused: ${JSON.stringify(first.body)}`);
+      assert.deepEqual(
+        metadataOf(dryRun.metadata),
+        metadataOf(first.body),
+        'the dry run echoes what registration does',
+      );
+    } else {
+      assert.deepEqual(
+        { status: first.status, error: first.body.error },
+        { status: dryRun.error.status, error: dryRun.error.error },
+        'the dry run refuses as registration does',
+      );
+    }
+  }
   if (first.status !== 201) return;
   checkEcho(text, first.body);
+  if (dryRun.valid) {
+    // The dry run is idempotent too: its own answer, validated again, comes back unchanged.
+    const again = await dcr.validate(metadataOf(dryRun.metadata));
+    assert.ok(again.valid, `the dry run refused its own answer: ${JSON.stringify(again)}`);
+    assert.deepEqual(metadataOf(again.metadata), metadataOf(dryRun.metadata));
+  }
 
   // Idempotent: the echo, registered again, is accepted and echoed unchanged.
   const again = JSON.stringify(metadataOf(first.body));
@@ -154,7 +180,7 @@ describe('client metadata properties (Registration handler, memory store)', () =
       name: 'metadata-registration',
       arbitrary: registrationBody,
       check: checkRegistration,
-      testRuns: 1200,
+      testRuns: 1000,
       fuzzShare: 0.3,
       seedsDirectory: SEEDS,
     });
@@ -165,7 +191,7 @@ describe('client metadata properties (Registration handler, memory store)', () =
       name: 'metadata-update',
       arbitrary: registrationBody,
       check: checkUpdate,
-      testRuns: 700,
+      testRuns: 600,
       fuzzShare: 0.15,
       seedsDirectory: SEEDS,
     });
