@@ -3,7 +3,9 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { checkProperty } from '../../../oauth-dcr/test/property/property-runner.js';
-import { countSkippedSuite } from '../../../oauth-dcr/test/support/services.js';
+import { countSkippedSuite, requireService } from '../../../oauth-dcr/test/support/services.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import {
   documentFixture,
   spawnReferenceServer,
@@ -40,6 +42,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 const PAGE_PATH = /^\/(authorize|admin)(\/|\?|$)|^\/(\?|$)/;
 const STACK_TRACE = /\n\s+at \S|\bat [\w.<>]+ \((file|node):|node_modules\//;
 
+/** `npm run fuzz` with FUZZ_STORE=postgres: PostgreSQL in a schema of its own, dropped afterwards. */
+const postgresUrl =
+  process.env.FUZZ_STORE === 'postgres'
+    ? requireService('DCR_TEST_POSTGRES_URL', process.env.DCR_TEST_POSTGRES_URL)
+    : undefined;
+const postgresSchema = `prop_fuzz_${randomBytes(5).toString('hex')}`;
+
 const documents = await startDocumentHost();
 if ('skip' in documents) countSkippedSuite('the HTTP surface property', documents.skip);
 
@@ -65,10 +74,9 @@ describe('HTTP surface property (reference server, every endpoint)', { skip: 'sk
     values.document_missing = host.urlOf('/missing');
     for (const uri of claudeCode.redirect_uris as string[]) registeredRedirects.add(redirectKey(uri));
 
-    const store: Record<string, string> =
-      process.env.FUZZ_STORE === 'postgres' && process.env.DCR_TEST_POSTGRES_URL
-        ? { DCR_STORE: 'postgres', DATABASE_URL: process.env.DCR_TEST_POSTGRES_URL }
-        : { DCR_STORE: 'sqlite', DATABASE_PATH: join(dataDirectory, 'server.db') };
+    const store: Record<string, string> = postgresUrl
+      ? { DCR_STORE: 'postgres', DATABASE_URL: postgresUrl, DATABASE_SCHEMA: postgresSchema }
+      : { DCR_STORE: 'sqlite', DATABASE_PATH: join(dataDirectory, 'server.db') };
     server = await spawnReferenceServer(host.certificate, { ...store, DCR_RATE_LIMITS: 'off', LOG_LEVEL: 'warn' });
 
     const publicClient = await registerClient(server.url, {
@@ -159,6 +167,11 @@ describe('HTTP surface property (reference server, every endpoint)', { skip: 'sk
 
   after(async () => {
     await server?.stop();
+    if (postgresUrl) {
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`drop schema if exists "${postgresSchema}" cascade`).finally(() => client.end());
+    }
     await host.close();
     rmSync(dataDirectory, { recursive: true, force: true });
   });
