@@ -5,6 +5,8 @@ import { readClientCredentials, type PresentedClientCredentials, type RateLimitR
 import { holdToClientAssertion, holdToRegisteredAuthMethod, type OAuth2ServerClient } from 'oauth-dcr/oauth2-server';
 import type { ServerContext } from '../context.js';
 import { findRepeatedParameter, sendJsonError, sendOAuthError } from './json-errors.js';
+import { attestationHeadersOf, authenticateByAttestation, sendAttestationRefusal } from './client-attestation.js';
+import { decodeJwt } from 'jose';
 
 /** A client-authenticated form request (RFC 7009 §2.1, RFC 7662 §2.1), read but not yet checked. */
 export interface ClientForm {
@@ -34,14 +36,33 @@ export function readClientForm(req: Request, res: Response): ClientForm | undefi
     sendJsonError(res, 400, 'invalid_request', credentials.description);
     return undefined;
   }
+  // Attestation draft §7.5: without client_id, the client is named by the attestation's sub (read
+  // here to find it; authenticateWithinLimits verifies the attestation for that client).
+  if (credentials.kind === 'missing') {
+    const named = attestedClientId(req);
+    if (named !== undefined) return { body, credentials: { kind: 'credentials', clientId: named, method: 'none' } };
+  }
   return { body, credentials };
+}
+
+/** The `sub` of a single OAuth-Client-Attestation header, unverified; undefined when there is none. */
+function attestedClientId(req: Request): string | undefined {
+  const values = req.headersDistinct['oauth-client-attestation'];
+  if (values?.length !== 1) return undefined;
+  try {
+    const sub = decodeJwt(values[0]!).sub;
+    return typeof sub === 'string' && sub !== '' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Client authentication for the endpoints that need it outside the token endpoint (RFC 7009
  * revocation, RFC 7662 introspection), exactly as at /token: a secret by the method the client
  * registered (RFC 7591 §2), or a JWT client assertion (private_key_jwt, RFC 7523 §2.2) verified
- * by the library, its jti used once across every instance (ref_used_client_assertions).
+ * by the library, its jti used once across every instance (ref_used_client_assertions). A Client
+ * Attestation (attest_jwt_client_auth) is handled by authenticateWithinLimits.
  *
  * Resolves the client, or null when authentication failed; throws the library's
  * InvalidClientError when the client used a method it did not register, or its assertion was
@@ -75,7 +96,7 @@ export async function authenticateClient(
  * invalid_client through `refuse` on a failed credential.
  */
 export async function authenticateWithinLimits(
-  context: Pick<ServerContext, 'model' | 'registration' | 'logger' | 'clientAddress'>,
+  context: Pick<ServerContext, 'model' | 'registration' | 'logger' | 'clientAddress' | 'clientAttestation'>,
   req: IncomingMessage,
   res: ServerResponse,
   credentials: Extract<PresentedClientCredentials, { kind: 'credentials' }>,
@@ -87,6 +108,24 @@ export async function authenticateWithinLimits(
   const blocked = await limits.checkAddress(address, endpoint);
   if (blocked) {
     sendRateLimitRefusal(res, blocked);
+    return undefined;
+  }
+  const verifier = context.clientAttestation;
+  const attestation = attestationHeadersOf(req);
+  if (verifier?.isPresented(attestation)) {
+    // RFC 6749 §2.3, attestation draft §7.5: one authentication mechanism per request.
+    if (credentials.method !== 'none') {
+      sendJsonError(res, 400, 'invalid_request', 'Use one client authentication method, not two (RFC 6749 §2.3)');
+      return undefined;
+    }
+    const result = await authenticateByAttestation(context, verifier, attestation, credentials.clientId);
+    if (result.ok) return (await context.model.getClient(result.client.clientId, null)) ?? undefined;
+    const refusal =
+      result.error === 'invalid_client'
+        ? await limits.recordFailure({ clientId: credentials.clientId, address, endpoint })
+        : undefined;
+    if (refusal) sendRateLimitRefusal(res, refusal);
+    else sendAttestationRefusal(res, result);
     return undefined;
   }
   let client: OAuth2ServerClient | null;

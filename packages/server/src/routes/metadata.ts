@@ -11,11 +11,6 @@ export function authorizationServerMetadata(context: ServerContext): Record<stri
   // Everything the registration policy knows (auth methods, grants, Client ID Metadata Document
   // support, assertion algorithms...) first; the server's own endpoints after.
   const registration = context.registration.serverMetadata();
-  // Client attestation authenticates at the token endpoint only: /revoke and /introspect do not
-  // accept it, so their lists leave it out (RFC 8414 §2: list what is supported).
-  const otherEndpointMethods = registration.token_endpoint_auth_methods_supported.filter(
-    (method) => method !== 'attest_jwt_client_auth',
-  );
   return {
     ...registration,
     issuer: context.issuer,
@@ -27,10 +22,12 @@ export function authorizationServerMetadata(context: ServerContext): Record<stri
     jwks_uri: endpoint(context, '/jwks'),
     response_modes_supported: ['query'],
     // RFC 7009 revocation authenticates clients exactly as the token endpoint does.
-    revocation_endpoint_auth_methods_supported: otherEndpointMethods,
+    revocation_endpoint_auth_methods_supported: registration.token_endpoint_auth_methods_supported,
     // RFC 7662 §2.1: introspection needs an authenticated (so confidential) client.
     introspection_endpoint: endpoint(context, '/introspect'),
-    introspection_endpoint_auth_methods_supported: otherEndpointMethods.filter((method) => method !== 'none'),
+    introspection_endpoint_auth_methods_supported: registration.token_endpoint_auth_methods_supported.filter(
+      (method) => method !== 'none',
+    ),
     // RFC 9207: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
     service_documentation: endpoint(context, '/'),

@@ -150,14 +150,10 @@ for (const backend of backends) {
         "!metadata.client_attestation_pop_signing_alg_values_supported.includes('none')",
       );
       assert.equal(metadata.challenge_endpoint, undefined);
-      // Only /token accepts it: the other endpoints do not list it.
+      // /revoke and /introspect authenticate clients as /token does.
       assert.ok(
-        !metadata.revocation_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'),
-        "!metadata.revocation_endpoint_auth_methods_supported.includes('attest_jwt_client_auth')",
-      );
-      assert.ok(
-        !metadata.introspection_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'),
-        "!metadata.introspection_endpoint_auth_methods_supported.includes('attest_jwt_client_auth')",
+        metadata.revocation_endpoint_auth_methods_supported.includes('attest_jwt_client_auth'),
+        'revocation lists attest_jwt_client_auth',
       );
     });
 
@@ -290,6 +286,31 @@ for (const backend of backends) {
       });
       assert.equal(basic.status, 400);
       assert.equal(basic.body.error, 'invalid_request');
+    });
+
+    it('/revoke authenticates with an attestation too, the client named by sub; mixed or bad: refused', async () => {
+      const issued = await clientCredentials(await headersFor(await attest()));
+      assert.equal(issued.status, 200, JSON.stringify(issued.body));
+      const token = issued.body.access_token as string;
+      const forged = await postForm(
+        `${url}/revoke`,
+        { token },
+        await headersFor(await signAttestation(trusted, instance, { sub: clientId, signer: stranger.privateKey })),
+      );
+      assert.equal(forged.status, 401, JSON.stringify(forged.body));
+      const mixed = await postForm(
+        `${url}/revoke`,
+        { token, client_id: clientId, client_secret: 'x'.repeat(43) },
+        await headersFor(await attest()),
+      );
+      assert.equal(mixed.status, 400);
+      assert.equal(mixed.body.error, 'invalid_request');
+      const ok = await fetch(`${url}/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(await headersFor(await attest())) },
+        body: new URLSearchParams({ token }),
+      });
+      assert.equal(ok.status, 200, await ok.text());
     });
 
     it('a client registered with another method cannot use an attestation', async () => {
