@@ -80,7 +80,11 @@ for (const { name, cases, ms, failed } of lines) {
 console.log(
   `  total                    ${String(total).padStart(7)} cases in ${seconds.toFixed(1)} s (wall, set-up included)`,
 );
-const kept = listSeeds().filter((file) => !seedsBefore.has(file));
+// Seed files written during this run by a property that failed in it (not by another process).
+const failedNames = new Set(lines.filter((line) => line.failed).map((line) => line.name));
+const kept = listSeeds().filter(
+  (file) => !seedsBefore.has(file) && [...failedNames].some((name) => file.includes(`/seeds/${name}-`)),
+);
 for (const file of kept) console.log(`  new failure kept: ${file} (commit it with the fix; npm test replays it)`);
 process.exit(result.status ?? 1);
 
