@@ -35,8 +35,17 @@ export {
   type PresentedClientCredentials,
 } from './protocol/client-auth.js';
 export type { RegistrationServerMetadata } from './protocol/server-metadata.js';
+// The registration dry run (Registration.validate) and what it answers.
+export type {
+  ValidateOptions,
+  ValidationResult,
+  ValidRegistration,
+  RefusedRegistration,
+  MetadataChange,
+} from './protocol/dry-run.js';
 export type { InitialAccessTokenAdmin, CreateInitialAccessTokenOptions } from './protocol/initial-access-tokens.js';
 export type * from './store/types.js';
+export { REGISTRATION_TIERS } from './store/types.js';
 // Named, so it takes precedence over the store's plain record alias of the same name above.
 export type { ClientMetadata, KnownClientMetadata, ClientJwkSet } from './core/client-metadata.js';
 export { ClientExistsError, StoreClosedError } from './store/errors.js';
@@ -45,7 +54,7 @@ export { isStorableText, checkStorableText } from './store/text.js';
 export { JWT_BEARER_CLIENT_ASSERTION_TYPE } from './protocol/client-auth.js';
 export type { ClientAssertionVerification } from './protocol/client-assertion.js';
 export { CLIENT_ASSERTION_ALGORITHMS } from './metadata/client-keys.js';
-export { createMemoryReplayGuard, type MemoryReplayGuardOptions } from './protocol/client-assertion-replay.js';
+export { createMemoryReplayGuard, type MemoryReplayGuardOptions } from './core/replay-guard.js';
 export type { ClientAssertionOptions, ClientAssertionReplayGuard } from './core/options.js';
 // Client ID Metadata Documents (the clientIdMetadataDocuments option).
 export type { ClientIdMetadataDocumentOptions, DocumentCacheOptions } from './core/document-options.js';
@@ -54,7 +63,7 @@ export type {
   ClientAttestationOptions,
   TrustedAttester,
   AttestationChallengeOptions,
-} from './attestation/options.js';
+} from './core/attestation-options.js';
 export {
   createClientAttestationVerifier,
   type ClientAttestationVerifier,

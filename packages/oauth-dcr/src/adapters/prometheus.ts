@@ -2,7 +2,13 @@ import type { Counter, Registry } from 'prom-client';
 import { REGISTRATION_ERROR_CODES } from '../core/errors.js';
 import { importPeer } from '../core/peer-dependency.js';
 import type { Registration } from '../protocol/create-registration.js';
-import type { AuditEvent, ClientCounts, ClientStore, RegistrationVia } from '../store/types.js';
+import {
+  REGISTRATION_TIERS,
+  type AuditEvent,
+  type ClientCounts,
+  type ClientStore,
+  type RegistrationVia,
+} from '../store/types.js';
 
 // prom-client is an optional peer: without it, importing this subpath fails with one line saying
 // what to install (see core/peer-dependency.ts for why this is a dynamic import).
@@ -130,14 +136,7 @@ export function registrationMetrics(options: RegistrationMetricsOptions): Regist
   return { onEvent, registry };
 }
 
-const TIERS: readonly RegistrationVia[] = [
-  'anonymous',
-  'initial_access_token',
-  'authenticated',
-  'software_statement',
-  'metadata_document',
-  'admin',
-];
+const TIERS: readonly RegistrationVia[] = REGISTRATION_TIERS;
 const TIER_SET: ReadonlySet<string> = new Set(TIERS);
 const ERROR_CODES: ReadonlySet<string> = new Set(REGISTRATION_ERROR_CODES);
 const DOCUMENT_OUTCOMES: ReadonlySet<string> = new Set(['ok', 'refused', 'error']);

@@ -7,6 +7,8 @@
  * and know nothing of a server that may use the same database.
  */
 
+import { REGISTRATION_TIERS, type RegistrationVia } from '../store/types.js';
+
 /**
  * Where oauth-dcr's database is: a SQLite file (DATABASE_PATH), or a PostgreSQL server
  * (DATABASE_URL, and DATABASE_SCHEMA when the tables are not in the default schema).
@@ -179,21 +181,8 @@ export function loadAuditRetention(env: NodeJS.ProcessEnv, flags: { retention?: 
   return atLeastAnHour(name, value, 'or 0 to keep events forever');
 }
 
-type IdleTier =
-  | 'anonymous'
-  | 'initial_access_token'
-  | 'authenticated'
-  | 'software_statement'
-  | 'metadata_document'
-  | 'admin';
-const IDLE_TIERS: readonly IdleTier[] = [
-  'anonymous',
-  'initial_access_token',
-  'authenticated',
-  'software_statement',
-  'metadata_document',
-  'admin',
-];
+type IdleTier = RegistrationVia;
+const IDLE_TIERS: readonly IdleTier[] = REGISTRATION_TIERS;
 
 function atLeastAnHour(name: string, value: string, otherwise = 'or off'): number {
   const seconds = parseDuration(value);

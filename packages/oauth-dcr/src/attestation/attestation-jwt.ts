@@ -6,7 +6,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import type { TrustedAttester } from './options.js';
+import type { TrustedAttester } from '../core/attestation-options.js';
 
 /**
  * The Client Attestation JWT (draft-ietf-oauth-attestation-based-client-auth-10 §4, §7.1):

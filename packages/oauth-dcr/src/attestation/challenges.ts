@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AttestationChallengeOptions } from './options.js';
+import type { AttestationChallengeOptions } from '../core/attestation-options.js';
 
 /**
  * Stateless attestation challenges (draft-ietf-oauth-attestation-based-client-auth-10 §6): an

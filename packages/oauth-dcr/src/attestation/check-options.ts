@@ -1,4 +1,4 @@
-import type { ClientAttestationOptions } from './options.js';
+import type { ClientAttestationOptions } from '../core/attestation-options.js';
 import { ATTESTATION_ALGORITHMS } from './attestation-jwt.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ClientMetadata } from '../core/client-metadata.js';
 import type { ClientRecord } from '../store/types.js';
-import type { TrustedAttester } from './options.js';
+import type { TrustedAttester } from '../core/attestation-options.js';
 
 /**
  * Which attesters may vouch for whom (draft-ietf-oauth-attestation-based-client-auth-10 §9.8:

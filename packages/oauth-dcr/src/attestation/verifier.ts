@@ -11,7 +11,7 @@ import {
 import { createFetchCache } from '../net/fetch-cache.js';
 import type { SafeFetchOptions } from '../net/safe-fetch.js';
 import type { ClientAssertionReplayGuard } from '../core/assertion-options.js';
-import { createMemoryReplayGuard } from '../protocol/client-assertion-replay.js';
+import { createMemoryReplayGuard } from '../core/replay-guard.js';
 import { hashSecret } from '../core/secrets.js';
 import {
   ATTESTATION_ALGORITHMS,
@@ -24,7 +24,7 @@ import {
 } from './attestation-jwt.js';
 import { createAttestationChallenges, type AttestationChallenges } from './challenges.js';
 import { checkAttestationOptions } from './check-options.js';
-import type { ClientAttestationOptions, TrustedAttester } from './options.js';
+import type { ClientAttestationOptions, TrustedAttester } from '../core/attestation-options.js';
 
 /**
  * Verifies a Client Attestation and its PoP JWT ("normal mode",

@@ -1,4 +1,4 @@
-import type { RegistrationVia } from '../store/types.js';
+import { REGISTRATION_TIERS, type RegistrationVia } from '../store/types.js';
 
 /*
  * A client's life after registration: when idle clients are reaped, and how long the audit trail
@@ -55,14 +55,7 @@ export const DEFAULT_AUDIT_RETENTION = 90 * 86400;
 /** Below an hour a client that registered and is about to complete its first flow could be reaped. */
 const MINIMUM_IDLE_SECONDS = 3600;
 
-const TIERS: readonly RegistrationVia[] = [
-  'anonymous',
-  'initial_access_token',
-  'authenticated',
-  'software_statement',
-  'metadata_document',
-  'admin',
-];
+const TIERS: readonly RegistrationVia[] = REGISTRATION_TIERS;
 
 function fail(message: string): never {
   throw new TypeError(`oauth-dcr: ${message}`);

@@ -7,7 +7,7 @@ import {
   type ResolvedDocumentOptions,
 } from './document-options.js';
 import type { ClientAssertionOptions } from './assertion-options.js';
-import type { ClientAttestationOptions } from '../attestation/options.js';
+import type { ClientAttestationOptions } from './attestation-options.js';
 import type { SoftwareStatementOptions } from './statement-options.js';
 import type { RegistrationContext, RequestContext } from './hook-context.js';
 import { resolveLimitOptions, type LimitOptions, type ResolvedLimitOptions } from './limit-options.js';
@@ -21,7 +21,7 @@ export type {
   ClientAttestationOptions,
   TrustedAttester,
   AttestationChallengeOptions,
-} from '../attestation/options.js';
+} from './attestation-options.js';
 
 /*
  * The deployment's options, checked once and resolved to plain data. Nothing here builds a

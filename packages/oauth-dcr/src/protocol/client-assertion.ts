@@ -15,7 +15,7 @@ import { SafeFetchError, type SafeFetchOptions } from '../net/safe-fetch.js';
 import type { ClientRecord } from '../store/types.js';
 import { CLIENT_ASSERTION_ALGORITHMS, checkKeySource } from '../metadata/client-keys.js';
 import { checkClientAuthMethod } from './client-auth.js';
-import { createMemoryReplayGuard } from './client-assertion-replay.js';
+import { createMemoryReplayGuard } from '../core/replay-guard.js';
 
 /**
  * `private_key_jwt` client authentication: a JWT the client signs with its own key (RFC 7523

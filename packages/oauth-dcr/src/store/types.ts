@@ -32,14 +32,18 @@ export type ClientMetadata = Record<string, unknown>;
  * Document), `attested` (a trusted Client Attester vouched for the software, the `clientAttestation`
  * option) or `admin` (created by an operator).
  */
-export type RegistrationVia =
-  | 'anonymous'
-  | 'initial_access_token'
-  | 'authenticated'
-  | 'software_statement'
-  | 'metadata_document'
-  | 'attested'
-  | 'admin';
+export type RegistrationVia = (typeof REGISTRATION_TIERS)[number];
+
+/** Every trust tier, for settings, metrics and reapers that are keyed on the tier. */
+export const REGISTRATION_TIERS = [
+  'anonymous',
+  'initial_access_token',
+  'authenticated',
+  'software_statement',
+  'metadata_document',
+  'attested',
+  'admin',
+] as const;
 
 /**
  * A registered client as stored: its metadata, the hashes of its credentials, and bookkeeping.

@@ -43,9 +43,12 @@ const SERVER_NAME = 'oauth-dcr-server';
 
 /** For each floor of the library, the floors it may import besides its own. */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
-  adapters: ['protocol', 'cimd', 'limits', 'metadata', 'core', 'store', 'net'],
-  admin: ['protocol', 'cimd', 'limits', 'metadata', 'core', 'store', 'net'],
-  protocol: ['cimd', 'limits', 'metadata', 'core', 'store', 'net'],
+  adapters: ['protocol', 'attestation', 'cimd', 'limits', 'metadata', 'core', 'store', 'net'],
+  admin: ['protocol', 'attestation', 'cimd', 'limits', 'metadata', 'core', 'store', 'net'],
+  protocol: ['attestation', 'cimd', 'limits', 'metadata', 'core', 'store', 'net'],
+  // Client attestation (verifying an attester's JWT and its proof of possession): a service the
+  // registration and client-authentication steps call, like document resolution.
+  attestation: ['core', 'store', 'net'],
   cimd: ['limits', 'metadata', 'core', 'store', 'net'],
   // Abuse controls (rate limits, caps, address lists, the forwarded client address): services the
   // protocol steps and document resolution call, built on core's resolved options.

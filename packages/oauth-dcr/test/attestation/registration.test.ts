@@ -16,7 +16,7 @@ import {
   signPop,
   type InstanceKey,
   type TestAttester,
-} from './attestation-jwts.js';
+} from '../support/attestation-jwts.js';
 
 const METHODS = ['none', 'client_secret_basic', 'attest_jwt_client_auth'];
 

@@ -13,7 +13,7 @@ import {
   signPop,
   type InstanceKey,
   type TestAttester,
-} from './attestation-jwts.js';
+} from '../support/attestation-jwts.js';
 
 const ISSUER = 'https://as.example.com';
 

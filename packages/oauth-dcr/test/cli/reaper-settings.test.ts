@@ -24,6 +24,7 @@ describe('oauth-dcr prune settings', () => {
       { anonymous: { unusedFor: 5184000 } },
     ],
     ['an empty variable is unset', { DCR_REAP_UNUSED: '' }, {}, {}],
+    ['the attested tier', { DCR_REAP_UNUSED: 'attested=180d' }, {}, { attested: { unusedFor: 15552000 } }],
   ];
   for (const [name, env, flags, expected] of rules) {
     it(name, () => assert.deepEqual(loadIdleRules(env, flags), expected));

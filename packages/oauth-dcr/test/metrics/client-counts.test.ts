@@ -15,6 +15,7 @@ const TIERS = [
   'authenticated',
   'software_statement',
   'metadata_document',
+  'attested',
   'admin',
 ];
 
@@ -50,6 +51,7 @@ describe('oauth-dcr/prometheus: clients per tier', () => {
       authenticated: 0,
       software_statement: 0,
       metadata_document: 0,
+      attested: 0,
       admin: 0,
     });
     // Counted from the store, not from events: a client deleted behind the endpoint's back is gone.

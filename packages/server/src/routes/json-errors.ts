@@ -115,10 +115,15 @@ export function httpStatusOf(error: unknown): number | undefined {
  */
 export function answerApiCors(req: IncomingMessage, res: ServerResponse): boolean {
   res.setHeader('Access-Control-Allow-Origin', '*');
+  // §6.2: a fresh challenge may come with any answer; a script may only read it once exposed.
+  res.setHeader('Access-Control-Expose-Headers', 'OAuth-Client-Attestation-Challenge');
   if (req.method !== 'OPTIONS') return false;
   res.writeHead(204, {
     'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-    'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
+    // The attestation headers (draft-ietf-oauth-attestation-based-client-auth §5.1) are sent by
+    // browser-based attested clients too.
+    'Access-Control-Allow-Headers':
+      'Authorization, Content-Type, MCP-Protocol-Version, OAuth-Client-Attestation, OAuth-Client-Attestation-PoP',
     'Access-Control-Max-Age': '600',
   });
   res.end();

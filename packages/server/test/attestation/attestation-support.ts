@@ -1,2 +1,2 @@
 // The test attesters and JWT builders live with the library's attestation tests.
-export * from '../../../oauth-dcr/test/attestation/attestation-jwts.js';
+export * from '../../../oauth-dcr/test/support/attestation-jwts.js';

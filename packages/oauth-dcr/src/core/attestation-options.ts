@@ -1,5 +1,5 @@
 import type { JSONWebKeySet } from 'jose';
-import type { ClientAssertionReplayGuard } from '../core/assertion-options.js';
+import type { ClientAssertionReplayGuard } from './assertion-options.js';
 
 /**
  * OAuth 2.0 Attestation-Based Client Authentication

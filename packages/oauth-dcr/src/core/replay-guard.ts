@@ -1,4 +1,4 @@
-import type { ClientAssertionReplayGuard } from '../core/options.js';
+import type { ClientAssertionReplayGuard } from './options.js';
 
 /** Options of the in-memory replay guard. */
 export interface MemoryReplayGuardOptions {
