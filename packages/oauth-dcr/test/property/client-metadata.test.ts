@@ -4,13 +4,13 @@ import { describe, it } from 'node:test';
 import { createRegistration, type Registration } from 'oauth-dcr';
 import { REGISTRATION_ERROR_CODES } from 'oauth-dcr/errors';
 import { memoryStore } from 'oauth-dcr/memory';
-import { checkProperty } from './property-runner.js';
-import { registrationBody } from './client-metadata-arbitraries.js';
+import { checkProperty } from '../support/property-runner.js';
+import { registrationBody } from '../support/property-client-metadata.js';
 
 /**
  * The metadata validator, through the public Registration handler (memory store) and its dry run
  * (`dcr.validate`), over mutated real payloads and generated metadata (see
- * client-metadata-arbitraries.ts):
+ * test/support/property-client-metadata.ts):
  * - the dry run and the registration agree: the same echo, or the same error and status;
  * - it answers a RegistrationError (a JSON 4xx with an RFC 7591 §3.2.2 / RFC 6749 §5.2 code) or a
  *   client, never anything else: no 5xx, no `onError`;

@@ -6,7 +6,7 @@
  * case is sent (see http-surface.test.ts).
  */
 import fc from 'fast-check';
-import { registrationBody } from '../../../oauth-dcr/test/property/client-metadata-arbitraries.js';
+import { registrationBody } from '../../../oauth-dcr/test/support/property-client-metadata.js';
 
 export interface HttpCase {
   method: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { checkProperty } from '../../../oauth-dcr/test/property/property-runner.js';
+import { checkProperty } from '../../../oauth-dcr/test/support/property-runner.js';
 import { countSkippedSuite, requireService } from '../../../oauth-dcr/test/support/services.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';

@@ -4,7 +4,7 @@
  * generated requests would stop at the first check of each endpoint.
  */
 import fc from 'fast-check';
-import { registrationBody } from '../../../oauth-dcr/test/property/client-metadata-arbitraries.js';
+import { registrationBody } from '../../../oauth-dcr/test/support/property-client-metadata.js';
 import { type HttpCase, ph, value } from './http-request-parts.js';
 
 const PLAUSIBLE: Record<string, readonly string[]> = {

@@ -7,7 +7,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { junkValue, METADATA_FIELDS, nastyString, ODD_NAMES, URI_STRINGS, valueFor } from './client-metadata-values.js';
+import {
+  junkValue,
+  METADATA_FIELDS,
+  nastyString,
+  ODD_NAMES,
+  URI_STRINGS,
+  valueFor,
+} from './property-client-metadata-values.js';
 
 const FIXTURES = new URL('../fixtures/clients/', import.meta.url);
 
