@@ -159,8 +159,9 @@ export function tokenEndpoint(context: ServerContext): (req: IncomingMessage, re
           return [grantType, refusal.error.code];
         }
       }
-      sendOAuthError(res, error, context.logger);
-      return [grantType, oauthErrorCode(error)];
+      const answered = withRfcErrorCode(error);
+      sendOAuthError(res, answered, context.logger);
+      return [grantType, oauthErrorCode(answered)];
     }
     const headers = (response.headers ?? {}) as Record<string, string>;
     // Attestation draft §6.2: a fresh challenge with the answer saves the client a round trip.
@@ -200,6 +201,21 @@ export function tokenRoutes(context: ServerContext): Router {
   const endpoint = tokenEndpoint(context);
   router.all('/token', (req, res) => endpoint(req, res));
   return router;
+}
+
+/**
+ * RFC 6749 §5.2: a grant that "does not match the redirection URI used in the authorization
+ * request" is invalid_grant. @node-oauth/oauth2-server 5.x throws invalid_request for it (its
+ * message is the only thing telling this case apart from a malformed redirect_uri).
+ */
+function withRfcErrorCode(error: unknown): unknown {
+  if (
+    error instanceof OAuth2Server.InvalidRequestError &&
+    error.message === 'Invalid request: `redirect_uri` is invalid'
+  ) {
+    return new OAuth2Server.InvalidGrantError('Invalid grant: `redirect_uri` does not match the authorization request');
+  }
+  return error;
 }
 
 /** The OAuth error code an error is answered with (as sendOAuthError answers it). */

@@ -226,9 +226,7 @@ describe('token endpoint rules (reference server, SQLite)', () => {
       assert.equal(none.status, 400, JSON.stringify(none.body));
     });
 
-    it('answers a redirect_uri mismatch with invalid_grant (RFC 6749 §5.2)', {
-      todo: '@node-oauth/oauth2-server answers invalid_request ("`redirect_uri` is invalid"); RFC 6749 §5.2 names invalid_grant',
-    }, async () => {
+    it('answers a redirect_uri mismatch with invalid_grant (RFC 6749 §5.2)', async () => {
       const grant = await authorizeCode(server.url, publicClient.client_id, REDIRECT);
       const other = await exchangeCode(server.url, publicClient.client_id, grant, OTHER_REDIRECT);
       assert.equal(other.body.error, 'invalid_grant');
