@@ -1,8 +1,11 @@
 // Loads N clients straight into a migrated store's tables, for bench/scale.mjs: batched inserts
 // through the store's own schema, not HTTP (a million registrations over HTTP would take longer
 // than the rest of the benchmark). Rows look like real registrations: an MCP client's metadata,
-// SHA-256 secret and registration-token hashes as the library stores them, created over the last
-// 180 days, 70% used since, and one `client.registered` audit event each.
+// SHA-256 secret and registration-token hashes as the library stores them, and one
+// `client.registered` audit event each. They are what a server under the default lifecycle rules
+// holds in steady state, so that its reaper and audit retention have nothing to do while it is
+// measured: 97% registered over the last 85 days and used within the last 60, 3% registered in
+// the last 20 hours and not used yet.
 //
 // Ids, secrets and registration tokens are derived from the row number, so the benchmark can
 // address any client of the million without keeping a list: clientIdOf(i), secretOf(i), tokenOf(i).
@@ -30,7 +33,9 @@ export const isConfidential = (i) => i % 2 === 0;
 
 function clientRow(i, now) {
   const confidential = isConfidential(i);
-  const createdAt = now - (i % 180) * DAY - (i % 86_399);
+  const fresh = i % 100 < 3;
+  const createdAt = fresh ? now - (i % 72_000) : now - (i % 85) * DAY - (i % 86_399);
+  const lastUsedAt = fresh ? null : Math.max(createdAt, now - (i % 60) * DAY - (i % 3600));
   const metadata = {
     client_name: `MCP Client ${i}`,
     client_uri: 'https://client.example.com',
@@ -51,7 +56,7 @@ function clientRow(i, now) {
     registered_via: 'anonymous',
     created_at: createdAt,
     updated_at: createdAt,
-    last_used_at: i % 10 < 7 ? Math.min(now, createdAt + (i % 30) * DAY) : null,
+    last_used_at: lastUsedAt,
   };
 }
 

@@ -42,9 +42,8 @@ function runCli(root, args, env) {
 }
 
 /**
- * `oauth-dcr prune --audit --retention 90d` (about half the audit events are older) and
- * `oauth-dcr prune --idle --never-used 150d --unused off` (anonymous clients never used and over
- * 150 days old: about 5% of the table), as an operator runs them from cron.
+ * `oauth-dcr prune --audit --retention 81d` and `oauth-dcr prune --idle --unused 57d --never-used
+ * off`, as an operator runs them from cron: each finds about 5% of the table (see scale-load.mjs).
  */
 export async function timePrune(target, { root, databaseUrl }) {
   const env =
@@ -52,13 +51,13 @@ export async function timePrune(target, { root, databaseUrl }) {
       ? { DATABASE_PATH: target.path }
       : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: target.schema };
   const lines = [];
-  const audit = await runCli(root, ['prune', '--audit', '--retention', '90d'], env);
+  const audit = await runCli(root, ['prune', '--audit', '--retention', '81d'], env);
   lines.push(
-    `${target.kind}: \`oauth-dcr prune --audit --retention 90d\`: ${audit.seconds.toFixed(1)} s (${lastLine(audit.stdout)})`,
+    `${target.kind}: \`oauth-dcr prune --audit --retention 81d\`: ${audit.seconds.toFixed(1)} s (${lastLine(audit.stdout)})`,
   );
-  const idle = await runCli(root, ['prune', '--idle', '--never-used', '150d', '--unused', 'off'], env);
+  const idle = await runCli(root, ['prune', '--idle', '--unused', '57d', '--never-used', 'off'], env);
   lines.push(
-    `${target.kind}: \`oauth-dcr prune --idle --never-used 150d --unused off\`: ${idle.seconds.toFixed(1)} s (${lastLine(idle.stdout)})`,
+    `${target.kind}: \`oauth-dcr prune --idle --unused 57d --never-used off\`: ${idle.seconds.toFixed(1)} s (${lastLine(idle.stdout)})`,
   );
   return lines;
 }
