@@ -158,6 +158,9 @@ async function renew(client: TrackedClient, tally: LoadTally): Promise<void> {
   client.busy = false;
 }
 
+/** The kinds of request the load sends. */
+type RequestKind = 'registration' | 'update' | 'renewal';
+
 /**
  * `concurrency` workers, each sending one request after another until `stop()` is called:
  * half of them registrations (up to `maxClients`), the rest updates and renewals of idle
@@ -173,7 +176,7 @@ export function startLoad(
   stop(): void;
   done: Promise<LoadTally>;
   /** Resolves once at least one request of each kind is on the wire (or after `timeoutMs`). */
-  whenInFlight(kinds: Array<keyof typeof inFlight>, timeoutMs: number): Promise<void>;
+  whenInFlight(kinds: RequestKind[], timeoutMs: number): Promise<void>;
 } {
   const tally: LoadTally = {
     registrations: 0,
@@ -183,8 +186,8 @@ export function startLoad(
     lost: [],
     unexpected: [],
   };
-  const inFlight = { registration: 0, update: 0, renewal: 0 };
-  const sent = async (kind: keyof typeof inFlight, request: Promise<void>) => {
+  const inFlight: Record<RequestKind, number> = { registration: 0, update: 0, renewal: 0 };
+  const sent = async (kind: RequestKind, request: Promise<void>) => {
     inFlight[kind]++;
     try {
       await request;
