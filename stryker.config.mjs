@@ -26,6 +26,8 @@ const MODULES = {
     `${T}/unit/client-keys.test.ts`,
     `${T}/http/register.test.ts`,
     `${T}/http/real-clients.test.ts`,
+    `${T}/http/oidc-metadata.test.ts`,
+    `${T}/dry-run/refusals.test.ts`,
     `${T}/mutation/metadata-*.test.ts`,
   ],
   'packages/oauth-dcr/src/metadata/grant-types.ts': [
