@@ -33,7 +33,8 @@ describe('IPv6 forms that carry an IPv4 address, and only those (RFC 4291 §2.5.
     ['64:ff9b:2::a00:1', false, 'not the NAT64 /96 (third word)'],
     ['64:ff9b:0:1::a00:1', false, 'not the NAT64 /96 (fourth word)'],
     ['64:ff9b:0:0:1::a00:1', false, 'not the NAT64 /96 (fifth word)'],
-    ['64:ff9b::1:0:a00:1', false, 'not the NAT64 /96 (sixth word)'],
+    ['64:ff9b::1:0:a00:1', false, 'not the NAT64 /96 (fifth word, written short)'],
+    ['64:ff9b:0:0:0:1:a00:1', false, 'not the NAT64 /96 (sixth word)'],
     ['2002:a00:1::1', true, '6to4 of a private address'],
     ['2002:c000:301::1', false, '6to4 of 192.0.3.1, public: its low word decides'],
     ['2606:a00:1::1', false, 'not 6to4: the IPv4 address is only carried under 2002::/16'],
@@ -76,7 +77,7 @@ describe('parseAllowList: addresses and CIDRs, or a TypeError naming the entry',
     });
   }
 
-  for (const entry of ['10.0.0.0/-1', 'x[::1]', '[::1]x', '[127.0.0.1', '::/129']) {
+  for (const entry of ['10.0.0.0/-1', 'x[::1]', '[::1]x', '[127.0.0.1', '::/129', 'a[::1]', '[::1]1']) {
     it(`refuses ${JSON.stringify(entry)}`, () => {
       assert.throws(
         () => parseAllowList([entry]),
@@ -93,6 +94,17 @@ describe('parseFetchAllowList: addresses, CIDRs and RFC 1123 host names', () => 
     assert.ok(list.addresses);
     assert.equal(isBlockedAddress('10.0.0.1', list.addresses), false);
     assert.equal(isBlockedAddress('::1', list.addresses), false);
+  });
+
+  it('refuses a bracket that is not the whole address, naming the entry', () => {
+    for (const entry of ['a[::1]', '[::1]1']) {
+      assert.throws(
+        () => parseFetchAllowList([entry]),
+        (error: unknown) =>
+          error instanceof TypeError &&
+          error.message === `allowAddresses: "${entry}" is not an IP address, CIDR or host name`,
+      );
+    }
   });
 
   it('has no address list when no entry is an address', () => {
