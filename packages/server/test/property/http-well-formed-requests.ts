@@ -147,6 +147,15 @@ export const plausibleCase: fc.Arbitrary<HttpCase> = fc.oneof<fc.Arbitrary<HttpC
   })),
   tokenCase,
   tokenCase,
+  // RFC 6749 §6 as a client sends it: rotation, then replay of the old token, both reached.
+  fc
+    .tuple(clientAuthentication, fc.constantFrom('', '&scope=openid', '&resource=https%3A%2F%2Fmcp.example%2Fmcp'))
+    .map(([[headers, extra], more]) => ({
+      method: 'POST',
+      path: '/token',
+      headers,
+      body: { text: `grant_type=refresh_token&refresh_token=${ph('refresh_token')}${extra}${more}` },
+    })),
   fc
     .tuple(
       fc.constantFrom('/revoke', '/introspect'),
