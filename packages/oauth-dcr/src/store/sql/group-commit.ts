@@ -88,7 +88,6 @@ export class SqliteGroupCommit {
 
   /** Resolves once every write queued so far is committed (or rejected). */
   async drain(): Promise<void> {
-    if (this.#queue.length > 0) this.#schedule();
     while (this.#scheduled) await new Promise((resolve) => setImmediate(resolve));
     await this.#lastCommit;
   }
