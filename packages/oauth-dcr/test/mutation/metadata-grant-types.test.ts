@@ -61,6 +61,14 @@ describe('resolveGrantAndResponseTypes: what is registered', () => {
       true,
     ],
     [
+      'a document: a hybrid response type dropped when one of its grants is',
+      [CODE, IMPLICIT],
+      ['code', 'code token'],
+      codeOnly,
+      { grantTypes: [CODE], responseTypes: ['code'] },
+      true,
+    ],
+    [
       'a document: every response type kept when its grants are',
       [CODE, IMPLICIT],
       ['code', 'code token'],

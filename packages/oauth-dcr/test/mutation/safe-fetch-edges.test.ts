@@ -52,6 +52,18 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   } else if (path === '/redirect') {
     res.writeHead(302, { location: '/headers' });
     res.end();
+  } else if (path === '/hang') {
+    held.push(res); // never answers
+  } else if (path === '/gzip') {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    res.end('{}');
+  } else if (path === '/chunked-too-large') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(' '.repeat(8));
+    setTimeout(() => res.end(' '.repeat(8)), 20);
+  } else if (path === '/bad-redirect') {
+    res.writeHead(302, { location: 'https://[bad/' });
+    res.end();
   } else {
     res.writeHead(500);
     res.end();
@@ -187,6 +199,30 @@ describe('safeFetch against a local HTTPS server', { skip }, () => {
     );
   });
 
+  it('gives up on a server that never answers, when the time is up', async () => {
+    await assertRefused(
+      safeFetch(`${base}/hang`, { ...options(), timeoutMs: 300 }),
+      'timeout',
+      /^no complete response within 300 ms: /,
+    );
+  });
+
+  it('refuses a compressed body it did not ask for', async () => {
+    await assertRefused(safeFetch(`${base}/gzip`, options()), 'content_type', /^unexpected content-encoding gzip: /);
+  });
+
+  it('stops reading a chunked body at the cap', async () => {
+    await assertRefused(
+      safeFetch(`${base}/chunked-too-large`, { ...options(), maxBytes: 10 }),
+      'too_large',
+      /^response is larger than 10 bytes: /,
+    );
+  });
+
+  it('refuses a redirect to a URL that does not parse', async () => {
+    await assertRefused(safeFetch(`${base}/bad-redirect`, options()), 'invalid_url', /not an absolute URL/);
+  });
+
   it('names the network error by its code', async () => {
     const closed = await startServer(certificate as TestCertificate, handle);
     await closed.close();
@@ -219,6 +255,17 @@ describe('safeFetch and its resolver', () => {
       /cannot resolve the host \(ENOTFOUND\)/,
     );
     assert.equal(error.cause, failure);
+  });
+
+  it('reports a resolver that throws as a resolver failure', async () => {
+    const throwing: LookupAllFunction = () => {
+      throw Object.assign(new Error('resolver broke'), { code: 'EAI_FAIL' });
+    };
+    await assertRefused(
+      safeFetch('https://broken.example/', { lookup: throwing }),
+      'dns',
+      /cannot resolve the host \(EAI_FAIL\)/,
+    );
   });
 
   it('says so when the resolver answers nothing, or a blocked address', async () => {
