@@ -1,4 +1,10 @@
-import type { ClientStore, ClientRecord, AuditEvent, RegistrationVia } from '../store/types.js';
+import {
+  REGISTRATION_TIERS,
+  type ClientStore,
+  type ClientRecord,
+  type AuditEvent,
+  type RegistrationVia,
+} from '../store/types.js';
 import type { ClientMetadata } from './client-metadata.js';
 import type { SafeFetchOptions } from '../net/safe-fetch.js';
 import {
@@ -235,15 +241,7 @@ export interface Tier {
   scopesSupported?: ReadonlySet<string>;
 }
 
-const TIER_NAMES: RegistrationVia[] = [
-  'anonymous',
-  'initial_access_token',
-  'authenticated',
-  'software_statement',
-  'metadata_document',
-  'attested',
-  'admin',
-];
+const TIER_NAMES: readonly RegistrationVia[] = REGISTRATION_TIERS;
 
 /**
  * The grant types clients may register by default (`allowedGrantTypes`): authorization_code and
