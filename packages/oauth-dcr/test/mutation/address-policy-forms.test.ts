@@ -114,6 +114,7 @@ describe('parseFetchAllowList: addresses, CIDRs and RFC 1123 host names', () => 
 
   const label63 = 'a'.repeat(63);
   const valid = [
+    'example.x',
     label63,
     `${label63}.example`,
     `${'a'.repeat(61)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`,
