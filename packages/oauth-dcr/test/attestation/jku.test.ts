@@ -7,7 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { createClientAttestationVerifier, type ClientAttestationVerifier } from '../../src/index.js';
 import { makeCertificate, startServer, type LocalServer, type TestCertificate } from '../net/local-https.js';
-import { makeAttester, makeInstanceKey, signPop, type InstanceKey, type TestAttester } from '../support/attestation-jwts.js';
+import {
+  makeAttester,
+  makeInstanceKey,
+  signPop,
+  type InstanceKey,
+  type TestAttester,
+} from '../support/attestation-jwts.js';
 
 const ISSUER = 'https://as.example.com';
 const certificate = makeCertificate();
