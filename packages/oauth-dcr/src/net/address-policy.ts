@@ -95,7 +95,10 @@ export function parseAllowList(entries: readonly string[]): BlockList {
     const network = written.replace(/^\[(.*)\]$/, '$1');
     const family = isIP(network);
     const maxPrefix = family === 4 ? 32 : 128;
-    const prefix = prefixText === undefined ? maxPrefix : Number(prefixText);
+    // Digits only: Number('') is 0, so "10.0.0.0/" would otherwise open every address (/0),
+    // and Number also takes ' 8', '1e1' and '0x8'.
+    const prefix =
+      prefixText === undefined ? maxPrefix : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
     if (family === 0 || rest.length > 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix) {
       throw new TypeError(`allowAddresses: "${entry}" is not an IP address or CIDR`);
     }

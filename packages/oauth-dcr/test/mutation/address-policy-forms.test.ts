@@ -77,7 +77,21 @@ describe('parseAllowList: addresses and CIDRs, or a TypeError naming the entry',
     });
   }
 
-  for (const entry of ['10.0.0.0/-1', 'x[::1]', '[::1]x', '[127.0.0.1', '::/129', 'a[::1]', '[::1]1']) {
+  for (const entry of [
+    '10.0.0.0/-1',
+    'x[::1]',
+    '[::1]x',
+    '[127.0.0.1',
+    '::/129',
+    'a[::1]',
+    '[::1]1',
+    // An empty or non-decimal prefix must not read as /0 (every address) or any other number.
+    '10.0.0.0/',
+    '::1/',
+    '10.0.0.0/1e1',
+    '10.0.0.0/0x8',
+    '10.0.0.0/ 8',
+  ]) {
     it(`refuses ${JSON.stringify(entry)}`, () => {
       assert.throws(
         () => parseAllowList([entry]),
