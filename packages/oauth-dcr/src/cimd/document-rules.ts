@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, sanitizeJson } from '../core/request.js';
 import { invalidDocument } from './refusal.js';
 
 /**
@@ -11,11 +12,15 @@ const SHARED_SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_pos
 
 /**
  * The token endpoint auth methods a document client may use: `none` always (a public client with
- * PKCE), `private_key_jwt` when the deployment verifies client assertions (§6.2).
+ * PKCE), `private_key_jwt` when the deployment verifies client assertions (§6.2), and
+ * `attest_jwt_client_auth` when it accepts client attestations.
  */
 export function documentAuthMethods(deploymentMethods: ReadonlySet<string>): ReadonlySet<string> {
   const methods = new Set(['none']);
   if (deploymentMethods.has('private_key_jwt')) methods.add('private_key_jwt');
+  // Attestation-based client authentication rests on an attester's key, not a shared secret, so a
+  // public document may declare it (draft-ietf-oauth-attestation-based-client-auth-10 §13.6).
+  if (deploymentMethods.has('attest_jwt_client_auth')) methods.add('attest_jwt_client_auth');
   return methods;
 }
 
@@ -28,6 +33,10 @@ export function checkDocumentRules(
   clientId: string,
   authMethods: ReadonlySet<string>,
 ): Record<string, unknown> {
+  // Fetched JSON becomes client metadata as a request body does: the same prototype-poisoning
+  // keys and depth limit apply to it.
+  if (!sanitizeJson(document))
+    throw invalidDocument(`Client ID Metadata Document is nested deeper than ${MAX_JSON_DEPTH} levels`);
   // §4.1 MUST: the document names itself, compared as strings: no case folding, no default-port
   // removal, no trailing-slash tolerance.
   if (document.client_id !== clientId) {

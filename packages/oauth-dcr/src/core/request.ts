@@ -57,14 +57,22 @@ export async function readJsonObject(request: RawRequest, maxBytes: number): Pro
       `Request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
     );
   }
-  if (!sanitize(value, 1)) throw invalidMetadata(`Request body JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (!sanitizeJson(value)) throw invalidMetadata(`Request body JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
   return value as Record<string, unknown>;
 }
 
 /**
- * Removes prototype-poisoning keys (JSON.parse makes them plain own properties, but a later merge
- * by assignment would not) and checks the depth. Returns false when too deep.
+ * Removes prototype-poisoning keys in place, at every depth (JSON.parse makes them plain own
+ * properties, but a later merge by assignment would not), and checks the depth. Returns false
+ * when nested deeper than MAX_JSON_DEPTH. Every JSON that can become client metadata goes
+ * through it: request bodies, software statement claims, Client ID Metadata Documents.
  */
+export function sanitizeJson(value: object): boolean {
+  return sanitize(value, 1);
+}
+
+export { MAX_JSON_DEPTH };
+
 function sanitize(value: object, depth: number): boolean {
   if (depth > MAX_JSON_DEPTH) return false;
   if (Array.isArray(value)) {

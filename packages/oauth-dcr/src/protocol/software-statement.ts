@@ -7,6 +7,7 @@ import {
   type JSONWebKeySet,
 } from 'jose';
 import { RegistrationError } from '../core/errors.js';
+import { MAX_JSON_DEPTH, sanitizeJson } from '../core/request.js';
 import { createFetchCache, type FetchCache } from '../net/fetch-cache.js';
 import { SafeFetchError, type SafeFetchOptions } from '../net/safe-fetch.js';
 import type { SoftwareStatementOptions, TrustedStatementIssuer } from '../core/options.js';
@@ -119,33 +120,11 @@ export function createStatementVerifier(
       for (const [key, value] of Object.entries(payload)) if (!JWT_CLAIMS.has(key)) claims[key] = value;
       // The claims were parsed from the JWT by jose, not by the body reader: the same
       // prototype-poisoning keys and depth limit apply to them before they become metadata.
-      if (!dropPoisonKeys(claims, 1))
-        throw invalid(`software_statement claims are nested deeper than ${MAX_CLAIM_DEPTH} levels`);
+      if (!sanitizeJson(claims))
+        throw invalid(`software_statement claims are nested deeper than ${MAX_JSON_DEPTH} levels`);
       return { issuer: entry.issuer, claims };
     },
   };
-}
-
-/** As for a JSON body (core/request.ts): no client metadata nests past 3 levels. */
-const MAX_CLAIM_DEPTH = 16;
-
-/** Keys that could reach an object's prototype chain if the claims were ever merged by assignment. */
-const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** Deletes prototype-poisoning keys at every depth, in place; false when nested too deeply. */
-function dropPoisonKeys(value: object, depth: number): boolean {
-  if (depth > MAX_CLAIM_DEPTH) return false;
-  const items: unknown[] = Array.isArray(value) ? value : [];
-  if (!Array.isArray(value)) {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      if (POISON_KEYS.has(key)) delete record[key];
-      else items.push(record[key]);
-    }
-  }
-  for (const item of items)
-    if (typeof item === 'object' && item !== null && !dropPoisonKeys(item, depth + 1)) return false;
-  return true;
 }
 
 function describeJoseError(error: unknown): string {
