@@ -280,14 +280,20 @@ async function isUpToDate(db: Kysely<any>, schema: string | undefined): Promise<
  * The failed run rolled back its transaction, so it is simply run again.
  */
 async function runMigratorDespiteDroppedSchemas(db: Kysely<any>, schema: string | undefined): Promise<string[]> {
+  // A busy shared database (a CI run creating and dropping a schema per test) can drop one during
+  // several reads in a row: retry for a while, a little later each time, before giving up.
   for (let attempt = 1; ; attempt++) {
     try {
       return await runMigrator(db, 'postgres', schema);
     } catch (error) {
-      if (attempt >= 5 || (error as { code?: unknown }).code !== '3F000') throw error;
+      if (attempt >= MIGRATOR_ATTEMPTS || (error as { code?: unknown }).code !== '3F000') throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }
 }
+
+/** Runs of the migrator before a dropped schema of someone else's is taken as our failure. */
+const MIGRATOR_ATTEMPTS = 30;
 
 async function runMigrator(db: Kysely<any>, dialect: SqlDialectName, schema: string | undefined): Promise<string[]> {
   const provider: MigrationProvider = {
