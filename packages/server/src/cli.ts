@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, runCommand, UsageError, USAGE, type Output } from './commands.js';
 import { maskSecrets } from 'oauth-dcr/admin';
 import { secretValues } from './config.js';
+import type { RunningServer } from './server.js';
 
 // Whatever the commands print, the configured passwords never reach the terminal (a driver's
 // error text may quote a connection string).
@@ -43,6 +44,11 @@ async function main(): Promise<number> {
     return 0;
   }
   secrets.push(...secretValues(process.env, flags).filter((secret) => !secrets.includes(secret)));
+  // SIGTERM is how Docker, systemd and `npm start` (which forwards it) stop the server: stop
+  // accepting, let requests in flight finish, close the database, exit 0. A second signal means
+  // "now". The handlers are in place before the server listens, so a signal sent as soon as the
+  // ready line shows is never met by the default action (death with no clean-up).
+  const shutdown = parsed.positionals[0] === 'serve' ? gracefulShutdown(output) : undefined;
   try {
     const server = await runCommand({
       positionals: parsed.positionals,
@@ -51,29 +57,7 @@ async function main(): Promise<number> {
       env: process.env,
       output,
     });
-    if (server) {
-      // SIGTERM is how Docker, systemd and `npm start` (which forwards it) stop the server:
-      // stop accepting, let requests in flight finish, close the database, exit 0. A second
-      // signal means "now".
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          output.err(`oauth-dcr-server: ${signal} again, exiting at once`);
-          process.exit(1);
-        }
-        stopping = true;
-        output.err(`oauth-dcr-server: ${signal}, shutting down`);
-        server.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            output.err(`oauth-dcr-server: shutdown failed: ${String(error)}`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    }
+    if (server) shutdown?.serving(server);
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
@@ -88,3 +72,41 @@ async function main(): Promise<number> {
 main().then((code) => {
   if (code !== 0) process.exitCode = code;
 });
+
+/**
+ * Stops the server on SIGINT or SIGTERM: gracefully once it is serving; at once while it is still
+ * starting (nothing is served yet, and a start that hangs on an unreachable database must still
+ * end when the process manager asks).
+ */
+function gracefulShutdown(output: { err(line: string): void }): { serving(server: RunningServer): void } {
+  let server: RunningServer | undefined;
+  let requested: NodeJS.Signals | undefined;
+  const close = (running: RunningServer) =>
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        output.err(`oauth-dcr-server: shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  const stop = (signal: NodeJS.Signals) => {
+    if (requested) {
+      output.err(`oauth-dcr-server: ${signal} again, exiting at once`);
+      process.exit(1);
+    }
+    requested = signal;
+    if (!server) {
+      output.err(`oauth-dcr-server: ${signal} while starting, exiting`);
+      process.exit(0);
+    }
+    output.err(`oauth-dcr-server: ${signal}, shutting down`);
+    close(server);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    serving(running) {
+      server = running;
+    },
+  };
+}
