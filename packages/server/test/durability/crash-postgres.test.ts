@@ -1,48 +1,15 @@
-import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requireService } from '../../../oauth-dcr/test/support/services.js';
-import { crashRounds } from './support/crash-rounds.js';
-import { serverProcess, postgresData } from './support/server-process.js';
+import { loseNothingAcrossKills } from './support/crash-suite.js';
+import { postgresData } from './support/server-process.js';
 
 /**
- * kill -9 under load on PostgreSQL: registrations, RFC 7592 updates and secret renewals in flight,
- * the server killed at a random moment three times and restarted on the same schema.
- * Every registration answered 201 must still read through RFC 7592 §2.1 with its token, show its
- * last acknowledged update, and authenticate at /token with its last acknowledged secret only.
- * An operation whose answer was lost left the client wholly old or wholly new (crash-checks.ts).
+ * kill -9 under load on PostgreSQL, restarted on the same schema (support/crash-suite.ts). A file
+ * of its own, so that it runs beside the SQLite one.
  */
 const postgresUrl = requireService('DCR_TEST_POSTGRES_URL', process.env.DCR_TEST_POSTGRES_URL);
 
 describe('crash durability on PostgreSQL', { skip: !postgresUrl }, () => {
-  it('loses no acknowledged registration, update or renewal across three SIGKILLs', async (t) => {
-    const data = await postgresData(postgresUrl!);
-    const server = await serverProcess(data, {
-      DCR_ALLOWED_GRANT_TYPES: 'authorization_code,refresh_token,client_credentials',
-    });
-    try {
-      const report = await crashRounds(server, data, {
-        rounds: 3,
-        concurrency: 24,
-        maxClients: 100,
-        minLoadMs: 300,
-        maxLoadMs: 1000,
-      });
-      t.diagnostic(
-        `acknowledged ${report.acknowledged} registrations, ${report.updates} updates, ${report.renewals} renewals; ` +
-          `lost answers: ${JSON.stringify(report.lostAnswers)} (committed ${report.committed}, not ${report.notCommitted}); ` +
-          `acknowledged clients lost: ${report.lostClients}`,
-      );
-      assert.deepEqual(report.failures, []);
-      assert.equal(report.lostClients, 0);
-      assert.deepEqual(report.unexpected, []);
-      assert.ok(report.acknowledged > 0 && report.updates > 0 && report.renewals > 0, JSON.stringify(report));
-      assert.ok(
-        report.lostAnswers.update + report.lostAnswers.renewal > 0,
-        'no update or renewal was in flight at a kill',
-      );
-    } finally {
-      await server.kill();
-      await data.remove();
-    }
-  });
+  it('loses no acknowledged registration, update or renewal across three SIGKILLs', async (t) =>
+    loseNothingAcrossKills(t, await postgresData(postgresUrl!)));
 });
