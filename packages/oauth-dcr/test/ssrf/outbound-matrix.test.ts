@@ -12,7 +12,14 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { createRegistration, type Registration, type RegistrationOptions } from 'oauth-dcr';
 import { memoryStore } from 'oauth-dcr/memory';
 import { hostileMatrix, PUBLIC_STAND_IN, viaRedirect, type HostileTarget } from '../support/ssrf-targets.js';
-import { installTestDns, recordConnections, startLab, type Lab, type TestDns } from '../support/ssrf-lab.js';
+import {
+  installTestDns,
+  recordConnections,
+  servePathsOfTheMatrix,
+  startLab,
+  type Lab,
+  type TestDns,
+} from '../support/ssrf-lab.js';
 
 const ISSUER = 'https://as.example.com';
 const STATEMENT_ISSUER = 'https://statements.example';
@@ -35,22 +42,7 @@ before(async () => {
   targets = matrix.targets;
   testDns = installTestDns(matrix.dns);
   connections = recordConnections();
-  // The public stand-in serves whatever each path asks for, so the rebinding case can succeed.
-  lab.respond = (req, res) => {
-    const path = req.url ?? '/';
-    const json = (body: unknown) =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (path.endsWith('/jwks.json')) return json({ keys: [publicJwk] });
-    if (path.endsWith('/sector.json')) return json([REDIRECT_URI]);
-    if (path.endsWith('/client.json')) {
-      return json({
-        client_id: `https://${req.headers.host}${path}`,
-        client_name: 'Doc',
-        redirect_uris: [REDIRECT_URI],
-      });
-    }
-    return res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
-  };
+  servePathsOfTheMatrix(lab, { keys: [publicJwk] }, REDIRECT_URI);
 });
 after(async () => {
   connections?.stop();

@@ -185,3 +185,27 @@ export function recordConnections(): { destinations: string[]; stop(): void } {
     },
   };
 }
+
+/**
+ * What the public stand-in serves to every outbound path of the matrix: a JWK Set at
+ * `.../jwks.json`, a sector identifier document at `.../sector.json`, a Client ID Metadata
+ * Document naming its own URL at `.../client.json`; 404 otherwise. So a fetch that is rightly let
+ * through (the first, public answer of a rebinding name) succeeds.
+ */
+export function servePathsOfTheMatrix(lab: Lab, jwks: { keys: unknown[] }, redirectUri: string): void {
+  lab.respond = (req, res) => {
+    const path = req.url ?? '/';
+    const json = (body: unknown) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (path.endsWith('/jwks.json')) return json(jwks);
+    if (path.endsWith('/sector.json')) return json([redirectUri]);
+    if (path.endsWith('/client.json')) {
+      return json({
+        client_id: `https://${req.headers.host}${path}`,
+        client_name: 'Doc',
+        redirect_uris: [redirectUri],
+      });
+    }
+    return res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
+  };
+}

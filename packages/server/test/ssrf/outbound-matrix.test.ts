@@ -20,7 +20,7 @@ import {
   viaRedirect,
   type HostileTarget,
 } from '../../../oauth-dcr/test/support/ssrf-targets.js';
-import { startLab, type Lab } from '../../../oauth-dcr/test/support/ssrf-lab.js';
+import { servePathsOfTheMatrix, startLab, type Lab } from '../../../oauth-dcr/test/support/ssrf-lab.js';
 import { spawnReferenceServer, type SpawnedServer } from '../support/local-documents.js';
 
 const REDIRECT_URI = 'https://app.example/cb';
@@ -40,21 +40,7 @@ before(async () => {
   lab = await startLab();
   const matrix = hostileMatrix(lab.port);
   targets = matrix.targets;
-  lab.respond = (req, res) => {
-    const path = req.url ?? '/';
-    const json = (body: unknown) =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (path.endsWith('/jwks.json')) return json({ keys: [publicJwk] });
-    if (path.endsWith('/sector.json')) return json([REDIRECT_URI]);
-    if (path.endsWith('/client.json')) {
-      return json({
-        client_id: `https://${req.headers.host}${path}`,
-        client_name: 'Doc',
-        redirect_uris: [REDIRECT_URI],
-      });
-    }
-    return res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
-  };
+  servePathsOfTheMatrix(lab, { keys: [publicJwk] }, REDIRECT_URI);
   const preload = pathToFileURL(new URL('./lab-preload.mjs', import.meta.url).pathname).href;
   server = await spawnReferenceServer(lab.cert, {
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`,
